@@ -1,0 +1,38 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test test-fast bench train-default clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+run: $(VENV)/.runtime
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+# Unit and app tests only, no browser.
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -m "not browser"
+
+bench: $(VENV)/.dev
+	$(PY) -m bench
+
+train-default: $(VENV)/.runtime
+	$(PY) -m cnnviz.train_default
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -1,0 +1,29 @@
+"""cnnviz entrypoint: page config, the shared sidebar, navigation over pages/."""
+
+import streamlit as st
+
+from cnnviz.ui import sidebar
+from cnnviz.ui.state import t
+
+st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
+
+sidebar.render()
+
+pages = {
+    t("nav.section.learn"): [
+        st.Page("pages/layer_lab.py", title=t("nav.layer_lab"), icon="🧮", url_path="layer_lab", default=True),
+        st.Page("pages/convolution.py", title=t("nav.convolution"), icon="✖️", url_path="convolution"),
+        st.Page("pages/pooling.py", title=t("nav.pooling"), icon="🔽", url_path="pooling"),
+        st.Page("pages/probability.py", title=t("nav.probability"), icon="🎲", url_path="probability"),
+        st.Page("pages/glossary.py", title=t("nav.glossary"), icon="📖", url_path="glossary"),
+    ],
+    t("nav.section.inspect"): [
+        st.Page("pages/activations.py", title=t("nav.activations"), icon="🔥", url_path="activations"),
+        st.Page("pages/filters.py", title=t("nav.filters"), icon="🧩", url_path="filters"),
+    ],
+    t("nav.section.build"): [
+        st.Page("pages/model.py", title=t("nav.model"), icon="🏗️", url_path="model"),
+        st.Page("pages/train.py", title=t("nav.train"), icon="📈", url_path="train"),
+    ],
+}
+st.navigation(pages).run()

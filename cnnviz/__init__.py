@@ -1,0 +1,11 @@
+"""cnnviz: see a convolutional neural network work, exactly as Keras computes it.
+
+Modules outside cnnviz.ui never import streamlit; they work from a notebook.
+"""
+
+__version__ = "0.1.0"
+
+import os as _os
+
+# TensorFlow's C++ start-up chatter (oneDNN, missing CUDA) is noise to a student.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

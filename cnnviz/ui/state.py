@@ -1,0 +1,31 @@
+"""Session-state keys shared by the sidebar and the pages, and their getters.
+
+Per-user things (the chosen image, uploads, trained models) live here, in session state,
+never in a process-wide cache.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz import i18n
+
+LANG = "cnnviz.lang"  # "en" / "ko"
+MODEL = "cnnviz.model"  # preset key, or "session" for this session's own model
+DEVICE = "cnnviz.device"  # Keras device name, e.g. "cpu:0"
+IMAGE_SOURCE = "cnnviz.image_source"  # "gallery" / "upload" / "camera"
+SAMPLE = "cnnviz.sample"  # sample name from cnnviz.images.SAMPLES
+
+
+def lang() -> str:
+    value = st.session_state.get(LANG, i18n.DEFAULT)
+    return value if value in i18n.LANGUAGES else i18n.DEFAULT
+
+
+def t(key: str, **values) -> str:
+    """The UI text for `key` in the session's language."""
+    return i18n.t(key, lang(), **values)
+
+
+def device() -> str:
+    return st.session_state.get(DEVICE) or "cpu:0"

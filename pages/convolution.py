@@ -1,0 +1,7 @@
+"""Placeholder: this page is being built."""
+
+import streamlit as st
+
+from cnnviz.ui.state import t
+
+st.title(t("nav.convolution"))
