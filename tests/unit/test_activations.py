@@ -1,0 +1,203 @@
+"""cnnviz.activations.extract against calling each Keras layer directly."""
+
+import gc
+import threading
+import weakref
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from cnnviz import activations as A
+from cnnviz.models import seed_model
+
+
+def _x(shape, n=2, seed=0):
+    return np.random.default_rng(seed).random((n, *shape), dtype="float32")
+
+
+def _close(a, b):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def seed():
+    keras.utils.set_random_seed(1)
+    return seed_model()
+
+
+def test_sequential_matches_layer_by_layer(seed):
+    x = _x((120, 60, 1))
+    got = A.extract(seed, x)
+    assert list(got) == [layer.name for layer in seed.layers]
+    h = x
+    for layer in seed.layers:
+        h = layer(h)
+        assert got[layer.name].shape == tuple(h.shape)
+        _close(got[layer.name], h)
+    _close(got[seed.layers[-1].name], seed(x))
+
+
+def test_pre_activation_is_the_conv_without_its_activation(seed):
+    x = _x((120, 60, 1), seed=3)
+    acts = A.extract_all(seed, x)
+    convs = [layer for layer in seed.layers if isinstance(layer, layers.Conv2D)]
+    assert set(acts.pre) == {c.name for c in convs}
+    h = x
+    for layer in seed.layers:
+        if isinstance(layer, layers.Conv2D):
+            linear = layers.Conv2D.from_config({**layer.get_config(), "activation": None, "name": "lin"})
+            linear.build(h.shape)
+            linear.set_weights(layer.get_weights())
+            _close(acts.pre[layer.name], linear(h))
+            assert acts.pre[layer.name].min() < 0, "a ReLU's input has negative values"
+            _close(acts.outputs[layer.name], np.maximum(acts.pre[layer.name], 0))
+        h = layer(h)
+    pre = A.extract(seed, x, pre_activation=True)
+    assert list(pre) == list(acts.outputs)
+    _close(pre["conv2d"], acts.pre["conv2d"])
+    _close(pre["max_pooling2d"], acts.outputs["max_pooling2d"])
+
+
+def test_pre_activation_without_bias_and_other_activation():
+    keras.utils.set_random_seed(2)
+    inp = keras.Input((9, 9, 2))
+    conv = layers.Conv2D(3, 3, activation="tanh", use_bias=False, padding="same", strides=2, name="c")
+    model = keras.Model(inp, conv(inp))
+    x = _x((9, 9, 2))
+    acts = A.extract_all(model, x)
+    lin = keras.ops.conv(x, conv.kernel, strides=2, padding="same")
+    _close(acts.pre["c"], lin)
+    _close(acts.outputs["c"], np.tanh(acts.pre["c"]))
+
+
+def test_linear_conv_has_no_separate_pre_activation():
+    inp = keras.Input((6, 6, 1))
+    model = keras.Model(inp, layers.Conv2D(2, 3, name="c")(inp))
+    acts = A.extract_all(model, _x((6, 6, 1)))
+    assert acts.pre == {}
+    _close(A.extract(model, _x((6, 6, 1)), pre_activation=True)["c"], acts.outputs["c"])
+
+
+def test_functional_branches_add_concatenate():
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((16, 16, 3), name="img")
+    stem = layers.Conv2D(4, 3, padding="same", activation="relu", name="stem")
+    left = layers.Conv2D(4, 3, padding="same", activation="relu", name="left")
+    right = layers.Conv2D(4, 1, name="right")
+    add = layers.Add(name="add")
+    pool = layers.MaxPooling2D(name="pool")
+    side = layers.AveragePooling2D(2, name="side")
+    cat = layers.Concatenate(name="cat")
+    gap = layers.GlobalAveragePooling2D(name="gap")
+    out = layers.Dense(3, activation="softmax", name="out")
+    s = stem(inp)
+    a = add([left(s), right(s)])
+    c = cat([pool(a), side(s)])
+    model = keras.Model(inp, out(gap(c)))
+
+    x = _x((16, 16, 3), n=3)
+    got = A.extract(model, x)
+    names = [layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    assert list(got) == names
+    # the same graph, one layer call at a time
+    s_ = stem(x)
+    l_, r_ = left(s_), right(s_)
+    a_ = add([l_, r_])
+    p_, d_ = pool(a_), side(s_)
+    c_ = cat([p_, d_])
+    g_ = gap(c_)
+    expected = {"stem": s_, "left": l_, "right": r_, "add": a_, "pool": p_, "side": d_, "cat": c_, "gap": g_,
+                "out": out(g_)}
+    assert set(got) == set(expected)
+    for name, value in expected.items():
+        _close(got[name], value)
+    assert got["cat"].shape == (3, 8, 8, 8)
+    assert set(A.extract_all(model, x).pre) == {"stem", "left"}
+
+
+def test_nested_model_is_one_layer():
+    keras.utils.set_random_seed(4)
+    block = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, activation="relu")], name="block")
+    inp = keras.Input((8, 8, 1))
+    model = keras.Model(inp, layers.Flatten(name="flat")(block(inp)))
+    x = _x((8, 8, 1))
+    got = A.extract(model, x)
+    assert list(got) == ["block", "flat"]
+    _close(got["block"], block(x))
+
+
+def test_extractor_is_built_once_and_predict_is_never_called(seed, monkeypatch):
+    first = A.extractor(seed)
+    assert A.extractor(seed) is first
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("model.predict or a new keras.Model per call")
+
+    monkeypatch.setattr(seed, "predict", refuse)
+    monkeypatch.setattr(keras, "Model", refuse)
+    A.extract(seed, _x((120, 60, 1), n=1))
+    A.extract(seed, _x((120, 60, 1), n=1, seed=9), pre_activation=True)
+    assert A.extractor(seed) is first
+
+
+def test_cache_lets_the_model_go():
+    model = seed_model()
+    A.extract(model, _x((120, 60, 1), n=1))
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+def test_concurrent_calls_get_their_own_results(seed):
+    inputs = [_x((120, 60, 1), n=1, seed=s) for s in range(6)]
+    serial = [A.extract(seed, x)["dense_1"] for x in inputs]
+    results = [None] * len(inputs)
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(5):
+                results[i] = A.extract(seed, inputs[i])["dense_1"]
+        except Exception as e:  # surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    for got, want in zip(results, serial):
+        _close(got, want)
+    assert not np.allclose(serial[0], serial[1]), "different images give different outputs"
+
+
+def test_bad_shapes_are_value_errors(seed):
+    with pytest.raises(ValueError, match="batch"):
+        A.extract(seed, np.zeros((120, 60, 1)))
+    with pytest.raises(ValueError, match="120, 60, 1"):
+        A.extract(seed, np.zeros((1, 60, 120, 1)))
+
+
+def test_model_without_input_is_a_value_error():
+    model = keras.Sequential([layers.Dense(2)])
+    with pytest.raises(ValueError, match="input"):
+        A.extract(model, np.zeros((1, 3)))
+
+
+def test_layer_times_cover_every_layer(seed):
+    x = _x((120, 60, 1), n=1)
+    times = A.layer_times(seed, x, repeats=2)
+    assert list(times) == [layer.name for layer in seed.layers]
+    assert all(t > 0 for t in times.values())
+
+
+def test_layer_times_functional():
+    inp = keras.Input((8, 8, 1))
+    a = layers.Conv2D(2, 3, padding="same", name="a")(inp)
+    b = layers.Conv2D(2, 1, name="b")(inp)
+    model = keras.Model(inp, layers.Add(name="sum")([a, b]))
+    assert set(A.layer_times(model, _x((8, 8, 1)), repeats=1)) == {"a", "b", "sum"}
