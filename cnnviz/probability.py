@@ -1,0 +1,106 @@
+"""Convolution's statistical meaning: the distribution of a sum of independent random variables.
+
+If r1 ~ f1 and r2 ~ f2 are independent, S = r1 + r2 has f_S(s) = sum_y f1(y) f2(s - y), the
+convolution f1 * f2. Distributions here live on whole numbers, so numpy.convolve computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+KINDS = ("die", "loaded_die", "uniform", "custom")
+MAX_SPAN = 200  # support width a bar chart can still show
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """P(X = start + i) = probs[i] for i = 0 .. len(probs) - 1."""
+
+    start: int
+    probs: np.ndarray
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.arange(self.start, self.start + len(self.probs))
+
+    @property
+    def mean(self) -> float:
+        return float((self.values * self.probs).sum())
+
+    @property
+    def variance(self) -> float:
+        return float((((self.values - self.mean) ** 2) * self.probs).sum())
+
+
+def table(values, weights) -> Distribution:
+    """A distribution from a table of whole-number values and non-negative weights (normalised)."""
+    try:
+        v = np.asarray(values, dtype=np.float64).ravel()
+        w = np.asarray(weights, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ValueError("the table must hold numbers only.") from None
+    if v.size == 0 or v.size != w.size:
+        raise ValueError("the table needs at least one row, each with a value and a weight.")
+    if not (np.all(np.isfinite(v)) and np.all(np.isfinite(w))):
+        raise ValueError("every row of the table needs a value and a weight (no empty cells).")
+    if np.any(v != np.round(v)):
+        raise ValueError("values must be whole numbers (like the faces of a die).")
+    if np.any(w < 0):
+        raise ValueError("weights cannot be negative.")
+    if w.sum() <= 0:
+        raise ValueError("at least one weight must be above 0.")
+    v = v.astype(np.int64)
+    lo, hi = int(v.min()), int(v.max())
+    if hi - lo + 1 > MAX_SPAN:
+        raise ValueError(f"values must lie within {MAX_SPAN} consecutive whole numbers, got {lo}..{hi}.")
+    probs = np.zeros(hi - lo + 1)
+    np.add.at(probs, v - lo, w)  # repeated values add up
+    return Distribution(lo, probs / probs.sum())
+
+
+def die(sides: int = 6) -> Distribution:
+    if int(sides) < 1:
+        raise ValueError(f"a die needs at least 1 side, got {sides}.")
+    return uniform(1, int(sides))
+
+
+def loaded_die(face: int = 6, probability: float = 0.5, sides: int = 6) -> Distribution:
+    """A die that shows `face` with `probability`; the other faces share the rest equally."""
+    if not 1 <= face <= sides:
+        raise ValueError(f"the loaded face must be between 1 and {sides}, got {face}.")
+    if not 0 <= probability <= 1:
+        raise ValueError(f"a probability lies between 0 and 1, got {probability}.")
+    if sides == 1:
+        return die(1)
+    weights = np.full(sides, (1 - probability) / (sides - 1))
+    weights[face - 1] = probability
+    return table(np.arange(1, sides + 1), weights)
+
+
+def uniform(low: int, high: int) -> Distribution:
+    low, high = int(low), int(high)
+    if high < low:
+        raise ValueError(f"the range is empty: {low}..{high} (the lowest value must not exceed the highest).")
+    return table(np.arange(low, high + 1), np.ones(high - low + 1))
+
+
+def convolve(f1: Distribution, f2: Distribution) -> Distribution:
+    """The distribution of r1 + r2 for independent r1 ~ f1, r2 ~ f2: numpy.convolve of the tables."""
+    return Distribution(f1.start + f2.start, np.convolve(f1.probs, f2.probs))
+
+
+def sample(dist: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.choice(dist.values, size=int(n), p=dist.probs)
+
+
+def monte_carlo(f1: Distribution, f2: Distribution, n: int, seed: int = 0) -> tuple[np.ndarray, Distribution]:
+    """n sampled sums r1 + r2 (seeded) and their relative frequencies on f1 * f2's support."""
+    if int(n) < 1:
+        raise ValueError(f"the number of samples must be at least 1, got {n}.")
+    rng = np.random.default_rng(seed)
+    sums = sample(f1, n, rng) + sample(f2, n, rng)
+    exact = convolve(f1, f2)
+    counts = np.bincount(sums - exact.start, minlength=len(exact.probs))
+    return sums, Distribution(exact.start, counts / counts.sum())
