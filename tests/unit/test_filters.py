@@ -1,0 +1,85 @@
+"""cnnviz.filters: kernels, biases and statistics, checked against what the Keras layer computes."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from cnnviz import filters as F
+from cnnviz.models import seed_model, tiny_vgg
+
+
+def _conv_model(filters=3, in_ch=2, k=3, use_bias=True, seed=0):
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((7, 7, in_ch))
+    conv = layers.Conv2D(filters, k, use_bias=use_bias, name="c")
+    model = keras.Model(inp, conv(inp))
+    if use_bias:
+        conv.bias.assign(np.arange(filters, dtype="float32") - 1.0)
+    return model, conv
+
+
+def test_conv_layers_in_order():
+    model = seed_model()
+    assert F.conv_layers(model) == [model.layers[0], model.layers[2], model.layers[4]]
+    inp = keras.Input((8, 8, 1))
+    inner = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, name="inner")], name="block")
+    nested = keras.Model(inp, layers.Conv2D(1, 3, name="outer")(inner(inp)))
+    assert [layer.name for layer in F.conv_layers(nested)] == ["inner", "outer"]
+    dense = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+    assert F.conv_layers(dense) == []
+
+
+def test_filter_kernel_is_what_multiplies_the_input():
+    """An impulse at (p, q) in channel c gives output[y, x, f] = kernel[p - y, q - x, c] of filter f."""
+    model, conv = _conv_model()
+    p, q, c = 3, 4, 1
+    x = np.zeros((1, 7, 7, 2), dtype="float32")
+    x[0, p, q, c] = 1.0
+    out = np.asarray(model(x))[0]
+    b = F.bias(conv)
+    for f in range(3):
+        w = F.filter_kernel(conv, f)
+        for y in range(5):
+            for xx in range(5):
+                i, j = p - y, q - xx
+                expected = (w[i, j, c] if 0 <= i < 3 and 0 <= j < 3 else 0.0) + b[f]
+                assert out[y, xx, f] == pytest.approx(expected, abs=1e-6)
+
+
+def test_stats_per_filter():
+    model, conv = _conv_model(filters=4, in_ch=3)
+    stats = F.filter_stats(conv)
+    assert tuple(stats) == F.STAT_COLUMNS
+    weights, b = conv.get_weights()
+    for f in range(4):
+        w = weights[..., f]
+        assert stats["mean"][f] == pytest.approx(w.mean(), abs=1e-6)
+        assert stats["std"][f] == pytest.approx(w.std(), abs=1e-6)
+        assert stats["min"][f] == pytest.approx(w.min())
+        assert stats["max"][f] == pytest.approx(w.max())
+        assert stats["l2_norm"][f] == pytest.approx(np.linalg.norm(w.ravel()), rel=1e-5)
+        assert stats["bias"][f] == pytest.approx(b[f])
+    assert list(stats["filter"]) == [0, 1, 2, 3]
+    assert len(set(np.round(stats["mean"], 6))) == 4, "filters differ"
+
+
+def test_no_bias():
+    _, conv = _conv_model(use_bias=False)
+    assert F.bias(conv) is None
+    assert np.isnan(F.filter_stats(conv)["bias"]).all()
+
+
+def test_bad_filter_index():
+    _, conv = _conv_model()
+    with pytest.raises(ValueError, match="3 filters"):
+        F.filter_kernel(conv, 3)
+
+
+def test_rgb_first_layer():
+    vgg = tiny_vgg()
+    convs = F.conv_layers(vgg)
+    assert F.is_rgb_first_layer(vgg, convs[0])
+    assert not F.is_rgb_first_layer(vgg, convs[1])
+    seed = seed_model()
+    assert not F.is_rgb_first_layer(seed, F.conv_layers(seed)[0])
