@@ -79,3 +79,74 @@ def conv_pool_code(input_shape, conv: dict, pool: dict | None) -> str:
         kinds = (pool["kind"],)
     body = ",\n".join(f"    {line}" for line in layers)
     return f"{imports_code(kinds)}\n\nmodel = keras.Sequential([\n{body},\n])\nmodel.summary()\n"
+
+
+# --- model-level code (Model engineer) ---------------------------------------------------------
+
+
+def _tuple_code(value) -> str:
+    h, w = pair(value)
+    return f"({h}, {w})"
+
+
+def _layer_call(layer, input_shape=None) -> str:
+    """One `Conv2D(...)`-style call for a cnnviz.architecture.LayerSpec, in the lecture's style."""
+    kind = layer.kind
+    args: list[str] = []
+    if kind == "Conv2D":
+        args = [str(int(layer.filters)), f"kernel_size={_tuple_code(layer.kernel)}"]
+        if layer.strides is not None and pair(layer.strides) != (1, 1):
+            args.append(f"strides={_tuple_code(layer.strides)}")
+        if layer.padding != "valid":
+            args.append(f"padding={layer.padding!r}")
+        if pair(layer.dilation) != (1, 1):
+            args.append(f"dilation_rate={_tuple_code(layer.dilation)}")
+        if layer.activation not in (None, "linear"):
+            args.append(f"activation={layer.activation!r}")
+    elif kind in ("MaxPooling2D", "AveragePooling2D", "MinPooling2D"):
+        args = [f"pool_size={_tuple_code(layer.kernel)}"]
+        if layer.strides is not None and pair(layer.strides) != pair(layer.kernel):
+            args.append(f"strides={_tuple_code(layer.strides)}")
+        if layer.padding != "valid":
+            args.append(f"padding={layer.padding!r}")
+    elif kind == "Dropout":
+        args = [repr(0.5 if layer.rate is None else float(layer.rate))]
+    elif kind == "Dense":
+        args = [str(int(layer.filters))]
+        if layer.activation not in (None, "linear"):
+            args.append(f"activation={layer.activation!r}")
+    if input_shape is not None:
+        h, w, c = (int(v) for v in input_shape)
+        args.append(f"input_shape=({h}, {w}, {c})")
+    return f"{kind}({', '.join(args)})"
+
+
+def model_code(spec) -> str:
+    """Runnable Keras code of a cnnviz.architecture.ArchSpec, in the lecture's style:
+
+        from keras.models import Sequential
+        from keras.layers import Conv2D, MaxPooling2D, Flatten, Dense
+
+        model = Sequential()
+        model.add(Conv2D(12, kernel_size=(5, 5), activation='relu', input_shape=(120, 60, 1)))
+        ...
+
+    Keras 3.15 still accepts input_shape= on the first layer (it warns and prefers an Input);
+    the lecture writes it that way, so the code does too. Runs as is (no cnnviz import unless
+    the architecture uses MinPooling2D, which Keras lacks).
+    """
+    kinds = []
+    for layer in spec.layers:
+        if layer.kind not in kinds:
+            kinds.append(layer.kind)
+    keras_kinds = [k for k in kinds if k != "MinPooling2D"]
+    lines = ["from keras.models import Sequential"]
+    if keras_kinds:
+        lines.append(f"from keras.layers import {', '.join(keras_kinds)}")
+    if "MinPooling2D" in kinds:
+        lines.append(MIN_POOLING_IMPORT)
+    lines += ["", "model = Sequential()"]
+    for i, layer in enumerate(spec.layers):
+        lines.append(f"model.add({_layer_call(layer, spec.input_shape if i == 0 else None)})")
+    lines += ["", "model.summary()", ""]
+    return "\n".join(lines)
