@@ -94,7 +94,7 @@ def _spatial(h, w, kernel, strides, padding, dilation, what: str) -> tuple[int, 
         o = output_length(n, k, s, padding, d)
         if o < 1:
             span = effective_kernel(k, d)
-            detail = f"a {k}" + (f" (dilated to {span})" if d > 1 else "")
+            detail = f"a window of {k}" + (f" (dilated to {span})" if d > 1 else "")
             raise ValueError(
                 f"{what}: along the {axis}, {detail} window does not fit in {n} input "
                 f"{'rows' if axis == 'height' else 'columns'} with 'valid' padding: "
@@ -188,3 +188,30 @@ def receptive_field(layers: Iterable[tuple[int, int, int]], padding_starts: Iter
         jump = jump * s
         out.append(Field(size, jump, start))
     return out
+
+
+def padding_split(size: int, kernel: int, stride: int = 1, padding: str = "valid", dilation: int = 1) -> tuple[int, int]:
+    """(before, after) padding along one axis: (0, 0) for 'valid', same_padding() for 'same'."""
+    if _padding(padding) == "valid":
+        return (0, 0)
+    return same_padding(size, kernel, stride, dilation)
+
+
+def window(index: int, kernel: int, stride: int = 1, dilation: int = 1, pad_before: int = 0) -> list[int]:
+    """Input indices that output position `index` reads along one axis, one per kernel tap.
+
+    Indices below 0 or at/after the input size fall in the padding.
+    """
+    first = index * stride - pad_before
+    return [first + tap * dilation for tap in range(kernel)]
+
+
+def unread_indices(size: int, kernel: int, stride: int = 1, padding: str = "valid", dilation: int = 1) -> list[int]:
+    """Input rows (or columns) that no window reads: the ones a stride skips, between taps
+    of a dilated kernel, and those left over at the bottom/right."""
+    out = output_length(size, kernel, stride, padding, dilation)
+    before, _ = padding_split(size, kernel, stride, padding, dilation)
+    read = set()
+    for i in range(max(out, 0)):
+        read.update(window(i, kernel, stride, dilation, before))
+    return [i for i in range(size) if i not in read]

@@ -1,0 +1,249 @@
+"""The Layer lab's model of one Conv2D followed by one pooling layer.
+
+`analyse` turns the user's settings into every number the page shows (shapes, the
+'same' split, parameters, MACs, receptive field, the formulas with the user's numbers),
+without TensorFlow. `feature_maps` runs an image through real Keras layers with those
+settings. Bad settings come back as student-readable messages, never as exceptions,
+so the page can show what still works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnnviz import arithmetic as ar
+
+ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh", "leaky_relu", "elu")
+POOLING_KINDS = ("max", "average", "min")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One Conv2D then one pooling layer, with Keras's argument meanings."""
+
+    input_shape: tuple[int, int, int] = (120, 60, 1)
+    filters: int = 10
+    kernel_size: tuple[int, int] = (3, 3)
+    strides: int = 1
+    padding: str = "same"
+    dilation_rate: int = 1
+    activation: str = "relu"
+    pool_kind: str = "max"
+    pool_size: int = 2
+    pool_strides: int | None = None  # None: the pool size, as in Keras
+    pool_padding: str = "valid"
+
+    def conv_kwargs(self) -> dict:
+        return dict(filters=self.filters, kernel_size=self.kernel_size, strides=self.strides,
+                    padding=self.padding, dilation_rate=self.dilation_rate, activation=self.activation)
+
+    def pool_kwargs(self) -> dict:
+        return dict(kind=self.pool_kind, pool_size=self.pool_size, strides=self.pool_strides, padding=self.pool_padding)
+
+    @property
+    def pool_stride(self) -> int:
+        return self.pool_size if self.pool_strides is None else self.pool_strides
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One spatial axis of the conv layer (and the pooling after it)."""
+
+    name: str  # "height" / "width"
+    size: int
+    kernel: int
+    span: int  # dilated kernel extent
+    pad: tuple[int, int]  # conv padding (before, after)
+    out: int | None  # conv output length; None when impossible
+    unread: list[int]  # input indices no conv window reads
+    pool_pad: tuple[int, int] = (0, 0)
+    pool_out: int | None = None
+
+
+@dataclass
+class Analysis:
+    settings: Settings
+    axes: tuple[Axis, Axis]
+    conv_shape: tuple[int, int, int] | None = None
+    conv_error: str | None = None
+    pool_shape: tuple[int, int, int] | None = None
+    pool_error: str | None = None
+    params: int = 0
+    macs: int | None = None
+    receptive_field: tuple[ar.Field, ar.Field] | None = None  # after conv, per axis
+    pooled_field: tuple[ar.Field, ar.Field] | None = None  # after conv + pool, per axis
+    latex: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _num(v) -> str:
+    return str(int(v))
+
+
+def _axis_latex(sym: str, size: int, k: int, s: int, d: int, padding: str, pad, out, kind: str) -> list[str]:
+    """Formulas for one axis: the 'same' split if any, then the output length."""
+    o = sym + r"_{\mathrm{out}}"
+    lines = []
+    span = ar.effective_kernel(k, d)
+    span_sym = rf"{d}\cdot({k}-1)+1" if d > 1 else _num(k)
+    top, bottom = pad
+    before_name, after_name = (r"\mathrm{top}", r"\mathrm{bottom}") if sym == "H" else (r"\mathrm{left}", r"\mathrm{right}")
+    if padding == "same":
+        target = -(-size // s)
+        total = top + bottom
+        lines.append(rf"{o} = \left\lceil \frac{{{sym}}}{{s}} \right\rceil = \left\lceil \frac{{{size}}}{{{s}}} \right\rceil = {target}")
+        lines.append(
+            rf"p = \max\big(({o}-1)\,s + k_{{\mathrm{{eff}}}} - {sym},\ 0\big) = \max\big(({target}-1)\cdot{s} + {span} - {size},\ 0\big) = {total}"
+        )
+        lines.append(
+            rf"p_{{{before_name}}} = \left\lfloor \frac{{p}}{{2}} \right\rfloor = {top},\quad p_{{{after_name}}} = p - p_{{{before_name}}} = {bottom}"
+        )
+    general = rf"{o} = \left\lfloor \frac{{{sym} + p_{{{before_name}}} + p_{{{after_name}}} - k_{{\mathrm{{eff}}}}}}{{s}} \right\rfloor + 1"
+    value = (size + top + bottom - span) // s + 1
+    numbers = rf"\left\lfloor \frac{{{size} + {top} + {bottom} - {span}}}{{{s}}} \right\rfloor + 1 = {value}"
+    if kind == "conv" and d > 1:
+        lines.append(rf"k_{{\mathrm{{eff}}}} = d\,(k-1)+1 = {span_sym} = {span}")
+    else:
+        lines.append(rf"k_{{\mathrm{{eff}}}} = k = {span}")
+    lines.append(f"{general} = {numbers}")
+    if value < 1:
+        lines.append(rf"{o} = {value} < 1")
+    return lines
+
+
+def analyse(st: Settings) -> Analysis:
+    """Every number the Layer lab shows, for these settings; impossible settings give messages."""
+    h, w, c = st.input_shape
+    kh, kw = ar.pair(st.kernel_size, "kernel_size")
+    s, d = int(st.strides), int(st.dilation_rate)
+    ps = st.pool_stride
+    axes = []
+    for name, n, k in (("height", h, kh), ("width", w, kw)):
+        pad = ar.padding_split(n, k, s, st.padding, d) if min(n, k, s, d) >= 1 else (0, 0)
+        out = ar.output_length(n, k, s, st.padding, d)
+        axes.append(Axis(name, n, k, ar.effective_kernel(k, d), pad, out if out >= 1 else None,
+                         ar.unread_indices(n, k, s, st.padding, d) if out >= 1 else list(range(n))))
+    result = Analysis(st, tuple(axes))
+    result.params = ar.conv2d_params((kh, kw), c, st.filters)
+    result.latex["conv"] = []
+    for sym, ax in zip("HW", axes):
+        result.latex["conv"] += _axis_latex(sym, ax.size, ax.kernel, s, d, st.padding, ax.pad, ax.out, "conv")
+    result.latex["params"] = [
+        rf"\text{{params}} = (k_h \cdot k_w \cdot C_{{\mathrm{{in}}}} + 1)\cdot F = ({kh}\cdot{kw}\cdot{c} + 1)\cdot{st.filters} = {result.params:,}".replace(",", r"{,}")
+    ]
+    try:
+        result.conv_shape = ar.conv2d_output_shape(st.input_shape, st.filters, (kh, kw), s, st.padding, d)
+    except ValueError as e:
+        result.conv_error = str(e)
+        return result
+    oh, ow, f = result.conv_shape
+    result.macs = ar.conv2d_macs(st.input_shape, st.filters, (kh, kw), s, st.padding, d)
+    result.latex["macs"] = [
+        rf"\text{{MACs}} = H_{{\mathrm{{out}}}} W_{{\mathrm{{out}}}} F \cdot k_h k_w C_{{\mathrm{{in}}}} = {oh}\cdot{ow}\cdot{f}\cdot{kh}\cdot{kw}\cdot{c} = {result.macs:,}".replace(",", r"{,}")
+    ]
+    result.receptive_field = tuple(ar.receptive_field([(k, s, d)])[-1] for k in (kh, kw))
+    # The pooling layer sees the conv output.
+    result.latex["pool"] = []
+    pool_axes = []
+    for sym, ax, n in zip("HW", axes, (oh, ow)):
+        ppad = ar.padding_split(n, st.pool_size, ps, st.pool_padding) if min(st.pool_size, ps) >= 1 else (0, 0)
+        pout = ar.output_length(n, st.pool_size, ps, st.pool_padding)
+        result.latex["pool"] += _axis_latex(sym, n, st.pool_size, ps, 1, st.pool_padding, ppad, pout, "pool")
+        pool_axes.append(Axis(ax.name, ax.size, ax.kernel, ax.span, ax.pad, ax.out, ax.unread, ppad, pout if pout >= 1 else None))
+    result.axes = tuple(pool_axes)
+    try:
+        result.pool_shape = ar.pool2d_output_shape(result.conv_shape, st.pool_size, st.pool_strides, st.pool_padding)
+    except ValueError as e:
+        result.pool_error = str(e)
+        return result
+    result.pooled_field = tuple(ar.receptive_field([(k, s, d), (st.pool_size, ps, 1)])[-1] for k in (kh, kw))
+    rf_h, rf_w = result.receptive_field
+    pf_h, pf_w = result.pooled_field
+    result.latex["rf"] = [
+        rf"r_{{\mathrm{{conv}}}} = 1 + (k_{{\mathrm{{eff}}}}-1) = {rf_h.size} \times {rf_w.size},\quad j_{{\mathrm{{conv}}}} = s = {s}",
+        rf"r_{{\mathrm{{pool}}}} = r_{{\mathrm{{conv}}}} + (k_{{\mathrm{{pool}}}}-1)\cdot j_{{\mathrm{{conv}}}} = {rf_h.size} + ({st.pool_size}-1)\cdot{s} = {pf_h.size}"
+        + (rf",\ {rf_w.size} + ({st.pool_size}-1)\cdot{s} = {pf_w.size}" if (pf_h.size, rf_h.size) != (pf_w.size, rf_w.size) else "")
+        + rf",\quad j_{{\mathrm{{pool}}}} = s \cdot s_{{\mathrm{{pool}}}} = {s}\cdot{ps} = {pf_h.jump}",
+    ]
+    return result
+
+
+# --- running real Keras layers -------------------------------------------------------
+
+def image_to_input(image, height: int, width: int, channels: int) -> np.ndarray:
+    """A PIL image resized to (height, width) as float32 in [0, 1] with `channels` channels.
+
+    1 channel: luminance; 3: RGB; other counts repeat R, G, B in turn (the lab lets a
+    student pick any channel count, an image only has three).
+    """
+    from PIL import Image
+
+    im = image.convert("RGB").resize((int(width), int(height)), Image.Resampling.BILINEAR)
+    rgb = np.asarray(im, dtype=np.float32) / 255.0
+    if channels == 1:
+        return (rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[..., None]
+    return rgb[..., [i % 3 for i in range(channels)]]
+
+
+@dataclass
+class Maps:
+    x: np.ndarray  # (H, W, C) the input
+    weights: np.ndarray  # (kh, kw, C, 1) the kernel Conv2D used
+    bias: float
+    pre: np.ndarray  # (H', W') before the activation
+    post: np.ndarray  # (H', W') after the activation
+    pooled: np.ndarray | None  # (H'', W'') after the pooling layer; None when the pooling is impossible
+    device: str  # where Keras placed the conv output
+
+
+def conv_weights(kernel2d: np.ndarray, channels: int) -> np.ndarray:
+    """(kh, kw, C, 1): the 2-D kernel on every input channel, divided by C so that
+    e.g. the identity kernel gives the channel mean instead of its sum."""
+    k = np.asarray(kernel2d, dtype=np.float32)
+    return np.repeat(k[:, :, None, None] / channels, channels, axis=2).astype(np.float32)
+
+
+def feature_maps(x: np.ndarray, st: Settings, kernel2d: np.ndarray, bias: float = 0.0, device: str | None = None) -> Maps:
+    """Run x (H, W, C) through a real keras Conv2D (one filter: kernel2d on every channel, + bias),
+    the activation, and the pooling layer, on `device`. Raises ValueError for impossible conv settings."""
+    import keras
+
+    from cnnviz.devices import device_scope
+    from cnnviz.layers import pooling_layer
+
+    x = np.asarray(x, dtype=np.float32)
+    ar.conv2d_output_shape(x.shape, 1, st.kernel_size, st.strides, st.padding, st.dilation_rate)
+    weights = conv_weights(kernel2d, x.shape[-1])
+    if weights.shape[:2] != tuple(ar.pair(st.kernel_size)):
+        raise ValueError(f"kernel is {weights.shape[0]}x{weights.shape[1]}, the layer wants {st.kernel_size}.")
+    with device_scope(device):
+        # Fresh small layers: building one costs far less than a model, and nothing is shared between sessions.
+        conv = keras.layers.Conv2D(1, st.kernel_size, strides=st.strides, padding=st.padding,
+                                   dilation_rate=st.dilation_rate, activation=None)
+        conv.build((1, *x.shape))
+        conv.set_weights([weights, np.array([bias], dtype=np.float32)])
+        pre = conv(x[None])
+        post = keras.layers.Activation(st.activation)(pre)
+        pooled = None
+        try:
+            ar.pool2d_output_shape(tuple(post.shape[1:]), st.pool_size, st.pool_strides, st.pool_padding)
+        except ValueError:
+            pass
+        else:
+            pooled = pooling_layer(st.pool_kind, st.pool_size, st.pool_strides, st.pool_padding)(post)
+    where = getattr(pre, "device", "") or ""
+    to_np = keras.ops.convert_to_numpy
+    return Maps(x, weights, float(bias), to_np(pre)[0, :, :, 0], to_np(post)[0, :, :, 0],
+                None if pooled is None else to_np(pooled)[0, :, :, 0], str(where))
+
+
+def image_shape(image) -> tuple[int, int, int]:
+    """(H, W, C) of a PIL image as the lab's input: grayscale images have 1 channel, others 3."""
+    channels = 1 if image.mode in ("L", "I", "F", "1") else 3
+    return (image.height, image.width, channels)
+
+
+def display_image(x: np.ndarray) -> np.ndarray:
+    """The input as something st.image shows: itself for 1 or 3 channels, else the channel mean."""
+    return x if x.shape[-1] in (1, 3) else x.mean(axis=-1)
