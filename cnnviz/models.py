@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Callable
 
 import keras
 from keras import layers
+
+from cnnviz import devices  # noqa: F401  (GPU memory growth before TensorFlow touches a GPU)
+from cnnviz.datasets import SHAPE_CLASSES
 
 
 def seed_model() -> keras.Model:
@@ -14,15 +19,15 @@ def seed_model() -> keras.Model:
     return keras.Sequential(
         [
             keras.Input(shape=(120, 60, 1)),
-            layers.Conv2D(12, kernel_size=(5, 5), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(16, kernel_size=(5, 5), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(20, kernel_size=(4, 4), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Flatten(),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(4, activation="softmax"),
+            layers.Conv2D(12, kernel_size=(5, 5), activation="relu", name="conv1"),
+            layers.MaxPooling2D(pool_size=(2, 2), name="pool1"),
+            layers.Conv2D(16, kernel_size=(5, 5), activation="relu", name="conv2"),
+            layers.MaxPooling2D(pool_size=(2, 2), name="pool2"),
+            layers.Conv2D(20, kernel_size=(4, 4), activation="relu", name="conv3"),
+            layers.MaxPooling2D(pool_size=(2, 2), name="pool3"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(128, activation="relu", name="dense"),
+            layers.Dense(4, activation="softmax", name="output"),
         ],
         name="seed_model",
     )
@@ -64,18 +69,81 @@ def lenet5(classes: int = 10) -> keras.Model:
     )
 
 
+TINY_VGG_CLASSES = (
+    "lifeboat", "ladybug", "pizza", "bell pepper", "school bus",
+    "koala", "espresso", "red panda", "orange", "sports car",
+)  # CNN Explainer's 10 Tiny ImageNet classes; untrained here, so only names
+DIGITS = tuple(str(d) for d in range(10))
+
+# The shipped trained default; rebuilt by `python -m cnnviz.train_default`.
+WEIGHTS_FILE = "seed_shapes.keras"
+DEFAULT_MODEL = "seed_trained"
+
+
+def weights_path() -> Path:
+    return Path(str(resources.files("cnnviz") / "weights" / WEIGHTS_FILE))
+
+
+def load_seed_trained() -> keras.Model:
+    """The seed model trained on `cnnviz.datasets.shapes` (circle, square, triangle, cross)."""
+    path = weights_path()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.train_default` to make it.")
+    return keras.saving.load_model(path, compile=False)
+
+
 @dataclass(frozen=True)
 class Preset:
     key: str
-    label: str
+    label: str  # English label; the UI shows the i18n text "model.<key>.label"
     description: str  # i18n key of a one-line description
     build: Callable[[], keras.Model]
     class_names: tuple[str, ...] = field(default_factory=tuple)
     trained: bool = False
 
 
+@dataclass(frozen=True, eq=False)
+class ModelInfo:
+    """A model with what the UI needs to present it.
+
+    `label` and `description` are either i18n keys (presets) or plain text (a session's own model);
+    `cnnviz.ui.models.label()/description()` show either.
+    """
+
+    key: str
+    label: str
+    model: keras.Model
+    class_names: tuple[str, ...]
+    trained: bool
+    description: str = ""
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(height, width, channels) of one input image."""
+        return tuple(int(d) for d in self.model.input_shape[1:])
+
+
 PRESETS: dict[str, Preset] = {
-    "seed": Preset("seed", "Lecture model (untrained)", "model.seed.desc", seed_model),
-    "tiny_vgg": Preset("tiny_vgg", "Tiny VGG (untrained)", "model.tiny_vgg.desc", tiny_vgg),
-    "lenet5": Preset("lenet5", "LeNet-5 (untrained)", "model.lenet5.desc", lenet5),
+    DEFAULT_MODEL: Preset(
+        DEFAULT_MODEL, "Lecture model, trained on shapes", "model.seed_trained.desc", load_seed_trained,
+        SHAPE_CLASSES, trained=True,
+    ),
+    "seed": Preset("seed", "Lecture model (untrained)", "model.seed.desc", seed_model, SHAPE_CLASSES),
+    "tiny_vgg": Preset("tiny_vgg", "Tiny VGG (untrained)", "model.tiny_vgg.desc", tiny_vgg, TINY_VGG_CLASSES),
+    "lenet5": Preset("lenet5", "LeNet-5 (untrained)", "model.lenet5.desc", lenet5, DIGITS),
 }
+
+
+def load_preset(key: str) -> ModelInfo:
+    """A fresh ModelInfo for a preset (callers cache it: building or loading takes a moment)."""
+    try:
+        p = PRESETS[key]
+    except KeyError:
+        raise ValueError(f"No preset model called {key!r}; choose one of {', '.join(PRESETS)}.") from None
+    model = p.build()
+    if len(p.class_names) != int(model.output_shape[-1]):
+        raise ValueError(f"{key}: {len(p.class_names)} class names for {model.output_shape[-1]} outputs.")
+    return ModelInfo(
+        key=p.key, label=f"model.{p.key}.label", model=model, class_names=p.class_names,
+        trained=p.trained, description=p.description,
+    )

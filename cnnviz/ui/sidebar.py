@@ -1,10 +1,14 @@
-"""The shared sidebar: language, model, image, device. Rendered by app.py on every page."""
+"""The shared sidebar: language, model, device. Rendered by app.py on every page.
+
+The image source is rendered by the pages that use an image (cnnviz.ui.image_picker.pick_image).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import i18n
+from cnnviz import devices, i18n
+from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.state import t
 
@@ -18,5 +22,45 @@ def language() -> None:
     )
 
 
+def model() -> None:
+    keys = ui_models.choices()
+    if st.session_state.get(state.MODEL) not in keys:  # first load, or the session model is gone
+        st.session_state[state.MODEL] = ui_models.current_key()
+    st.sidebar.selectbox(t("sidebar.model"), keys, format_func=ui_models.label, key=state.MODEL,
+                         help=t("sidebar.model.help"))
+    key = st.session_state[state.MODEL]
+    if key == ui_models.SESSION_KEY:
+        info = ui_models.session_model()
+        st.sidebar.caption(ui_models.description(info) or t("model.session.desc"))
+        trained = info.trained
+    else:
+        st.sidebar.caption(ui_models.describe_preset(key))
+        trained = ui_models.PRESETS[key].trained
+    if not trained:
+        st.sidebar.warning(t("sidebar.model.untrained"))
+
+
+@st.cache_resource(show_spinner=False)
+def _devices() -> tuple[str, ...]:
+    return tuple(devices.list_devices())
+
+
+def device() -> None:
+    options = list(_devices())
+    if st.session_state.get(state.DEVICE) not in options:
+        st.session_state[state.DEVICE] = devices.resolve(st.session_state.get(state.DEVICE))
+    st.sidebar.selectbox(t("sidebar.device"), options, format_func=_device_label, key=state.DEVICE,
+                         help=t("sidebar.device.help"))
+    if not any(d.startswith("gpu") for d in options):
+        st.sidebar.caption(t("sidebar.device.no_gpu"))
+
+
+def _device_label(name: str) -> str:
+    kind, _, index = name.partition(":")
+    return f"{kind.upper()} {index}".strip()
+
+
 def render() -> None:
     language()
+    model()
+    device()

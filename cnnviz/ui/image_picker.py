@@ -1,0 +1,148 @@
+"""The image source in the sidebar (gallery / upload / camera), shared by every page that uses an image.
+
+What the user chose lives in this session's state only (an upload's bytes included; nothing is written
+to disk), in keys that are not widget keys, so the choice survives pages that do not render the picker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from cnnviz import images
+from cnnviz.ui import state
+from cnnviz.ui.state import t
+
+SOURCES = ("gallery", "upload", "camera")
+
+# Persistent choices (plain session state; widgets copy into them).
+SOURCE = state.IMAGE_SOURCE  # "gallery" / "upload" / "camera"
+SAMPLE = state.SAMPLE  # sample name
+UPLOAD = "cnnviz.image_upload"  # {"name", "bytes", "source"}: the last accepted upload or camera shot
+ERROR = "cnnviz.image_error"  # the reason the last upload was refused, shown until the next change
+SEEN = "cnnviz.image_seen"  # file ids already judged, so a rerun does not judge the same file again
+
+# Widget keys (Streamlit forgets these on pages without the picker; the persistent keys remember).
+W_SOURCE = "cnnviz.image_source.widget"
+W_SAMPLE = "cnnviz.sample.widget"
+W_UPLOAD = "cnnviz.image_upload.widget"
+W_CAMERA = "cnnviz.image_camera.widget"
+
+WORKING_SIZE = 1024  # larger uploads are shrunk after decoding: models take at most a few hundred pixels
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
+def _sample(name: str) -> Image.Image:
+    return images.load_sample(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=900)
+def _decode(data: bytes) -> tuple[Image.Image | None, str | None]:
+    """(image, None) or (None, reason). Keyed by the bytes themselves: equal bytes, equal result."""
+    try:
+        im = images.load_image(data)
+    except images.ImageError as err:
+        return None, str(err)
+    info = dict(im.info)
+    im.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.LANCZOS)
+    im.info = info
+    return im, None
+
+
+def _copy_in(widget_key: str, persistent_key: str, default) -> None:
+    """Before a widget is created: start it from the persistent choice."""
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = st.session_state.get(persistent_key, default)
+
+
+def _judge(file, source: str) -> None:
+    """Decodes a new upload or camera shot; accepted -> becomes the image, refused -> ERROR, old image stays."""
+    if file is None:
+        return
+    data = file.getvalue()
+    file_id = getattr(file, "file_id", None) or hashlib.sha256(data).hexdigest()
+    if st.session_state.get(SEEN) == file_id:
+        return
+    st.session_state[SEEN] = file_id
+    image, reason = _decode(data)
+    if image is None:
+        st.session_state[ERROR] = t("images.refused", name=file.name, reason=reason)
+        return
+    st.session_state[ERROR] = None
+    st.session_state[UPLOAD] = {"name": file.name, "bytes": data, "source": source}
+
+
+def current_image() -> Image.Image:
+    """The session's image without rendering anything: the last accepted upload, else the sample."""
+    source = st.session_state.get(SOURCE, "gallery")
+    upload = st.session_state.get(UPLOAD)
+    if source in ("upload", "camera") and upload:
+        image, _ = _decode(upload["bytes"])
+        if image is not None:
+            return image
+    name = st.session_state.get(SAMPLE, images.DEFAULT_SAMPLE)
+    return _sample(name if name in images.SAMPLES else images.DEFAULT_SAMPLE)
+
+
+def pick_image() -> Image.Image:
+    """Renders the image source in the sidebar and returns the session's image (always usable)."""
+    side = st.sidebar
+    side.subheader(t("sidebar.image"))
+    _copy_in(W_SOURCE, SOURCE, "gallery")
+    source = side.radio(
+        t("sidebar.image.source"), SOURCES, key=W_SOURCE, horizontal=True,
+        format_func=lambda s: t(f"sidebar.image.{s}"),
+    )
+    if source != st.session_state.get(SOURCE):
+        st.session_state[ERROR] = None
+    st.session_state[SOURCE] = source
+
+    if source == "gallery":
+        _copy_in(W_SAMPLE, SAMPLE, images.DEFAULT_SAMPLE)
+        st.session_state[SAMPLE] = side.selectbox(
+            t("sidebar.image.sample"), images.SAMPLES, key=W_SAMPLE,
+            format_func=lambda s: t(f"images.sample.{s}"),
+        )
+    elif source == "upload":
+        file = side.file_uploader(t("sidebar.image.upload"), key=W_UPLOAD, help=t("images.upload.help"))
+        _judge(file, "upload")
+    else:  # the camera asks for permission, so it only exists once the user picks this source
+        file = side.camera_input(t("sidebar.image.camera"), key=W_CAMERA)
+        _judge(file, "camera")
+
+    if st.session_state.get(ERROR):
+        side.error(st.session_state[ERROR])
+    image = current_image()
+    _caption(side, source, image)
+    return image
+
+
+def _caption(side, source: str, image: Image.Image) -> None:
+    upload = st.session_state.get(UPLOAD)
+    if source in ("upload", "camera") and upload:
+        caption = t("images.caption.upload", name=upload["name"])
+    elif source in ("upload", "camera"):
+        caption = t("images.caption.none_yet")
+    else:
+        caption = t(f"images.sample.{st.session_state.get(SAMPLE, images.DEFAULT_SAMPLE)}")
+    w, h = image.info.get(images.INFO_SIZE, image.size)
+    side.image(image, caption=f"{caption} ({w}x{h})", width="stretch")
+    if images.frames(image) > 1:
+        side.info(t("images.animated", frames=images.frames(image)))
+
+
+def model_input(image: Image.Image, input_shape, fit: str = "crop") -> np.ndarray:
+    """The preprocessed input for a model, with a warning on the page when fitting distorts the image."""
+    if images.heavily_distorted(image, input_shape):
+        st.warning(t("images.distorted", w=image.width, h=image.height,
+                     mh=int(input_shape[0]), mw=int(input_shape[1])))
+    return images.preprocess(image, input_shape, fit=fit)
+
+
+def fit_choice(key: str = "cnnviz.image_fit") -> str:
+    """A crop/pad choice for pages that show preprocessing."""
+    return st.radio(t("images.fit"), images.FITS, key=key, horizontal=True,
+                    format_func=lambda f: t(f"images.fit.{f}"), help=t("images.fit.help"))
