@@ -1,0 +1,300 @@
+"""Checking an uploaded model file before Keras deserializes anything, then loading it safely.
+
+A .keras file is a zip of config.json (the architecture), metadata.json and model.weights.h5.
+Keras turns config.json into objects, so that is where an attack would sit (a Lambda with
+marshalled code, a "function" from os or builtins, a layer that reads a file or URL). Here the
+zip is opened with size limits, config.json is parsed with a size cap and walked against an
+allow-list of built-in Keras classes (and cnnviz's MinPooling2D), the parameter count is
+counted from weight *shapes* only, and only then keras.saving.load_model(safe_mode=True) runs,
+on a temporary file whose name the user never chooses.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+
+MAX_FILE_BYTES = 128 * 1024 * 1024  # the upload itself
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all members together, as read (not as declared)
+MAX_CONFIG_BYTES = 1024 * 1024  # config.json; ResNet50's is about 0.1 MB
+MAX_METADATA_BYTES = 64 * 1024
+MAX_RATIO = 50  # uncompressed / compressed per member, above 1 MB: a zip bomb
+MAX_MEMBERS = 8
+MAX_PARAMS = 30_000_000
+MAX_DEPTH = 64  # JSON nesting
+
+ALLOWED_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+CONVERT_HINT = (
+    "Save it in the .keras format and upload that: load it where you made it, then "
+    "model.save('model.keras')."
+)
+
+LAYERS = {
+    "InputLayer", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
+    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization",
+    "LayerNormalization", "GroupNormalization", "Dropout", "SpatialDropout2D", "GaussianNoise", "Flatten",
+    "Reshape", "Permute", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+    "ZeroPadding2D", "Cropping2D", "UpSampling2D", "Add", "Subtract", "Multiply", "Average", "Maximum",
+    "Minimum", "Concatenate", "Rescaling", "Identity", "RandomFlip", "RandomRotation", "RandomZoom",
+    "RandomTranslation", "RandomContrast",
+}
+MODELS = {"Sequential", "Functional", "Model"}
+HELPERS = {
+    # dtype policies, symbolic tensors in functional configs
+    "DTypePolicy", "FloatDTypePolicy", "__keras_tensor__",
+    # initializers, regularizers, constraints
+    "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal", "Zeros", "Ones",
+    "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Orthogonal", "Identity",
+    "L1", "L2", "L1L2", "OrthogonalRegularizer", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm",
+    # compile config: optimizers, losses, metrics, learning-rate schedules
+    "Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion",
+    "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy", "MeanSquaredError",
+    "MeanAbsoluteError", "SparseCategoricalAccuracy", "CategoricalAccuracy", "Accuracy", "BinaryAccuracy",
+    "Mean", "MeanMetricWrapper", "ExponentialDecay", "CosineDecay", "PiecewiseConstantDecay",
+}
+OWN = {"cnnviz>MinPooling2D": "MinPooling2D"}  # registered_name -> class of the project's own layers
+ALLOWED_MODULE = re.compile(r"^keras(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# Plain strings Keras resolves by name (activation='relu', loss='mse') are looked up inside Keras only.
+_PATHLIKE = re.compile(r"(://|[/\\]|^~|^[A-Za-z]:|\.(py|pyc|so|dll|pkl|pickle|h5|hdf5|keras|json|npy|npz|txt|csv|exe|sh)$)",
+                       re.IGNORECASE)
+
+
+class ModelFileError(ValueError):
+    """A refused model file; the message names the reason and is meant for the user."""
+
+
+# ---------------------------------------------------------------- the zip
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: list[int]) -> bytes:
+    """Read one member, stopping at `cap` bytes (declared sizes can lie) and within the total budget."""
+    if info.file_size > cap:
+        raise ModelFileError(f"{info.filename} is {info.file_size:,} bytes; at most {cap:,} are allowed.")
+    if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise ModelFileError(
+            f"{info.filename} would expand {info.file_size / max(info.compress_size, 1):.0f} times: "
+            "this looks like a zip bomb.")
+    out = io.BytesIO()
+    with zf.open(info) as f:
+        while True:
+            chunk = f.read(min(1024 * 1024, cap + 1 - out.tell()))
+            if not chunk:
+                break
+            out.write(chunk)
+            budget[0] -= len(chunk)
+            if out.tell() > cap or budget[0] < 0:
+                raise ModelFileError(f"{info.filename} expands beyond the allowed size; refused as a zip bomb.")
+    return out.getvalue()
+
+
+def _open_zip(data: bytes, filename: str) -> dict[str, bytes]:
+    name = (filename or "").lower()
+    if data[:8] == HDF5_SIGNATURE or name.endswith((".h5", ".hdf5")):
+        raise ModelFileError(f"HDF5 (.h5) model files are not accepted: loading them runs unchecked code paths. "
+                             f"{CONVERT_HINT}")
+    if name.endswith((".pb", ".savedmodel")) or "saved_model" in name:
+        raise ModelFileError(f"TensorFlow SavedModel uploads are not accepted. {CONVERT_HINT}")
+    if not data[:4] == b"PK\x03\x04":
+        raise ModelFileError("This is not a .keras model file (a .keras file is a zip archive; this one is not).")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
+        raise ModelFileError(f"This .keras file is damaged: {e}.") from None
+    names = [i.filename for i in infos]
+    if any(n.endswith("saved_model.pb") for n in names):
+        raise ModelFileError(f"This is a zipped TensorFlow SavedModel, which is not accepted. {CONVERT_HINT}")
+    if len(infos) > MAX_MEMBERS:
+        raise ModelFileError(f"The archive holds {len(infos)} files; a .keras model file holds 3.")
+    unexpected = sorted(set(names) - ALLOWED_MEMBERS)
+    if unexpected:
+        raise ModelFileError(f"The archive holds files a plain .keras model does not: {', '.join(unexpected[:5])}.")
+    if len(set(names)) != len(names):
+        raise ModelFileError("The archive names the same file twice.")
+    if "config.json" not in names:
+        raise ModelFileError("The archive has no config.json, so it is not a .keras model file.")
+    budget = [MAX_UNCOMPRESSED_BYTES]
+    caps = {"config.json": MAX_CONFIG_BYTES, "metadata.json": MAX_METADATA_BYTES,
+            "model.weights.h5": MAX_UNCOMPRESSED_BYTES}
+    try:
+        return {i.filename: _read_member(zf, i, caps[i.filename], budget) for i in infos}
+    except (zipfile.BadZipFile, zlib_error(), EOFError, RuntimeError, NotImplementedError) as e:
+        raise ModelFileError(f"This .keras file is damaged or encrypted: {e}.") from None
+
+
+def zlib_error():
+    import zlib
+
+    return zlib.error
+
+
+# ---------------------------------------------------------------- config.json
+
+
+def _parse_json(raw: bytes, what: str):
+    def no_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) != len(keys):
+            raise ModelFileError(f"{what} repeats a key, which hides what Keras would read.")
+        return dict(pairs)
+
+    try:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
+    except ModelFileError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ModelFileError(f"{what} is not valid JSON: {str(e)[:120]}.") from None
+
+
+def _where(path: list[str]) -> str:
+    return "/".join(path) or "config.json"
+
+
+def check_config(config) -> None:
+    """Walk a .keras config and refuse anything outside the allow-list; raises ModelFileError."""
+    if not isinstance(config, dict) or config.get("class_name") not in MODELS:
+        raise ModelFileError("config.json does not describe a Keras Sequential or functional model.")
+    _walk(config, [], 0, layer=False)
+
+
+def _walk(node, path: list[str], depth: int, layer: bool) -> None:
+    if depth > MAX_DEPTH:
+        raise ModelFileError("config.json is nested too deeply.")
+    if isinstance(node, dict):
+        if "class_name" in node:
+            _check_object(node, path)
+            layer = layer or node.get("class_name") in LAYERS or node.get("registered_name") in OWN
+        for key, value in node.items():
+            if not isinstance(key, str):
+                raise ModelFileError(f"{_where(path)}: a non-text key.")
+            _walk(value, path + [key], depth + 1, layer)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _walk(value, path + [str(i)], depth + 1, layer)
+    elif isinstance(node, str):
+        if layer and _PATHLIKE.search(node) and path[-1:] not in (["module"],):
+            raise ModelFileError(f"{_where(path)}: {node[:80]!r} looks like a file path or URL; layers here "
+                                 "never read files.")
+    elif node is None or isinstance(node, (bool, int, float)):
+        return
+    else:
+        raise ModelFileError(f"{_where(path)}: unexpected value.")
+
+
+def _check_object(node: dict, path: list[str]) -> None:
+    cls = node.get("class_name")
+    module = node.get("module")
+    registered = node.get("registered_name")
+    where = _where(path)
+    if not isinstance(cls, str):
+        raise ModelFileError(f"{where}: class_name must be text.")
+    if cls in ("Lambda", "__lambda__", "TFOpLambda", "function", "__typespec__") or "lambda" in cls.lower():
+        raise ModelFileError(f"{where}: {cls} runs arbitrary Python code, so this model is refused.")
+    if registered in OWN:
+        if cls != OWN[registered] or module not in (None, "cnnviz.layers"):
+            raise ModelFileError(f"{where}: {registered!r} does not match cnnviz's own layer.")
+        return
+    if module is not None and (not isinstance(module, str) or not ALLOWED_MODULE.match(module)):
+        raise ModelFileError(f"{where}: {cls} comes from the module {str(module)[:60]!r}; only Keras's own "
+                             "classes are accepted.")
+    if registered not in (None, cls):
+        raise ModelFileError(f"{where}: {str(registered)[:60]!r} is a custom object; only Keras's built-in "
+                             "layers (and cnnviz's MinPooling2D) are accepted.")
+    if cls not in LAYERS | MODELS | HELPERS:
+        raise ModelFileError(f"{where}: {cls[:60]} is not on the list of accepted Keras classes.")
+
+
+# ---------------------------------------------------------------- parameters, loading
+
+
+def count_params(config) -> int:
+    """Parameters of the model `config` describes, from weight shapes only (no memory allocated).
+
+    Inside a keras.StatelessScope, variables record their shape but defer their initial values,
+    so a config declaring a billion-unit Dense costs nothing here. Called after check_config.
+    """
+    import keras
+    from keras.src.backend.common import global_state
+
+    from cnnviz import layers as _own_layers  # noqa: F401 - registers MinPooling2D  # the deferred variables' registry (thread-local)
+
+    config = {k: v for k, v in config.items() if k != "compile_config"}  # optimizers need real variables
+    pending = global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True)
+    before = len(pending)
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+            return int(model.count_params())
+    finally:
+        # Forget the shape-only variables, so nothing initializes (allocates) them later.
+        pending = global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True)
+        del pending[before:]
+
+
+def check_bytes(data: bytes, filename: str = "model.keras") -> dict:
+    """Every check short of loading: returns the parsed config.json; raises ModelFileError."""
+    if not isinstance(data, (bytes, bytearray)) or not data:
+        raise ModelFileError("The file is empty.")
+    if len(data) > MAX_FILE_BYTES:
+        raise ModelFileError(f"The file is {len(data) / 2**20:.0f} MB; at most {MAX_FILE_BYTES // 2**20} MB "
+                             "are accepted.")
+    members = _open_zip(bytes(data), filename)
+    config = _parse_json(members["config.json"], "config.json")
+    if "metadata.json" in members:
+        metadata = _parse_json(members["metadata.json"], "metadata.json")
+        if not isinstance(metadata, dict):
+            raise ModelFileError("metadata.json is not a JSON object.")
+    check_config(config)
+    try:
+        n = count_params(config)
+    except ModelFileError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any failure to rebuild the allowed config is the file's fault
+        raise ModelFileError(f"Keras cannot rebuild this model's architecture: {str(e)[:200]}") from None
+    if n > MAX_PARAMS:
+        raise ModelFileError(f"The model has {n:,} parameters; at most {MAX_PARAMS:,} are accepted here.")
+    return config
+
+
+def load_bytes(data: bytes, filename: str = "model.keras"):
+    """Check the upload, then load it with keras.saving.load_model(safe_mode=True); raises ModelFileError."""
+    import keras
+
+    from cnnviz import layers as _own_layers  # noqa: F401 - registers MinPooling2D for deserialization
+
+    check_bytes(data, filename)
+    fd, path = tempfile.mkstemp(suffix=".keras", prefix="cnnviz-upload-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        try:
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as e:  # noqa: BLE001 - the user sees why their file does not load
+            raise ModelFileError(f"Keras could not load this model: {str(e)[:300]}") from None
+    finally:
+        os.unlink(path)
+    if model.count_params() > MAX_PARAMS:
+        raise ModelFileError(f"The model has {model.count_params():,} parameters; at most {MAX_PARAMS:,}.")
+    shape = model.inputs[0].shape if getattr(model, "inputs", None) else None
+    if len(model.inputs) != 1 or shape is None or len(shape) != 4 or any(v is None for v in shape[1:]):
+        raise ModelFileError(f"The model must take one image input (height, width, channels) of fixed size; "
+                             f"its input is {shape if shape is None else tuple(shape)}.")
+    return model
+
+
+def model_bytes(model) -> bytes:
+    """The model saved as .keras, for a download button."""
+    fd, path = tempfile.mkstemp(suffix=".keras", prefix="cnnviz-download-")
+    os.close(fd)
+    try:
+        model.save(path)
+        with open(path, "rb") as f:
+            return f.read()
+    finally:
+        os.unlink(path)

@@ -1,0 +1,173 @@
+"""Uploaded model files: refused before Keras sees them when dishonest, loaded when honest."""
+
+import io
+import json
+import os
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from cnnviz import activations, modelfiles
+from cnnviz.layers import MinPooling2D
+from cnnviz.modelfiles import ModelFileError
+
+
+def _saved(model) -> bytes:
+    return modelfiles.model_bytes(model)
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def _zip(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+def _with_config(data: bytes, edit) -> bytes:
+    members = _members(data)
+    config = json.loads(members["config.json"])
+    edit(config)
+    members["config.json"] = json.dumps(config).encode()
+    return _zip(members)
+
+
+@pytest.fixture(scope="module")
+def sequential_bytes():
+    model = keras.Sequential([
+        keras.Input((16, 12, 1)),
+        keras.layers.Conv2D(4, (3, 3), activation="relu"),
+        MinPooling2D((2, 2)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return _saved(model)
+
+
+@pytest.fixture(scope="module")
+def functional_bytes():
+    x = keras.Input((12, 12, 3))
+    a = keras.layers.Conv2D(4, (3, 3), padding="same", activation="relu", name="branch_a")(x)
+    b = keras.layers.Conv2D(4, (1, 1), padding="same", name="branch_b")(x)
+    y = keras.layers.Add(name="add")([a, b])
+    y = keras.layers.Concatenate(name="concat")([y, a])
+    y = keras.layers.MaxPooling2D()(y)
+    y = keras.layers.GlobalAveragePooling2D()(y)
+    y = keras.layers.Dense(5, activation="softmax")(y)
+    return _saved(keras.Model(x, y, name="branches"))
+
+
+def test_honest_sequential_loads_and_activations_work(sequential_bytes):
+    model = modelfiles.load_bytes(sequential_bytes, "mine.keras")
+    assert model.count_params() == (3 * 3 * 1 + 1) * 4 + (7 * 5 * 4 + 1) * 3
+    acts = activations.extract(model, np.random.default_rng(0).random((1, 16, 12, 1), dtype=np.float32))
+    assert list(acts)[-1] == model.layers[-1].name
+    assert acts[model.layers[0].name].shape == (1, 14, 10, 4)
+
+
+def test_honest_functional_loads_and_activations_work(functional_bytes):
+    model = modelfiles.load_bytes(functional_bytes, "branches.keras")
+    x = np.random.default_rng(1).random((1, 12, 12, 3), dtype=np.float32)
+    acts = activations.extract(model, x)
+    assert acts["concat"].shape == (1, 12, 12, 8)
+    np.testing.assert_allclose(acts[model.layers[-1].name], model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_lambda_is_refused(tmp_path):
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Lambda(lambda t: t * 2), keras.layers.Flatten()])
+    path = tmp_path / "lambda.keras"
+    model.save(path)
+    with pytest.raises(ModelFileError, match="Lambda"):
+        modelfiles.load_bytes(path.read_bytes())
+
+
+def test_function_from_another_module_is_refused(sequential_bytes):
+    def evil(config):
+        conv = config["config"]["layers"][1]
+        conv["config"]["activation"] = {"module": "os", "class_name": "function", "config": "system",
+                                        "registered_name": "function"}
+
+    with pytest.raises(ModelFileError, match="function|'os'"):
+        modelfiles.check_bytes(_with_config(sequential_bytes, evil))
+
+    def other_module(config):
+        config["config"]["layers"][1]["module"] = "subprocess"
+
+    with pytest.raises(ModelFileError, match="subprocess"):
+        modelfiles.check_bytes(_with_config(sequential_bytes, other_module))
+
+
+def test_custom_object_and_paths_are_refused(sequential_bytes):
+    def custom(config):
+        config["config"]["layers"][1]["registered_name"] = "evilpkg>Conv2D"
+
+    with pytest.raises(ModelFileError, match="custom object"):
+        modelfiles.check_bytes(_with_config(sequential_bytes, custom))
+
+    def unknown(config):
+        config["config"]["layers"][1]["class_name"] = "TFSMLayer"
+
+    with pytest.raises(ModelFileError, match="TFSMLayer"):
+        modelfiles.check_bytes(_with_config(sequential_bytes, unknown))
+
+    for value in ("/etc/passwd", "https://example.com/x", "..\\secret", "weights.h5"):
+        def path(config, value=value):
+            config["config"]["layers"][1]["config"]["name"] = value
+
+        with pytest.raises(ModelFileError, match="file path or URL"):
+            modelfiles.check_bytes(_with_config(sequential_bytes, path))
+
+
+def test_random_bytes_h5_and_savedmodel_are_refused(tmp_path):
+    with pytest.raises(ModelFileError, match="not a .keras"):
+        modelfiles.load_bytes(os.urandom(4096), "model.keras")
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    h5 = tmp_path / "old.h5"
+    model.save(h5)
+    for name in ("old.h5", "renamed.keras"):
+        with pytest.raises(ModelFileError, match=r"model.save\('model.keras'\)"):
+            modelfiles.load_bytes(h5.read_bytes(), name)
+    zipped_savedmodel = _zip({"saved_model.pb": b"\x08\x01", "variables/variables.index": b""})
+    with pytest.raises(ModelFileError, match="SavedModel"):
+        modelfiles.load_bytes(zipped_savedmodel, "exported.zip")
+
+
+def test_zip_bomb_is_refused(sequential_bytes):
+    members = _members(sequential_bytes)
+    members["model.weights.h5"] = b"\0" * (300 * 1024 * 1024)  # 300 MB of zeros compress to ~300 KB
+    bomb = _zip(members, zipfile.ZIP_DEFLATED)
+    assert len(bomb) < 2 * 1024 * 1024
+    with pytest.raises(ModelFileError, match="zip bomb|bytes; at most"):
+        modelfiles.load_bytes(bomb)
+    members["model.weights.h5"] = b"\0" * (20 * 1024 * 1024)  # under the size cap, but expands 1000 times
+    with pytest.raises(ModelFileError, match="zip bomb"):
+        modelfiles.load_bytes(_zip(members, zipfile.ZIP_DEFLATED))
+
+
+def test_huge_config_and_extra_members_are_refused(sequential_bytes):
+    def bloat(config):
+        config["config"]["layers"][1]["config"]["padding_note"] = "x" * (3 * 1024 * 1024)
+
+    with pytest.raises(ModelFileError, match="config.json is .* bytes"):
+        modelfiles.check_bytes(_with_config(sequential_bytes, bloat))
+    members = _members(sequential_bytes)
+    members["run_me.py"] = b"import os"
+    with pytest.raises(ModelFileError, match="run_me.py"):
+        modelfiles.check_bytes(_zip(members))
+
+
+def test_parameter_cap_is_checked_without_allocating(sequential_bytes):
+    def huge(config):
+        dense = config["config"]["layers"][-1]
+        dense["config"]["units"] = 10_000_000
+    # 140 inputs x 10 M units = 1.4 G parameters (5.6 GB): refused from shapes alone
+    with pytest.raises(ModelFileError, match="parameters"):
+        modelfiles.check_bytes(_with_config(sequential_bytes, huge))
