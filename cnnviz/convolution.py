@@ -277,3 +277,44 @@ def model_filters(model) -> list[ModelFilter]:
         out.append(ModelFilter(layer.name, kernel, bias, tuple(layer.strides), str(layer.padding),
                                tuple(layer.dilation_rate)))
     return out
+
+
+def crop(image, width: int, top: int, left: int, size: int, channels: int = 1, decimals: int = 2):
+    """A size x size crop of `image` (PIL) shrunk to `width` pixels wide, as numbers in [0, 1].
+
+    Values are rounded to `decimals` so the numbers on the page are exactly the numbers computed.
+    Returns (grid (size, size, channels), the shrunk RGB image with the crop outlined).
+    """
+    from PIL import Image, ImageDraw  # only this helper needs Pillow
+
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}.")
+    rgb = image.convert("RGB")
+    width = max(int(width), int(size))
+    height = max(int(size), round(rgb.height * width / rgb.width))
+    small = rgb.resize((width, height), Image.Resampling.BILINEAR)
+    top = min(max(int(top), 0), height - size)
+    left = min(max(int(left), 0), width - size)
+    source = small if channels == 3 else small.convert("L")
+    pixels = np.asarray(source, dtype=np.float64) / 255.0
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    grid = np.round(pixels[top : top + size, left : left + size], decimals)
+    preview = small.copy()
+    ImageDraw.Draw(preview).rectangle([left - 1, top - 1, left + size, top + size], outline=(255, 0, 0))
+    return grid, preview
+
+
+def arithmetic_lines(step: ConvStep, decimals: int = 2, max_terms: int = 49) -> list[str]:
+    """The sum written out, one line per channel: 'w*x + w*x + ... = s' (LaTeX-free plain text)."""
+    lines = []
+    for c in range(step.kernel.shape[2]):
+        terms = [
+            f"({step.window[r, q, c]:.{decimals}f}×{step.kernel[r, q, c]:.{decimals + 1}f})"
+            for r in range(step.kernel.shape[0])
+            for q in range(step.kernel.shape[1])
+        ]
+        if len(terms) > max_terms:
+            terms = terms[: max_terms - 1] + ["…"]
+        lines.append(" + ".join(terms) + f" = {step.channel_sums[c]:.4f}")
+    return lines

@@ -1,7 +1,220 @@
-"""Placeholder: this page is being built."""
+"""Convolution step by step: one output number of a Conv2D filter, made in front of the student."""
 
+import time
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from cnnviz import convolution as cv
+from cnnviz import kernels
+from cnnviz.images import DEFAULT_SAMPLE, load_sample
+from cnnviz.plots import convolution as plots
 from cnnviz.ui.state import t
 
-st.title(t("nav.convolution"))
+try:  # owned by the Models/images engineer; the sample image stands in until it exists
+    from cnnviz.ui.image_picker import pick_image
+except ImportError:  # pragma: no cover - temporary
+    def pick_image():
+        return load_sample(DEFAULT_SAMPLE)
+
+try:
+    from cnnviz.ui.models import current_model
+except ImportError:  # pragma: no cover - temporary
+    current_model = None
+
+K = "convolution."  # widget keys of this page
+ROW, COL, PENDING = K + "row", K + "col", K + "pending"
+
+
+def grid_editor(values: np.ndarray, key: str, decimals: int) -> np.ndarray:
+    """An editable number grid; empty cells come back as NaN (cnnviz reports them)."""
+    frame = pd.DataFrame(np.round(values, decimals), columns=[str(c) for c in range(values.shape[1])])
+    edited = st.data_editor(frame, key=key, hide_index=False, width="content")
+    return edited.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+
+
+def channel_editors(values: np.ndarray, key: str, decimals: int) -> np.ndarray:
+    """One editor per channel (tabs when there are several)."""
+    channels = values.shape[2]
+    if channels == 1:
+        return grid_editor(values[:, :, 0], f"{key}.0", decimals)[:, :, None]
+    tabs = st.tabs([t("conv.channel_n", n=c) for c in range(channels)])
+    out = []
+    for c, tab in enumerate(tabs):
+        with tab:
+            out.append(grid_editor(values[:, :, c], f"{key}.{c}", decimals))
+    return np.stack(out, axis=-1)
+
+
+def position_slider(label: str, key: str, length: int, help_text: str) -> int:
+    if st.session_state.get(key, 0) > length - 1:
+        st.session_state[key] = length - 1  # the output shrank: stay inside it
+    if length == 1:
+        st.caption(t("conv.only_one", what=label))
+        return 0
+    return st.slider(label, 0, length - 1, key=key, help=help_text)
+
+
+def step_by(delta: int, length_h: int, length_w: int) -> None:
+    flat = st.session_state.get(ROW, 0) * length_w + st.session_state.get(COL, 0)
+    flat = (flat + delta) % (length_h * length_w)
+    st.session_state[ROW], st.session_state[COL] = divmod(flat, length_w)
+
+
+def show_step(step: cv.ConvStep, output: np.ndarray, frame: int) -> None:
+    """Everything about one output position; `frame` keeps element ids unique while playing."""
+    i, j = step.position
+    (top, _), (left, _) = step.geometry.pads
+    left_col, right_col = st.columns([3, 2])
+    with left_col:
+        st.markdown(t("conv.at_position", row=i, col=j))
+        cols = st.columns(step.kernel.shape[2])
+        for c, col in enumerate(cols):
+            with col:
+                st.plotly_chart(
+                    plots.number_grid(step.padded[:, :, c], t("conv.input_grid", n=c), step.geometry.padding_mask(),
+                                      (step.rows, step.cols), origin=(top, left)),
+                    key=f"{K}in.{frame}.{c}", config={"displayModeBar": False},
+                )
+        st.caption(t("conv.grid_legend"))
+        cols = st.columns(step.kernel.shape[2])
+        for c, col in enumerate(cols):
+            with col:
+                st.plotly_chart(
+                    plots.number_grid(step.products[:, :, c], t("conv.products_grid", n=c), decimals=3,
+                                      diverging=True),
+                    key=f"{K}prod.{frame}.{c}", config={"displayModeBar": False},
+                )
+    with right_col:
+        st.plotly_chart(plots.output_map(output, step.position, t("conv.output_map")), key=f"{K}out.{frame}",
+                        config={"displayModeBar": False})
+        metrics = st.columns(2)
+        metrics[0].metric(t("conv.total"), f"{step.total:.4f}")
+        metrics[1].metric(t("conv.after_relu"), f"{step.relu:.4f}")
+    with st.expander(t("conv.arithmetic"), expanded=True):
+        for c, line in enumerate(cv.arithmetic_lines(step)):
+            st.markdown(f"**{t('conv.channel_n', n=c)}**: `{line}`")
+        sums = " + ".join(f"{s:.4f}" for s in step.channel_sums)
+        st.latex(rf"\text{{{t('conv.total_short')}}} = {sums} + ({step.bias:.4f}) = {step.total:.4f}")
+        st.latex(rf"\mathrm{{ReLU}}({step.total:.4f}) = \max(0, {step.total:.4f}) = {step.relu:.4f}")
+
+
+st.title(t("conv.title"))
+st.markdown(t("conv.intro"))
+
+if PENDING in st.session_state:  # where the last play stopped: applied before the sliders exist
+    st.session_state[ROW], st.session_state[COL] = st.session_state.pop(PENDING)
+
+# --- input ---
+st.header(t("conv.input"))
+c1, c2, c3 = st.columns(3)
+source = c1.radio(t("conv.input_source"), ["image", "grid"], key=K + "source",
+                  format_func=lambda s: t(f"conv.input_source.{s}"), horizontal=True)
+size = c2.slider(t("conv.input_size"), 5, 12, 6, key=K + "size", help=t("help.input_size"))
+channels = c3.radio(t("conv.channels"), [1, 3], key=K + "channels", horizontal=True, help=t("help.channel"),
+                    format_func=lambda n: t(f"conv.channels.{n}"))
+
+layer_filter = None
+kernel_source = "preset"
+if source == "image":
+    image = pick_image()
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
+    width = c1.slider(t("conv.image_width"), 16, 320, 32, step=4, key=K + "width", help=t("conv.image_width.help"))
+    height = max(size, round(image.height * max(width, size) / image.width))
+    top = c2.slider(t("conv.crop_top"), 0, max(1, height - size), min(10, height - size), key=K + "top")
+    left = c3.slider(t("conv.crop_left"), 0, max(1, max(width, size) - size), min(10, width - size), key=K + "left")
+    x, preview = cv.crop(image, width, top, left, size, channels)
+    c4.image(preview.resize((preview.width * 4, preview.height * 4), 0), caption=t("conv.crop_caption"), width=260)
+    with st.expander(t("conv.edit_numbers")):
+        x = channel_editors(x, f"{K}xedit.{width}.{top}.{left}.{size}.{channels}", 2)
+else:
+    rng = np.random.default_rng(size * 10 + channels)
+    start = np.zeros((size, size, channels))
+    start[:, size // 2 :, :] = 1.0  # a vertical edge: Sobel x lights up along it
+    start = np.round(start + rng.integers(0, 3, start.shape) / 10, 2)
+    x = channel_editors(start, f"{K}grid.{size}.{channels}", 2)
+
+# --- kernel ---
+st.header(t("conv.kernel"))
+sources = ["preset", "model"] if current_model is not None else ["preset"]
+c1, c2, c3, c4 = st.columns(4)
+kernel_source = c1.radio(t("conv.kernel_source"), sources, key=K + "ksource",
+                         format_func=lambda s: t(f"conv.kernel_source.{s}"), help=t("help.kernel"))
+bias_default = 0.0
+if kernel_source == "preset":
+    name = c2.selectbox(t("conv.preset"), kernels.NAMES, key=K + "preset",
+                        format_func=lambda n: t(f"conv.preset.{n}"))
+    ksize = c3.slider(t("conv.kernel_size"), 1, 7, 3, key=K + "ksize", help=t("help.kernel"))
+    seed = c4.number_input(t("conv.seed"), 0, 9999, 0, key=K + "seed") if name == "random" else 0
+    k2 = kernels.kernel(name, ksize, int(seed))
+    start_kernel = np.repeat(k2[:, :, None], channels, axis=2)
+    kernel_key = f"{K}kedit.{name}.{ksize}.{seed}.{channels}"
+else:
+    info = current_model()
+    usable = [f for f in cv.model_filters(info.model) if f.channels in (1, 3)]
+    if not usable:
+        st.warning(t("conv.no_model_filters", model=info.label))
+        st.stop()
+    layer_name = c2.selectbox(t("conv.layer"), [f.layer for f in usable], key=K + "layer")
+    layer_filter = next(f for f in usable if f.layer == layer_name)
+    index = c3.number_input(t("conv.filter_index"), 0, layer_filter.filters - 1, 0, key=K + "findex",
+                            help=t("help.filter"))
+    if layer_filter.channels != channels:
+        st.info(t("conv.channels_from_layer", layer=layer_name, n=layer_filter.channels))
+        x = np.repeat(x.mean(axis=2, keepdims=True), layer_filter.channels, axis=2).round(2)
+        channels = layer_filter.channels
+    start_kernel = layer_filter.kernel[:, :, :, int(index)]
+    bias_default = float(layer_filter.bias[int(index)])
+    kernel_key = f"{K}kedit.{info.key}.{layer_name}.{index}"
+    c4.caption(t("conv.model_layer_settings", strides=layer_filter.strides, padding=layer_filter.padding,
+                 dilation=layer_filter.dilation))
+st.caption(t("conv.kernel_edit_hint"))
+kernel = channel_editors(start_kernel, kernel_key, 4 if kernel_source == "model" else 3)
+
+c1, c2, c3, c4 = st.columns(4)
+bias = c1.number_input(t("conv.bias"), value=bias_default, step=0.1, format="%.4f", key=f"{kernel_key}.bias",
+                       help=t("help.bias"))
+stride = c2.slider(t("conv.stride"), 1, 4, 1, key=K + "stride", help=t("help.stride"))
+padding = c3.radio(t("conv.padding"), ["valid", "same"], key=K + "padding", horizontal=True, help=t("help.padding"))
+dilation = c4.slider(t("conv.dilation"), 1, 3, 1, key=K + "dilation", help=t("help.dilation"))
+
+try:
+    output = cv.conv_output(x, kernel, bias, stride, padding, dilation)
+    geo = cv.geometry(x.shape[:2], kernel.shape[:2], stride, padding, dilation)
+except ValueError as error:
+    st.error(t("conv.bad_settings", error=error))
+    st.stop()
+
+oh, ow = geo.output_hw
+st.info(t("conv.shape_line", h=x.shape[0], w=x.shape[1], c=x.shape[2], kh=kernel.shape[0], kw=kernel.shape[1],
+          oh=oh, ow=ow, top=geo.pads[0][0], bottom=geo.pads[0][1], left=geo.pads[1][0], right=geo.pads[1][1]))
+
+# --- position ---
+st.header(t("conv.position"))
+c1, c2 = st.columns(2)
+with c1:
+    row = position_slider(t("conv.row"), ROW, oh, t("help.position"))
+with c2:
+    col = position_slider(t("conv.col"), COL, ow, t("help.position"))
+b1, b2, b3, b4 = st.columns([1, 1, 1, 2])
+b1.button(t("conv.previous"), key=K + "prev", on_click=step_by, args=(-1, oh, ow), width="stretch")
+b2.button(t("conv.next"), key=K + "next", on_click=step_by, args=(1, oh, ow), width="stretch")
+play = b3.button(t("conv.play"), key=K + "play", type="primary", width="stretch", help=t("conv.play.help"))
+delay = b4.slider(t("conv.delay"), 0.0, 1.0, 0.3, 0.1, key=K + "delay")
+
+view = st.empty()
+if play:
+    filled = np.zeros(geo.output_hw, dtype=bool)
+    for frame, pos in enumerate(geo.positions()):
+        filled[pos] = True
+        with view.container():
+            show_step(cv.conv_step(x, kernel, bias, pos, stride, padding, dilation), np.where(filled, output, np.nan),
+                      frame)
+        time.sleep(delay)
+    st.session_state[PENDING] = geo.positions()[-1]
+    st.rerun()
+with view.container():
+    show_step(cv.conv_step(x, kernel, bias, (row, col), stride, padding, dilation), output, -1)
+
+st.caption(t("conv.keras_note"))

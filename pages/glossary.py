@@ -1,7 +1,16 @@
-"""Placeholder: this page is being built."""
+"""Glossary: the course's CNN terms in the session's language, each linked to where it is shown live."""
 
 import streamlit as st
 
+from cnnviz.glossary import TERMS
 from cnnviz.ui.state import t
 
-st.title(t("nav.glossary"))
+st.title(t("glossary.title"))
+st.markdown(t("glossary.intro"))
+st.info(t("glossary.filter_vs_kernel"))
+
+for term in TERMS:
+    st.subheader(t(term.name_key))
+    st.markdown(t(term.text_key))
+    st.page_link(term.page, label=t("glossary.see_live", page=t("nav." + term.page[len("pages/"):-len(".py")])),
+                 icon="👉")

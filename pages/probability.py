@@ -1,7 +1,86 @@
-"""Placeholder: this page is being built."""
+"""Convolution as a sum of random variables: f1, f2, f1 * f2 and a Monte-Carlo check."""
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from cnnviz import probability as pr
+from cnnviz.plots import convolution as plots
 from cnnviz.ui.state import t
 
-st.title(t("nav.probability"))
+K = "probability."
+
+
+def choose(label: str, key: str, default: str):
+    """Widgets for one distribution; returns a cnnviz.probability.Distribution."""
+    st.subheader(label)
+    kind = st.selectbox(t("prob.kind"), pr.KINDS, index=pr.KINDS.index(default), key=key + ".kind",
+                        format_func=lambda k: t(f"prob.kind.{k}"))
+    if kind == "die":
+        return pr.die(st.number_input(t("prob.sides"), 1, 20, 6, key=key + ".sides"))
+    if kind == "loaded_die":
+        face = st.number_input(t("prob.face"), 1, 6, 6, key=key + ".face")
+        p = st.slider(t("prob.face_probability"), 0.0, 1.0, 0.5, 0.05, key=key + ".p")
+        return pr.loaded_die(int(face), float(p))
+    if kind == "uniform":
+        a, b = st.columns(2)
+        low = a.number_input(t("prob.low"), -20, 20, 0, key=key + ".low")
+        high = b.number_input(t("prob.high"), -20, 40, 3, key=key + ".high")
+        return pr.uniform(low, high)
+    start = pd.DataFrame({t("prob.value"): [0, 1, 2], t("prob.weight"): [1.0, 2.0, 1.0]})
+    table = st.data_editor(start, key=f"{key}.table.{st.session_state.get('cnnviz.lang')}", num_rows="dynamic",
+                           hide_index=True)
+    cols = table.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return pr.table(cols[:, 0], cols[:, 1])
+
+
+st.title(t("prob.title"))
+st.markdown(t("prob.intro"))
+st.latex(r"r_1 \sim f_1,\quad r_2 \sim f_2,\quad S = r_1 + r_2 \sim f_S(s) = (f_1 * f_2)(s) = "
+         r"\sum_{y} f_1(y)\, f_2(s - y) \quad\left(= \int_{-\infty}^{\infty} f_1(y)\, f_2(s - y)\, dy\right)")
+st.caption(t("prob.slide_note"))
+
+left, right = st.columns(2)
+try:
+    with left:
+        f1 = choose("f1", K + "f1", "die")
+    with right:
+        f2 = choose("f2", K + "f2", "die")
+except ValueError as error:
+    st.error(t("prob.bad_table", error=error))
+    st.stop()
+
+fs = pr.convolve(f1, f2)
+y_label = t("prob.probability")
+c1, c2, c3 = st.columns(3)
+c1.plotly_chart(plots.distribution_bars(f1.values, f1.probs, "f1", "#1f77b4", "r1", y_label), key=K + "bars1")
+c2.plotly_chart(plots.distribution_bars(f2.values, f2.probs, "f2", "#ff7f0e", "r2", y_label), key=K + "bars2")
+c3.plotly_chart(plots.distribution_bars(fs.values, fs.probs, "f1 * f2", "#9467bd", "s = r1 + r2", y_label),
+                key=K + "bars3")
+st.markdown(t("prob.moments", m1=f"{f1.mean:.3f}", m2=f"{f2.mean:.3f}", ms=f"{fs.mean:.3f}",
+              v1=f"{f1.variance:.3f}", v2=f"{f2.variance:.3f}", vs=f"{fs.variance:.3f}"))
+
+st.header(t("prob.one_value"))
+s = st.slider(t("prob.pick_s"), int(fs.values[0]), int(fs.values[-1]) if len(fs.values) > 1 else int(fs.values[0]) + 1,
+              int(fs.values[len(fs.values) // 2]), key=K + "s")
+terms = [(int(y), float(p), float(f2.probs[s - y - f2.start]))
+         for y, p in zip(f1.values, f1.probs) if 0 <= s - y - f2.start < len(f2.probs)]
+written = " + ".join(f"f1({y})·f2({s - y})" for y, _, _ in terms) or "0"
+numbers = " + ".join(f"{a:.3f}·{b:.3f}" for _, a, b in terms) or "0"
+total = sum(a * b for _, a, b in terms)
+st.markdown(t("prob.one_value.text", s=s))
+st.code(f"f_S({s}) = {written}\n       = {numbers}\n       = {total:.4f}", language=None)
+
+st.header(t("prob.monte_carlo"))
+a, b = st.columns(2)
+n = a.select_slider(t("prob.samples"), [100, 1_000, 10_000, 100_000, 1_000_000], 10_000, key=K + "n")
+seed = b.number_input(t("prob.seed"), 0, 9999, 0, key=K + "seed")
+_, freq = pr.monte_carlo(f1, f2, n, int(seed))
+st.plotly_chart(plots.sum_vs_samples(fs.values, fs.probs, freq.probs, t("prob.mc_title", n=f"{n:,}"),
+                                     "f1 * f2", t("prob.mc_label"), "s", y_label), key=K + "mc")
+st.markdown(t("prob.mc_agreement", diff=f"{np.abs(freq.probs - fs.probs).max():.4f}", n=f"{n:,}"))
+
+st.header(t("prob.to_images"))
+st.markdown(t("prob.to_images.text"))
+st.latex(r"\text{out}(i, j) = b + \sum_{c}\sum_{u}\sum_{v} x(i s + u d,\; j s + v d,\; c)\, w(u, v, c)")
+st.page_link("pages/convolution.py", label=t("prob.to_images.link"), icon="✖️")
