@@ -9,6 +9,7 @@ browser sessions can share it. Backend-agnostic: only keras and keras.ops.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import weakref
@@ -69,28 +70,60 @@ def _layer_outputs(layer) -> list:
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
+INPUT = "__input__"  # source name of the model's input in Extractor.calls
+
+
 class Extractor:
     """The compiled feature extractor of one model. Use `extract`, which caches these."""
 
     def __init__(self, model: keras.Model):
         try:
-            inputs = model.inputs
+            inputs = list(model.inputs)
         except (AttributeError, ValueError):
             inputs = None
         if not inputs:
             raise ValueError("The model has no defined input yet: build it with keras.Input(shape=...) first.")
         self.names: list[str] = []  # one per extractor output, in layer order
+        # (layer, names of the outputs it reads, whether it takes a list): to re-run a layer alone
+        self.calls: list[tuple[keras.layers.Layer, list[str], bool]] = []
         outputs = []
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.InputLayer):
-                continue
-            tensors = _layer_outputs(layer)
-            for i, tensor in enumerate(tensors):
-                self.names.append(layer.name if len(tensors) == 1 else f"{layer.name}:{i}")
-                outputs.append(tensor)
+
+        def record(layer, sources, takes_list, layer_input, out):
+            tensors = list(out) if isinstance(out, (list, tuple)) else [out]
+            names = [layer.name] if len(tensors) == 1 else [f"{layer.name}:{i}" for i in range(len(tensors))]
+            self.names.extend(names)
+            outputs.extend(tensors)
+            self.calls.append((layer, sources, takes_list))
             if has_fused_activation(layer):
                 self.names.append(layer.name + PRE_SUFFIX)
-                outputs.append(_LinearPart(layer)(layer.input))
+                outputs.append(_LinearPart(layer)(layer_input))
+            return names
+
+        if isinstance(model, keras.Sequential):
+            # A Sequential may hold several graphs of its layers (one per build); chain the layers once
+            # on a fresh input so every output here belongs to one graph.
+            first = inputs[0]
+            inputs = [keras.Input(shape=tuple(first.shape[1:]), dtype=first.dtype)]
+            h, source = inputs[0], f"{INPUT}:0"
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.InputLayer):
+                    continue
+                out = layer(h)
+                (source,) = record(layer, [source], False, h, out)
+                h = out
+        else:
+            produced = {id(t): f"{INPUT}:{i}" for i, t in enumerate(inputs)}
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.InputLayer):
+                    continue
+                out = _layer_outputs(layer)
+                inp = layer.input
+                takes_list = isinstance(inp, (list, tuple))
+                tensors_in = list(inp) if takes_list else [inp]
+                sources = [produced.get(id(t)) for t in tensors_in]
+                names = record(layer, sources, takes_list, inp, out if len(out) > 1 else out[0])
+                for name, tensor in zip(names, out):
+                    produced[id(tensor)] = name
         if not outputs:
             raise ValueError("The model has no layers to show.")
         self.model = keras.Model(inputs=inputs, outputs=outputs, name=f"{model.name}_extractor")
@@ -166,37 +199,31 @@ def layer_times(model: keras.Model, x, activations: Activations | None = None, r
 
     Measured by calling each layer eagerly on its real input from this pass, so it includes the
     backend's per-op dispatch cost; the compiled extractor runs the whole model in one step and has
-    no per-layer clock. Layers whose input cannot be traced to one tensor in the graph are left out.
+    no per-layer clock. Layers whose input cannot be traced to an output of this pass are left out.
     """
     x = _as_batch(model, x)
     if activations is None:
         activations = extract_all(model, x)
-    produced = {id(t): x for t in model.inputs}
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer) or layer.name not in activations.outputs:
-            continue
-        try:
-            produced[id(layer.output)] = activations.outputs[layer.name]
-        except (AttributeError, ValueError):
-            continue
+    values = {f"{INPUT}:0": x, **activations.outputs}
     times = {}
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer) or layer.name not in activations.outputs:
+    for layer, sources, takes_list in extractor(model).calls:
+        if not all(s in values for s in sources):
             continue
-        try:
-            inp = layer.input
-        except (AttributeError, ValueError):
-            continue
-        tensors = list(inp) if isinstance(inp, (list, tuple)) else [inp]
-        if not all(id(t) in produced for t in tensors):
-            continue
-        args = [ops.convert_to_tensor(produced[id(t)]) for t in tensors]
-        arg = args if isinstance(inp, (list, tuple)) else args[0]
+        args = [ops.convert_to_tensor(values[s]) for s in sources]
+        arg = args if takes_list else args[0]
         samples = []
         for _ in range(repeats + 1):  # the first call warms up and is dropped
             start = time.perf_counter()
             out = layer(arg)
-            ops.convert_to_numpy(out if not isinstance(out, (list, tuple)) else out[0])  # wait for the result
+            ops.convert_to_numpy(out[0] if isinstance(out, (list, tuple)) else out)  # wait for the result
             samples.append(time.perf_counter() - start)
         times[layer.name] = float(np.median(samples[1:]))
     return times
+
+
+def weights_fingerprint(model: keras.Model) -> str:
+    """A short digest of the model's weights: changes when training changes the model in place."""
+    h = hashlib.blake2b(digest_size=16)
+    for w in model.weights:
+        h.update(np.ascontiguousarray(ops.convert_to_numpy(w)).tobytes())
+    return h.hexdigest()

@@ -1,7 +1,105 @@
-"""Placeholder: this page is being built."""
+"""Activations: every layer's output of the session's model for the session's image."""
 
 import streamlit as st
 
+from cnnviz.plots import activations as plots
+from cnnviz.ui import activations as ui
+from cnnviz.ui import models as ui_models
+from cnnviz.ui import state
+from cnnviz.ui.image_picker import fit_choice, model_input, pick_image
 from cnnviz.ui.state import t
 
 st.title(t("nav.activations"))
+st.caption(t("activations.intro"))
+
+info = ui_models.current_model()
+image = pick_image()
+
+if not info.trained:
+    st.info(t("activations.untrained", model=ui_models.label(info)))
+if not ui.is_image_model(info):
+    st.warning(t("activations.no_image_input", shape=str(tuple(info.model.inputs[0].shape))))
+    st.stop()
+if not ui.conv_layers(info):
+    st.info(t("activations.no_conv"))
+
+# --- input: original and preprocessed, side by side ---
+shape = ui.input_shape(info)
+left, right = st.columns(2)
+with right:
+    fit = fit_choice()
+    x = model_input(image, shape, fit=fit)
+    st.image(plots.input_image(x), caption=t("activations.input", h=shape[0], w=shape[1], c=shape[2]))
+with left:
+    st.image(image, caption=t("activations.original", w=image.width, h=image.height), width=320)
+
+try:
+    result = ui.run(info, x, state.device())
+except Exception as err:  # a model that cannot run this input: say why, keep the page alive
+    st.error(t("error.unexpected", error=err))
+    st.stop()
+
+if result.has_nan:
+    st.warning(t("activations.nan"))
+
+# --- prediction ---
+st.subheader(t("activations.prediction"))
+out = result.output()
+if out.ndim == 1:
+    names = [ui_models.class_label(n) for n in info.class_names] if info.class_names else None
+    probabilities = plots.looks_like_probabilities(out)
+    st.plotly_chart(plots.probability_bars(out, names), key="activations.prediction.chart")
+    best = int(out.argmax())
+    label = names[best] if names and len(names) == out.size else str(best)
+    st.markdown(t("activations.prediction.top" if probabilities else "activations.prediction.top_raw",
+                  label=label, p=float(out[best])))
+else:
+    st.caption(t("activations.prediction.not_vector", shape=str(out.shape)))
+st.caption(t("activations.ran", device=result.device, ms=result.total * 1000))
+
+# --- how to draw the maps ---
+c1, c2 = st.columns(2)
+scale = c1.radio(t("activations.scale"), plots.SCALES, horizontal=True, key="activations.scale",
+                 format_func=lambda s: t(f"activations.scale.{s}"), help=t("activations.scale.help"))
+pre = c2.toggle(t("activations.pre"), key="activations.pre", help=t("activations.pre.help"),
+                disabled=not result.acts.pre)
+layers = result.layers(pre)
+vrange = plots.network_range(layers) if scale == "network" else None
+
+
+@st.fragment
+def zoom() -> None:
+    """One channel as a heatmap with exact values on hover; reruns alone when its controls change."""
+    st.subheader(t("activations.zoom"))
+    names = list(layers)
+    a, b = st.columns([2, 3])
+    name = a.selectbox(t("activations.zoom.layer"), names, key="activations.zoom.layer")
+    maps = layers[name]
+    channels = maps.shape[-1] if maps.ndim == 3 else 1
+    if channels > 1:
+        ch = b.slider(t("activations.zoom.channel"), 0, channels - 1, 0, key="activations.zoom.channel",
+                      help=t("activations.zoom.channel.help"))
+    else:
+        ch = 0
+    values = maps[..., ch] if maps.ndim == 3 else maps
+    lo, hi = plots.value_range(values)
+    st.plotly_chart(plots.channel_heatmap(values, vrange=vrange), key="activations.zoom.chart")
+    st.caption(t("activations.zoom.caption", layer=name, channel=ch, lo=lo, hi=hi))
+
+
+zoom()
+
+# --- every layer ---
+st.subheader(t("activations.layers"))
+st.caption(t("activations.time.help"))
+for name, maps in layers.items():
+    lo, hi = plots.value_range(maps)
+    kind = ui.layer_kind(info, name)
+    act = ui.activation_name(info, name)
+    when = t("activations.before", activation=act) if (pre and act) else (
+        t("activations.after", activation=act) if act else "")
+    ms = result.times.get(name)
+    st.markdown(f"**{name}** · `{kind}` · {tuple(maps.shape)} {when}")
+    st.caption(t("activations.layer.caption", lo=lo, hi=hi,
+                 time=t("activations.layer.ms", ms=ms * 1000) if ms is not None else "—"))
+    st.image(ui.grid_png(maps, scale, vrange))

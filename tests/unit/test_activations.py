@@ -203,3 +203,18 @@ def test_layer_times_functional():
     b = layers.Conv2D(2, 1, name="b")(inp)
     model = keras.Model(inp, layers.Add(name="sum")([a, b]))
     assert set(A.layer_times(model, _x((8, 8, 1)), repeats=1)) == {"a", "b", "sum"}
+
+
+def test_loaded_sequential_with_several_graphs(tmp_path):
+    """A loaded Sequential holds several graphs of its layers; every output must come from one pass."""
+    keras.utils.set_random_seed(5)
+    model = seed_model()
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    x = _x((120, 60, 1), n=1, seed=7)
+    got = A.extract(loaded, x)
+    h = x
+    for layer in loaded.layers:
+        h = layer(h)
+        _close(got[layer.name], h)
+    assert list(A.layer_times(loaded, x, repeats=1)) == [layer.name for layer in loaded.layers]

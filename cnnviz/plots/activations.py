@@ -1,0 +1,214 @@
+"""Activation maps as PNG image grids (one image per layer, all channels), a zoom heatmap, prediction bars.
+
+A layer's channels are drawn into one image rather than one plotly figure per channel, so a page
+with every layer stays small and reruns fast. Colour scales follow CNN Explainer: each channel on
+its own range, one range per layer, or one range for the whole network.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from functools import cache
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image, ImageDraw, ImageFont
+
+SCALES = ("channel", "layer", "network")
+COLORSCALE = "Viridis"
+_GAP = 4
+_LABEL = 12
+_BG = (255, 255, 255)
+
+
+@cache
+def lut(colorscale: str = COLORSCALE) -> np.ndarray:
+    """256 RGB colours (uint8, (256, 3)) sampled from a plotly colour scale."""
+    from plotly.colors import sample_colorscale, unlabel_rgb
+
+    colours = sample_colorscale(colorscale, list(np.linspace(0, 1, 256)))
+    return np.array([unlabel_rgb(c) for c in colours]).round().clip(0, 255).astype("uint8")
+
+
+def value_range(values) -> tuple[float, float]:
+    """(min, max) of the finite values; (0, 0) when there are none."""
+    a = np.asarray(values, dtype="float64")
+    finite = a[np.isfinite(a)]
+    if finite.size == 0:
+        return 0.0, 0.0
+    return float(finite.min()), float(finite.max())
+
+
+def network_range(layers: dict[str, np.ndarray]) -> tuple[float, float]:
+    """One (min, max) over every layer's values, for the whole-network colour scale."""
+    lows, highs = zip(*(value_range(v) for v in layers.values())) if layers else ((0.0,), (0.0,))
+    return min(lows), max(highs)
+
+
+def _as_channels(maps: np.ndarray) -> np.ndarray:
+    """(H, W, C) for a conv-like map; a vector (N,) becomes N 1x1 channels; (L, C) becomes C 1xL rows."""
+    a = np.asarray(maps, dtype="float32")
+    if a.ndim == 3:
+        return a
+    if a.ndim == 1:
+        return a.reshape(1, 1, -1)
+    if a.ndim == 2:
+        return a[np.newaxis]
+    raise ValueError(f"Cannot draw an activation of shape {a.shape} as channels.")
+
+
+def normalise(maps: np.ndarray, scale: str = "layer", vrange: tuple[float, float] | None = None) -> np.ndarray:
+    """Values mapped to [0, 1] per channel, per layer, or on a given (whole-network) range; NaN -> 0."""
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}; got {scale!r}")
+    a = _as_channels(maps).astype("float64")
+    if scale == "channel":
+        finite = np.where(np.isfinite(a), a, np.nan)
+        lo = np.nanmin(finite, axis=(0, 1), keepdims=True) if np.isfinite(a).any() else np.zeros((1, 1, a.shape[2]))
+        hi = np.nanmax(finite, axis=(0, 1), keepdims=True) if np.isfinite(a).any() else np.zeros((1, 1, a.shape[2]))
+        lo, hi = np.nan_to_num(lo), np.nan_to_num(hi)
+    else:
+        lo, hi = vrange if (scale == "network" and vrange is not None) else value_range(a)
+    span = np.where(np.asarray(hi - lo) > 0, hi - lo, 1.0)
+    out = (a - lo) / span
+    return np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0)
+
+
+def _zoom_for(h: int, w: int, target: int) -> int:
+    return max(1, int(round(target / max(h, w))))
+
+
+def _font():
+    try:
+        return ImageFont.load_default(size=11)
+    except TypeError:  # Pillow built without FreeType
+        return ImageFont.load_default()
+
+
+def channel_grid(
+    maps: np.ndarray,
+    scale: str = "layer",
+    vrange: tuple[float, float] | None = None,
+    cols: int | None = None,
+    target: int = 96,
+    max_width: int = 1100,
+    labels: bool = True,
+    colorscale: str = COLORSCALE,
+) -> Image.Image:
+    """Every channel of one layer's output (H, W, C), tiled, coloured, with its index above it.
+
+    Vectors (Dense, Flatten) are drawn as one row of cells, wrapped.
+    """
+    a = np.asarray(maps)
+    if a.ndim == 1:
+        return vector_strip(a, scale="layer" if scale == "channel" else scale, vrange=vrange, colorscale=colorscale)
+    norm = normalise(a, scale, vrange)
+    h, w, c = norm.shape
+    z = _zoom_for(h, w, target)
+    th, tw = h * z, w * z
+    if cols is None:  # as many per row as fit in max_width
+        cols = min(c, max(1, max_width // (tw + _GAP)))
+    rows = math.ceil(c / cols)
+    label = _LABEL if labels else 0
+    img = Image.new("RGB", (cols * (tw + _GAP) + _GAP, rows * (th + label + _GAP) + _GAP), _BG)
+    colours = lut(colorscale)[(norm * 255).round().astype("int64")]  # (h, w, c, 3)
+    draw = ImageDraw.Draw(img)
+    font = _font()
+    for ch in range(c):
+        r, k = divmod(ch, cols)
+        x0, y0 = _GAP + k * (tw + _GAP), _GAP + r * (th + label + _GAP)
+        tile = Image.fromarray(colours[:, :, ch, :].astype("uint8"), "RGB")
+        if z > 1:
+            tile = tile.resize((tw, th), Image.Resampling.NEAREST)
+        img.paste(tile, (x0, y0 + label))
+        if labels:
+            draw.text((x0, y0 - 1), str(ch), fill=(60, 60, 60), font=font)
+    return img
+
+
+def vector_strip(
+    values: np.ndarray,
+    scale: str = "layer",
+    vrange: tuple[float, float] | None = None,
+    per_row: int | None = None,
+    cell: int | None = None,
+    colorscale: str = COLORSCALE,
+) -> Image.Image:
+    """A vector's values as coloured cells, `per_row` to a row (index i at row i // per_row)."""
+    v = np.asarray(values, dtype="float32").ravel()
+    per_row = per_row or (32 if v.size <= 256 else 64)
+    cell = cell or (20 if v.size <= 128 else 10)
+    norm = normalise(v, "network" if scale == "network" else "layer", vrange).ravel()
+    n = v.size
+    cols = min(per_row, max(n, 1))
+    rows = math.ceil(n / cols)
+    grid = np.ones(rows * cols) * np.nan
+    grid[:n] = norm
+    colours = lut(colorscale)[(np.nan_to_num(grid) * 255).round().astype("int64")]
+    colours[np.isnan(grid)] = _BG
+    small = Image.fromarray(colours.reshape(rows, cols, 3).astype("uint8"), "RGB")
+    return small.resize((cols * cell, rows * cell), Image.Resampling.NEAREST)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def input_image(x: np.ndarray, target: int = 240) -> Image.Image:
+    """The preprocessed model input (H, W, 1|3) in [0, 1], enlarged with visible pixels."""
+    a = np.asarray(x, dtype="float32")
+    a = np.nan_to_num(a).clip(0, 1)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    img = Image.fromarray((a * 255).round().astype("uint8"))
+    z = _zoom_for(img.height, img.width, target)
+    return img.resize((img.width * z, img.height * z), Image.Resampling.NEAREST) if z > 1 else img
+
+
+def channel_heatmap(channel: np.ndarray, title: str = "", colorscale: str = COLORSCALE,
+                    vrange: tuple[float, float] | None = None) -> go.Figure:
+    """One channel as a heatmap; hovering a pixel shows its row, column and exact value."""
+    z = np.asarray(channel, dtype="float32")
+    if z.ndim == 1:
+        z = z[np.newaxis, :]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            colorscale=colorscale,
+            zmin=None if vrange is None else vrange[0],
+            zmax=None if vrange is None else vrange[1],
+            hovertemplate="row %{y}, col %{x}<br>value %{z:.6g}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
+    fig.update_xaxes(constrain="domain")
+    fig.update_layout(title=title, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      height=min(700, max(260, 28 * z.shape[0] if z.shape[0] < 20 else 5 * z.shape[0])))
+    return fig
+
+
+def probability_bars(probabilities: np.ndarray, class_names: list[str] | tuple[str, ...] | None = None,
+                     title: str = "") -> go.Figure:
+    """The model's output per class as bars, the highest highlighted, the value as text."""
+    p = np.asarray(probabilities, dtype="float64").ravel()
+    names = list(class_names) if class_names and len(class_names) == p.size else [str(i) for i in range(p.size)]
+    best = int(np.nanargmax(p)) if np.isfinite(p).any() else -1
+    colours = ["#d62728" if i == best else "#1f77b4" for i in range(p.size)]
+    fig = go.Figure(
+        go.Bar(x=names, y=p, marker_color=colours, text=[f"{v:.3f}" for v in p], textposition="outside",
+               hovertemplate="%{x}: %{y:.6f}<extra></extra>")
+    )
+    top = float(np.nanmax(p)) if np.isfinite(p).any() else 1.0
+    fig.update_layout(title=title, margin=dict(l=10, r=10, t=40 if title else 10, b=10), height=320,
+                      yaxis=dict(range=[min(0.0, float(np.nanmin(p))) if np.isfinite(p).any() else 0, max(1.0, top) * 1.12]),
+                      xaxis=dict(type="category"))
+    return fig
+
+
+def looks_like_probabilities(values) -> bool:
+    """Non-negative values summing to 1 (a softmax output), so bars can be called probabilities."""
+    v = np.asarray(values, dtype="float64").ravel()
+    return v.size > 0 and bool(np.isfinite(v).all()) and v.min() >= 0 and abs(v.sum() - 1.0) < 1e-3

@@ -1,0 +1,99 @@
+"""Streamlit glue for the Activations and Filters pages: per-session inference memo, cached PNGs.
+
+Inference results are per user, so they live in st.session_state (keyed by model, weights, input and
+device); PNGs depend only on the numbers, so st.cache_data may share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import activations, devices, filters
+from cnnviz.models import ModelInfo
+from cnnviz.plots import activations as plots
+from cnnviz.plots import filters as filter_plots
+
+RESULT = "cnnviz.activations.result"  # this session's last inference, reused while nothing changed
+
+
+@dataclass(frozen=True)
+class Inference:
+    acts: activations.Activations  # batch of one: arrays (1, ...)
+    times: dict[str, float]  # seconds per layer, eager call of each layer on its real input
+    total: float  # seconds of the compiled pass (extract) that produced `acts`
+    device: str  # where Keras really ran it
+    has_nan: bool
+
+    def layers(self, pre_activation: bool) -> dict[str, np.ndarray]:
+        """Each layer's output for the one image (batch axis dropped)."""
+        return {name: v[0] for name, v in self.acts.chosen(pre_activation).items()}
+
+    def output(self) -> np.ndarray:
+        return list(self.acts.outputs.values())[-1][0]
+
+
+def is_image_model(info: ModelInfo) -> bool:
+    shape = tuple(info.model.inputs[0].shape) if info.model.inputs else ()
+    return len(shape) == 4 and shape[-1] in (1, 3)
+
+
+def input_shape(info: ModelInfo) -> tuple[int, ...]:
+    return tuple(int(d) for d in info.model.inputs[0].shape[1:])
+
+
+def run(info: ModelInfo, x: np.ndarray, device: str) -> Inference:
+    """Every layer's output for the input `x` (H, W, C) on `device`; the session's last result is reused."""
+    model = info.model
+    key = (info.key, id(model), activations.weights_fingerprint(model),
+           hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest(), device)
+    memo = st.session_state.get(RESULT)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    batch = x[np.newaxis].astype("float32")
+    with devices.device_scope(device):
+        start = time.perf_counter()
+        acts = activations.extract_all(model, batch)
+        total = time.perf_counter() - start
+        times = activations.layer_times(model, batch, acts)
+    ran = devices.ran_on(device)
+    has_nan = any(not np.isfinite(v).all() for v in acts.outputs.values())
+    result = Inference(acts, times, total, ran, has_nan)
+    st.session_state[RESULT] = (key, result)
+    return result
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def grid_png(maps: np.ndarray, scale: str, vrange: tuple[float, float] | None) -> bytes:
+    return plots.png_bytes(plots.channel_grid(maps, scale, vrange))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def kernel_png(kernel: np.ndarray) -> bytes:
+    return plots.png_bytes(filter_plots.kernel_grid(kernel))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def rgb_png(kernel: np.ndarray) -> bytes:
+    return plots.png_bytes(filter_plots.rgb_patches(kernel))
+
+
+def layer_kind(info: ModelInfo, name: str) -> str:
+    layer = info.model.get_layer(name.split(":")[0])
+    return type(layer).__name__
+
+
+def activation_name(info: ModelInfo, name: str) -> str | None:
+    """The fused activation of a conv layer (e.g. 'relu'), else None."""
+    layer = info.model.get_layer(name.split(":")[0])
+    if not activations.has_fused_activation(layer):
+        return None
+    return getattr(layer.activation, "__name__", str(layer.activation))
+
+
+def conv_layers(info: ModelInfo):
+    return filters.conv_layers(info.model)
