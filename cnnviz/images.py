@@ -9,6 +9,7 @@ Everything it refuses raises ImageError with a message meant for the user.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from importlib import resources
 
@@ -19,8 +20,10 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 SAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins")
 DEFAULT_SAMPLE = "astronaut"
 
-# Pillow format names we decode. MPO is how Pillow names many phone cameras' JPEGs.
-ALLOWED_FORMATS = ("PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP")
+# Pillow format names we decode. The JPEG opener also yields "MPO", Pillow's name for many phone photos.
+ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
+_DECODED_FORMATS = ALLOWED_FORMATS + ("MPO",)
+Image.init()  # register every plugin now: Image.open(formats=...) fails on a format not yet registered
 MAX_PIXELS = 40_000_000  # well below Pillow's own bomb limit (about 89 megapixels)
 MAX_BYTES = 25 * 1024 * 1024
 
@@ -78,8 +81,10 @@ def _open(data: bytes) -> ImageFile.ImageFile:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(_too_large()) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        # Pillow's own check fired first (far above our cap); its message holds the pixel count.
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        raise ImageError(_too_large(pixels=int(found.group(1)) if found else None)) from None
     except UnidentifiedImageError:
         name = _format_name(data)
         if name:
@@ -95,8 +100,13 @@ def _allowed_names() -> list[str]:
     return ["PNG", "JPEG", "GIF", "WebP", "BMP"]
 
 
-def _too_large(size: tuple[int, int] | None = None) -> str:
-    got = f" ({size[0]}x{size[1]} pixels)" if size else ""
+def _too_large(size: tuple[int, int] | None = None, pixels: int | None = None) -> str:
+    if size:
+        got = f" ({size[0]}x{size[1]} pixels)"
+    elif pixels:
+        got = f" ({pixels / 1e6:.0f} megapixels)"
+    else:
+        got = ""
     return f"The image is too large{got}: the limit is {MAX_PIXELS // 1_000_000} megapixels."
 
 
@@ -141,7 +151,7 @@ def load_image(data: bytes) -> Image.Image:
     im = _open(data)
     try:
         fmt = im.format
-        if fmt not in ALLOWED_FORMATS:  # belt and braces: _open already restricts the formats
+        if fmt not in _DECODED_FORMATS:  # belt and braces: _open already restricts the formats
             raise ImageError(f"{fmt} files are not supported.")
         width, height = im.size
         if width < 1 or height < 1:
