@@ -8,20 +8,10 @@ import streamlit as st
 
 from cnnviz import convolution as cv
 from cnnviz import kernels
-from cnnviz.images import DEFAULT_SAMPLE, load_sample
 from cnnviz.plots import convolution as plots
+from cnnviz.ui.image_picker import pick_image
+from cnnviz.ui.models import current_model, label
 from cnnviz.ui.state import t
-
-try:  # owned by the Models/images engineer; the sample image stands in until it exists
-    from cnnviz.ui.image_picker import pick_image
-except ImportError:  # pragma: no cover - temporary
-    def pick_image():
-        return load_sample(DEFAULT_SAMPLE)
-
-try:
-    from cnnviz.ui.models import current_model
-except ImportError:  # pragma: no cover - temporary
-    current_model = None
 
 K = "convolution."  # widget keys of this page
 ROW, COL, PENDING = K + "row", K + "col", K + "pending"
@@ -137,7 +127,7 @@ else:
 
 # --- kernel ---
 st.header(t("conv.kernel"))
-sources = ["preset", "model"] if current_model is not None else ["preset"]
+sources = ["preset", "model"]
 c1, c2, c3, c4 = st.columns(4)
 kernel_source = c1.radio(t("conv.kernel_source"), sources, key=K + "ksource",
                          format_func=lambda s: t(f"conv.kernel_source.{s}"), help=t("help.kernel"))
@@ -154,7 +144,7 @@ else:
     info = current_model()
     usable = [f for f in cv.model_filters(info.model) if f.channels in (1, 3)]
     if not usable:
-        st.warning(t("conv.no_model_filters", model=info.label))
+        st.warning(t("conv.no_model_filters", model=label(info)))
         st.stop()
     layer_name = c2.selectbox(t("conv.layer"), [f.layer for f in usable], key=K + "layer")
     layer_filter = next(f for f in usable if f.layer == layer_name)

@@ -5,15 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import convolution as cv
-from cnnviz.images import DEFAULT_SAMPLE, load_sample
 from cnnviz.plots import convolution as plots
+from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.state import t
-
-try:  # owned by the Models/images engineer; the sample image stands in until it exists
-    from cnnviz.ui.image_picker import pick_image
-except ImportError:  # pragma: no cover - temporary
-    def pick_image():
-        return load_sample(DEFAULT_SAMPLE)
 
 K = "pooling."
 ROW, COL = K + "row", K + "col"
