@@ -92,7 +92,13 @@ zoom()
 # --- every layer ---
 st.subheader(t("activations.layers"))
 st.caption(t("activations.time.help"))
-for name, maps in layers.items():
+names = list(layers)
+if len(names) > ui.MAX_LAYERS:  # big models: draw a window of layers at a time
+    first = st.slider(t("activations.layer_window"), 0, len(names) - ui.MAX_LAYERS, 0,
+                      key="activations.layer_window", help=t("activations.layer_window.help", n=ui.MAX_LAYERS))
+    names = names[first:first + ui.MAX_LAYERS]
+for name in names:
+    maps = layers[name]
     lo, hi = plots.value_range(maps)
     kind = ui.layer_kind(info, name)
     act = ui.activation_name(info, name)
@@ -102,4 +108,6 @@ for name, maps in layers.items():
     st.markdown(f"**{name}** · `{kind}` · {tuple(maps.shape)} {when}")
     st.caption(t("activations.layer.caption", lo=lo, hi=hi,
                  time=t("activations.layer.ms", ms=ms * 1000) if ms is not None else "—"))
+    if maps.ndim == 3 and maps.shape[-1] > ui.MAX_CHANNELS:
+        st.caption(t("activations.channels_capped", shown=ui.MAX_CHANNELS, total=maps.shape[-1]))
     st.image(ui.grid_png(maps, scale, vrange))

@@ -79,6 +79,15 @@ def _zoom_for(h: int, w: int, target: int) -> int:
     return max(1, int(round(target / max(h, w))))
 
 
+def _tile_size(h: int, w: int, target: int) -> tuple[int, int]:
+    """Small maps are enlarged by a whole factor (crisp pixels); large ones shrunk to fit 2 x target."""
+    if max(h, w) > 2 * target:
+        f = 2 * target / max(h, w)
+        return max(1, round(h * f)), max(1, round(w * f))
+    z = _zoom_for(h, w, target)
+    return h * z, w * z
+
+
 def _font():
     try:
         return ImageFont.load_default(size=11)
@@ -95,18 +104,21 @@ def channel_grid(
     max_width: int = 1100,
     labels: bool = True,
     colorscale: str = COLORSCALE,
+    max_channels: int | None = None,
 ) -> Image.Image:
     """Every channel of one layer's output (H, W, C), tiled, coloured, with its index above it.
 
-    Vectors (Dense, Flatten) are drawn as one row of cells, wrapped.
+    Vectors (Dense, Flatten) are drawn as one row of cells, wrapped. With max_channels, only the
+    first that many channels are drawn (the scale still uses all of them).
     """
     a = np.asarray(maps)
     if a.ndim == 1:
         return vector_strip(a, scale="layer" if scale == "channel" else scale, vrange=vrange, colorscale=colorscale)
     norm = normalise(a, scale, vrange)
+    if max_channels is not None:
+        norm = norm[:, :, :max_channels]
     h, w, c = norm.shape
-    z = _zoom_for(h, w, target)
-    th, tw = h * z, w * z
+    th, tw = _tile_size(h, w, target)
     if cols is None:  # as many per row as fit in max_width
         cols = min(c, max(1, max_width // (tw + _GAP)))
     rows = math.ceil(c / cols)
@@ -119,7 +131,7 @@ def channel_grid(
         r, k = divmod(ch, cols)
         x0, y0 = _GAP + k * (tw + _GAP), _GAP + r * (th + label + _GAP)
         tile = Image.fromarray(colours[:, :, ch, :].astype("uint8"), "RGB")
-        if z > 1:
+        if (th, tw) != (h, w):
             tile = tile.resize((tw, th), Image.Resampling.NEAREST)
         img.paste(tile, (x0, y0 + label))
         if labels:
@@ -137,8 +149,9 @@ def vector_strip(
 ) -> Image.Image:
     """A vector's values as coloured cells, `per_row` to a row (index i at row i // per_row)."""
     v = np.asarray(values, dtype="float32").ravel()
-    per_row = per_row or (32 if v.size <= 256 else 64)
-    cell = cell or (20 if v.size <= 128 else 10)
+    n = v.size  # long vectors get smaller cells, so the strip stays a few hundred pixels tall
+    per_row = per_row or (32 if n <= 256 else 64 if n <= 4096 else 128 if n <= 16384 else 320)
+    cell = cell or (20 if n <= 128 else 10 if n <= 4096 else 5 if n <= 16384 else 2)
     norm = normalise(v, "network" if scale == "network" else "layer", vrange).ravel()
     n = v.size
     cols = min(per_row, max(n, 1))

@@ -59,7 +59,7 @@ def run(info: ModelInfo, x: np.ndarray, device: str) -> Inference:
         start = time.perf_counter()
         acts = activations.extract_all(model, batch)
         total = time.perf_counter() - start
-        times = activations.layer_times(model, batch, acts)
+        times = activations.layer_times(model, batch, acts, repeats=5 if len(acts.outputs) <= MAX_LAYERS else 1)
     ran = devices.ran_on(device)
     has_nan = any(not np.isfinite(v).all() for v in acts.outputs.values())
     result = Inference(acts, times, total, ran, has_nan)
@@ -67,14 +67,26 @@ def run(info: ModelInfo, x: np.ndarray, device: str) -> Inference:
     return result
 
 
+MAX_CHANNELS = 64  # per layer grid: big models (2048 channels) would make images of tens of megapixels
+MAX_LAYERS = 30  # layers drawn at once; big models choose a range
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def grid_png(maps: np.ndarray, scale: str, vrange: tuple[float, float] | None) -> bytes:
-    return plots.png_bytes(plots.channel_grid(maps, scale, vrange))
+    return plots.png_bytes(plots.channel_grid(maps, scale, vrange, max_channels=MAX_CHANNELS))
+
+
+MAX_FILTERS = 64  # rows of a kernel grid
+MAX_KERNEL_CHANNELS = 64  # columns of a kernel grid
+MAX_ZOOM_CHANNELS = 16  # heatmaps of one zoomed filter
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def kernel_png(kernel: np.ndarray) -> bytes:
-    return plots.png_bytes(filter_plots.kernel_grid(kernel))
+    """Kernel grid of at most MAX_FILTERS x MAX_KERNEL_CHANNELS, coloured on the whole layer's range."""
+    limit = filter_plots.symmetric_limit(kernel)
+    part = kernel[:, :, :MAX_KERNEL_CHANNELS, :MAX_FILTERS]
+    return plots.png_bytes(filter_plots.kernel_grid(part, limit=limit))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
