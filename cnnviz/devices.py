@@ -30,9 +30,19 @@ def _enable_tensorflow_memory_growth() -> None:
 _enable_tensorflow_memory_growth()
 
 
+def _torch_devices() -> list[str]:
+    """keras.distribution has no torch implementation: ask torch itself."""
+    import torch
+
+    return ["cpu:0"] + [f"gpu:{i}" for i in range(torch.cuda.device_count())]
+
+
 def list_devices() -> list[str]:
     """Devices as Keras names them, CPU first: e.g. ['cpu:0', 'gpu:0']."""
-    found = [d.lower() for d in keras.distribution.list_devices()]
+    if keras.backend.backend() == "torch":
+        found = _torch_devices()
+    else:
+        found = [d.lower() for d in keras.distribution.list_devices()]
     return sorted(found, key=lambda d: (not d.startswith("cpu"), d))
 
 
