@@ -1,0 +1,175 @@
+"""The Activations page under AppTest: real Keras numbers on screen, controls, uploads, bad models."""
+
+import base64
+import io
+import json
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnviz import activations, images
+from cnnviz.models import ModelInfo, load_preset
+from cnnviz.ui import image_picker as ip
+from tests.app.conftest import no_exception, open_app
+
+PAGE = "activations"
+
+
+def charts(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _array(value):
+    """Plotly JSON arrays may come as typed base64 ('bdata'); returns a numpy array either way."""
+    if isinstance(value, dict) and "bdata" in value:
+        a = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        if isinstance(shape, str):  # e.g. "116, 56"
+            shape = [int(n) for n in shape.split(",")]
+        return a.reshape(shape) if shape else a
+    return np.asarray(value, dtype="float64")
+
+
+def zoom_z(at) -> np.ndarray:
+    heatmaps = [c for c in charts(at) if c["data"][0]["type"] == "heatmap"]
+    assert len(heatmaps) == 1
+    z = heatmaps[0]["data"][0]["z"]
+    return np.asarray([_array(row) for row in z]) if isinstance(z, list) else _array(z)
+
+
+def expected_layers(sample="astronaut", pre=False):
+    info = load_preset("seed_trained")
+    x = images.preprocess(images.load_sample(sample), (120, 60, 1), fit="crop")
+    return info, activations.extract(info.model, x[np.newaxis], pre_activation=pre)
+
+
+def png(size=(90, 50), color=(30, 200, 90)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def at():
+    at = open_app(PAGE)
+    no_exception(at)
+    return at
+
+
+def test_default_shows_prediction_with_class_names_and_every_layer(at):
+    info, layers = expected_layers()
+    bars = [c for c in charts(at) if c["data"][0]["type"] == "bar"]
+    assert len(bars) == 1
+    assert [str(n) for n in bars[0]["data"][0]["x"]] == list(info.class_names)
+    np.testing.assert_allclose(_array(bars[0]["data"][0]["y"]), layers[list(layers)[-1]][0], rtol=1e-5, atol=1e-6)
+    shown = [m.value for m in at.markdown if m.value.startswith("**")]
+    for name in layers:
+        assert any(s.startswith(f"**{name}**") for s in shown), name
+    # one grid image per layer, plus the original and the preprocessed input
+    assert len(at.image) >= len(layers) + 2
+    assert not at.error and not at.warning
+    assert not [i for i in at.info if "untrained" in i.value or "random" in i.value]
+
+
+def test_zoom_shows_the_keras_values_of_the_chosen_layer_and_channel(at):
+    _, layers = expected_layers()
+    names = list(layers)
+    np.testing.assert_allclose(zoom_z(at), layers[names[0]][0, :, :, 0], rtol=1e-5, atol=1e-6)
+    at.selectbox(key="activations.zoom.layer").set_value(names[2]).run()
+    at.slider(key="activations.zoom.channel").set_value(7).run()
+    no_exception(at)
+    np.testing.assert_allclose(zoom_z(at), layers[names[2]][0, :, :, 7], rtol=1e-5, atol=1e-6)
+    assert any(f"{names[2]}, channel 7" in c.value for c in at.caption)
+    at.selectbox(key="activations.zoom.layer").set_value(names[-2]).run()  # a Dense vector
+    no_exception(at)
+    np.testing.assert_allclose(zoom_z(at)[0], layers[names[-2]][0], rtol=1e-5, atol=1e-6)
+
+
+def test_pre_activation_toggle_shows_negative_values(at):
+    _, pre = expected_layers(pre=True)
+    first = list(pre)[0]
+    at.toggle(key="activations.pre").set_value(True).run()
+    no_exception(at)
+    z = zoom_z(at)
+    np.testing.assert_allclose(z, pre[first][0, :, :, 0], rtol=1e-5, atol=1e-6)
+    assert any(m.value.startswith(f"**{first}**") and "before relu" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("scale", ["channel", "layer", "network"])
+def test_colour_scales(at, scale):
+    at.radio(key="activations.scale").set_value(scale).run()
+    no_exception(at)
+    assert len(at.image) >= 9
+
+
+def test_upload_changes_the_maps_and_bad_upload_shows_error(at):
+    before = zoom_z(at)
+    at.sidebar.radio(key=ip.W_SOURCE).set_value("upload").run()
+    at.sidebar.file_uploader(key=ip.W_UPLOAD).set_value(("green.png", png(), "image/png")).run()
+    no_exception(at)
+    assert not at.error
+    after = zoom_z(at)
+    assert not np.allclose(before, after)
+    info = load_preset("seed_trained")
+    x = images.preprocess(Image.new("RGB", (90, 50), (30, 200, 90)), (120, 60, 1), fit="crop")
+    want = activations.extract(info.model, x[np.newaxis])
+    np.testing.assert_allclose(after, want[info.model.layers[0].name][0, :, :, 0], rtol=1e-5, atol=1e-6)
+    for name, data in [("notes.png", b"not an image\n" * 40), ("empty.png", b"")]:
+        at.sidebar.file_uploader(key=ip.W_UPLOAD).set_value((name, data, "image/png")).run()
+        no_exception(at)
+        assert at.sidebar.error, name
+        np.testing.assert_allclose(zoom_z(at), after, err_msg="the last good image stays")
+
+
+def test_untrained_model_says_so():
+    at = open_app(PAGE, **{"cnnviz.model": "tiny_vgg"})
+    no_exception(at)
+    assert any("random" in i.value for i in at.info)
+    assert len([c for c in charts(at) if c["data"][0]["type"] == "bar"]) == 1
+
+
+def test_korean():
+    at = open_app(PAGE, lang="ko")
+    no_exception(at)
+    assert any("예측" in s.value for s in at.subheader)
+
+
+def _session(model, trained=True, classes=("a", "b")):
+    return {"cnnviz.model": "session",
+            "cnnviz.session_model": ModelInfo("session", "mine", model, tuple(classes), trained)}
+
+
+def test_model_without_conv_layers():
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    at = open_app(PAGE, **_session(model))
+    no_exception(at)
+    assert any("no convolution" in i.value for i in at.info)
+
+
+def test_model_without_image_input():
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
+    at = open_app(PAGE, **_session(model))
+    no_exception(at)
+    assert any("not an image" in w.value for w in at.warning)
+
+
+def test_nan_in_the_output_warns():
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    dense = model.layers[-1]
+    dense.kernel.assign(np.full(tuple(dense.kernel.shape), np.nan, dtype="float32"))
+    at = open_app(PAGE, **_session(model))
+    no_exception(at)
+    assert any("NaN" in w.value for w in at.warning)
+
+
+def test_inference_error_is_an_error_not_a_traceback(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("device lost")
+
+    monkeypatch.setattr(activations, "extract_all", broken)
+    at = open_app(PAGE, **{"cnnviz.model": "lenet5"})
+    no_exception(at)
+    assert any("device lost" in e.value for e in at.error)
