@@ -137,7 +137,8 @@ def _caption(side, source: str, image: Image.Image) -> None:
 def model_input(image: Image.Image, input_shape, fit: str = "crop") -> np.ndarray:
     """The preprocessed input for a model, with a warning on the page when fitting distorts the image."""
     if images.heavily_distorted(image, input_shape):
-        st.warning(t("images.distorted", w=image.width, h=image.height,
+        w, h = image.info.get(images.INFO_SIZE, image.size)  # the size uploaded, before shrinking
+        st.warning(t("images.distorted", w=w, h=h,
                      mh=int(input_shape[0]), mw=int(input_shape[1])))
     return images.preprocess(image, input_shape, fit=fit)
 

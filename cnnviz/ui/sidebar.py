@@ -32,11 +32,13 @@ def model() -> None:
     if key == ui_models.SESSION_KEY:
         info = ui_models.session_model()
         st.sidebar.caption(ui_models.description(info) or t("model.session.desc"))
-        trained = info.trained
+        trained, classes = info.trained, info.class_names
     else:
         st.sidebar.caption(ui_models.describe_preset(key))
-        trained = ui_models.PRESETS[key].trained
-    if not trained:
+        trained, classes = ui_models.PRESETS[key].trained, ui_models.PRESETS[key].class_names
+    if trained:
+        st.sidebar.caption(t("model.classes", names=", ".join(ui_models.class_label(c) for c in classes)))
+    else:
         st.sidebar.warning(t("sidebar.model.untrained"))
 
 
