@@ -83,3 +83,44 @@ def test_rgb_first_layer():
     assert not F.is_rgb_first_layer(vgg, convs[1])
     seed = seed_model()
     assert not F.is_rgb_first_layer(seed, F.conv_layers(seed)[0])
+
+
+# --- drawing (cnnviz.plots.filters) ---
+
+from cnnviz.plots import filters as PF  # noqa: E402
+
+
+def test_diverging_scale_is_centred_on_zero():
+    lut = PF.diverging_colours(np.array([-2.0, 0.0, 2.0]), limit=2.0)
+    assert tuple(lut[1]) == tuple(PF.lut(PF.DIVERGING)[128]) or tuple(lut[1]) == tuple(PF.lut(PF.DIVERGING)[127])
+    assert lut[0][2] > lut[0][0], "negative is blue"
+    assert lut[2][0] > lut[2][2], "positive is red"
+    assert min(lut[1]) > 230, "zero is (nearly) white"
+    assert PF.symmetric_limit([-3.0, 1.0]) == 3.0 and PF.symmetric_limit([0.0]) == 1.0
+
+
+def test_kernel_grid_places_filter_rows_and_channel_columns():
+    k = np.zeros((2, 2, 3, 4), dtype="float32")
+    k[0, 1, 2, 3] = 5.0  # filter 3, input channel 2, row 0, col 1
+    img = PF.kernel_grid(k, target=2, labels=False)  # zoom 1
+    px = np.asarray(img)
+    assert img.size == (3 * (2 + 3) + 3, 4 * (2 + 3) + 3)
+    y, x = 3 + 3 * 5 + 0, 3 + 2 * 5 + 1
+    assert tuple(px[y, x]) == tuple(PF.lut(PF.DIVERGING)[255]), "the one weight, the layer's max, is full red"
+    assert px[y, x][0] > px[y, x][2] + 50
+    assert min(px[3, 3]) > 230, "zeros are white"
+
+
+def test_rgb_patches_and_filter_heatmaps():
+    _, conv = _conv_model(filters=5, in_ch=3)
+    k = F.kernel(conv)
+    img = PF.rgb_patches(k, target=3)
+    assert img.size[0] == 5 * (3 + 3) + 3
+    with pytest.raises(ValueError):
+        PF.rgb_patches(k[:, :, :2])
+    fig = PF.filter_heatmaps(F.filter_kernel(conv, 4))
+    assert len(fig.data) == 3
+    np.testing.assert_array_equal(np.asarray(fig.data[1].z), k[:, :, 1, 4])
+    assert fig.data[0].zmid == 0
+    bars = PF.bias_bars(F.bias(conv))
+    np.testing.assert_allclose(bars.data[0].y, F.bias(conv))
