@@ -151,7 +151,8 @@ def summarize(spec: ArchSpec) -> Summary:
         except ArchitectureError:
             raise
         except ValueError as e:
-            raise ArchitectureError(f"{where}: {e}", i, name) from None
+            detail = re.sub(r"^(Conv2D|Pooling): ", "", str(e))  # the layer is named already
+            raise ArchitectureError(f"{where}: {detail}", i, name) from None
         total += params
         if total > MAX_PARAMS:
             raise ArchitectureError(

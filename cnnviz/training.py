@@ -18,6 +18,7 @@ from cnnviz import datasets
 from cnnviz.devices import device_scope
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+CLASSES = datasets.SHAPE_CLASSES  # what the generated data set asks the model to tell apart
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,28 @@ def input_size(model: keras.Model) -> tuple[int, int, int]:
     return tuple(int(v) for v in shape)
 
 
-def data(model: keras.Model, settings: TrainSettings):
-    """Generated shape images at the model's input size: (x, y, x_val, y_val, class_names)."""
+def check_trainable(model: keras.Model) -> tuple[int, int, int]:
+    """The model's (height, width, channels) when it can learn the generated shapes; else ValueError."""
     h, w, c = input_size(model)
     if c not in (1, 3):
         raise ValueError(f"The generated images have 1 or 3 channels; this model takes {c}.")
-    x, y, names = datasets.shapes(settings.train_samples, h, w, c, seed=settings.seed)
-    xv, yv, _ = datasets.shapes(settings.val_samples, h, w, c, seed=settings.seed + 1)
+    if min(h, w) < 8:
+        raise ValueError(f"The generated images are at least 8x8 pixels; this model takes {h}x{w}.")
     outputs = model.outputs[0].shape
     if len(outputs) != 2:
         raise ValueError(f"Training needs one class score per class; this model outputs shape {tuple(outputs)}.")
-    if int(outputs[-1]) < len(names):
-        raise ValueError(f"The data set has {len(names)} classes but the model has {int(outputs[-1])} outputs: "
-                         f"set the number of classes to {len(names)} on the Model page.")
+    if int(outputs[-1]) < len(datasets.SHAPE_CLASSES):
+        raise ValueError(f"The data set has {len(datasets.SHAPE_CLASSES)} classes but the model has "
+                         f"{int(outputs[-1])} outputs: set the number of classes to "
+                         f"{len(datasets.SHAPE_CLASSES)} on the Model page.")
+    return h, w, c
+
+
+def data(model: keras.Model, settings: TrainSettings):
+    """Generated shape images at the model's input size: (x, y, x_val, y_val, class_names)."""
+    h, w, c = check_trainable(model)
+    x, y, names = datasets.shapes(settings.train_samples, h, w, c, seed=settings.seed)
+    xv, yv, _ = datasets.shapes(settings.val_samples, h, w, c, seed=settings.seed + 1)
     return x, y, xv, yv, names
 
 

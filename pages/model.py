@@ -1,7 +1,65 @@
-"""Placeholder: this page is being built."""
+"""Model: edit an architecture as a layer table, see its Keras-exact summary, picture and code; bring your own."""
 
 import streamlit as st
 
+from cnnviz import architecture as arch
+from cnnviz import codegen
+from cnnviz.plots.architecture import architecture_figure
+from cnnviz.ui import builder
+from cnnviz.ui import models as ui_models
 from cnnviz.ui.state import t
 
 st.title(t("nav.model"))
+st.caption(t("modelpage.intro"))
+
+if builder.USED in st.session_state:
+    st.success(st.session_state.pop(builder.USED))
+
+# --- the architecture: a preset, then the user's edits ---
+start = builder.start_from_preset()
+st.subheader(t("modelpage.input"))
+input_shape, classes = builder.input_controls()
+st.subheader(t("modelpage.layers"))
+st.caption(t("modelpage.layers.caption"))
+rows = builder.layer_table(start)
+
+try:
+    spec = arch.with_classes(arch.from_rows(rows, input_shape, name=st.session_state[builder.PRESET]), classes)
+    summary = arch.summarize(spec)
+except arch.ArchitectureError as err:
+    st.error(t("modelpage.invalid", error=err))
+    spec = summary = None
+
+if summary is not None:
+    # --- summary, as model.summary() would print it after building ---
+    st.subheader(t("modelpage.summary"))
+    cols = st.columns(3)
+    cols[0].metric(t("modelpage.total"), f"{summary.total_params:,}")
+    cols[1].metric(t("modelpage.total_macs"), f"{summary.total_macs:,}")
+    cols[2].metric(t("modelpage.output"), str(summary.output_shape))
+    st.dataframe(builder.summary_frame(summary), hide_index=True, width="stretch")
+    st.caption(t("modelpage.sum.caption"))
+
+    st.subheader(t("modelpage.figure"))
+    st.plotly_chart(architecture_figure(summary, spec.input_shape, t("modelpage.figure.input")),
+                    key="modelpage.figure")
+
+    st.subheader(t("modelpage.code"))
+    st.code(codegen.model_code(spec), language="python")
+    st.caption(t("modelpage.code.caption"))
+
+    name = t("modelpage.built.name", preset=ui_models.label(st.session_state[builder.PRESET]))
+    left, right = st.columns(2)
+    left.button(t("modelpage.use"), type="primary", on_click=builder.use_spec, args=(spec, name),
+                help=t("modelpage.use.help"), key="modelpage.use")
+    right.download_button(t("modelpage.download"), data=builder.spec_download(spec),
+                          file_name=f"{spec.name}.keras", mime="application/zip", on_click="ignore",
+                          key="modelpage.download")
+
+# --- bring your own model ---
+st.divider()
+st.subheader(t("modelpage.upload.header"))
+builder.upload_model()
+own = ui_models.session_model()
+if own is not None:
+    st.caption(t("modelpage.current", name=ui_models.label(own)))

@@ -1,7 +1,56 @@
-"""Placeholder: this page is being built."""
+"""Train: fit the session's model on generated shapes, with live progress, curves and filter snapshots."""
 
 import streamlit as st
 
+from cnnviz import training
+from cnnviz.ui import builder, trainer
+from cnnviz.ui import models as ui_models
+from cnnviz.ui import state
 from cnnviz.ui.state import t
 
 st.title(t("nav.train"))
+st.caption(t("train.intro"))
+
+info = ui_models.current_model()
+st.markdown(t("train.model", name=ui_models.label(info)))
+if info.key != ui_models.SESSION_KEY:
+    st.caption(t("train.preset_copy"))
+
+chosen = trainer.settings()
+try:
+    h, w, c = training.check_trainable(info.model)
+except ValueError as err:
+    st.error(t("train.cannot", error=err))
+    st.stop()
+st.caption(t("train.data", n=chosen.train_samples, n_val=chosen.val_samples, h=h, w=w, c=c,
+             classes=", ".join(ui_models.class_label(n) for n in training.CLASSES)) + " " +
+           t("train.device", device=state.device()))
+
+left, right = st.columns([1, 1])
+left.button(t("train.start"), type="primary", on_click=trainer.request, args=(info, chosen), key="train.start")
+stop = right.button(t("train.stop"), help=t("train.stop.help"), key="train.stop")
+
+interrupted = trainer.was_interrupted()
+st.subheader(t("train.curves"))
+chart = st.empty()
+st.subheader(t("train.filters"))
+if training.first_conv(info.model) is None:
+    st.info(t("train.filters.none"))
+filters = st.empty()
+
+request = st.session_state.pop(trainer.REQUEST, None)
+if request is not None:
+    history = trainer.run(request, state.device(), chart, filters)
+else:
+    history = trainer.history()
+    if history is not None:
+        trainer.show_results(history, chart, filters)
+
+if history is not None and (history.epochs_done or interrupted):
+    if interrupted or stop or history.stopped:
+        st.warning(t("train.stopped", epochs=history.epochs_done))
+    elif history.val_accuracy:
+        st.success(t("train.done", epochs=history.epochs_done, acc=history.val_accuracy[-1]))
+    own = ui_models.session_model()
+    st.download_button(t("train.download"), data=builder.model_download(own.model), file_name="trained.keras",
+                       mime="application/zip", on_click="ignore", key="train.download")

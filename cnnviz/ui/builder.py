@@ -1,0 +1,194 @@
+"""Streamlit helpers of the Model page: the layer table editor, the session model, model uploads.
+
+Keras models are built only when the user asks (use / download / upload), never per rerun.
+Anything that sets the sidebar's model choice runs in a widget callback, because a widget's
+session-state key cannot change after the widget has been drawn in the same run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pandas as pd
+import streamlit as st
+
+from cnnviz import architecture as arch
+from cnnviz import modelfiles
+from cnnviz.datasets import SHAPE_CLASSES
+from cnnviz.models import PRESETS, ModelInfo
+from cnnviz.ui import models as ui_models
+from cnnviz.ui import state
+from cnnviz.ui.state import t
+
+PREFIX = "cnnviz.model_page."
+PRESET = PREFIX + "preset"  # which preset the table started from
+VERSION = PREFIX + "version"  # bumped to reset the table editor to a preset
+INPUT_H, INPUT_W, INPUT_C, CLASSES = (PREFIX + k for k in ("h", "w", "c", "classes"))
+UPLOAD = PREFIX + "upload"
+UPLOAD_RESULT = PREFIX + "upload_result"  # (sha256, error text or None)
+USED = PREFIX + "used"  # a message after "use this model"
+EDITABLE_PRESETS = ("seed", "tiny_vgg", "lenet5")
+UPLOAD_ENV = "CNNVIZ_DISABLE_MODEL_UPLOAD"
+
+
+# ---------------------------------------------------------------- the switch for public deployments
+
+
+def uploads_enabled() -> bool:
+    """False when CNNVIZ_DISABLE_MODEL_UPLOAD=1 (env) or disable_model_upload = true (.streamlit/secrets.toml)."""
+    if os.environ.get(UPLOAD_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    try:
+        return not bool(st.secrets.get("disable_model_upload", False))
+    except Exception:  # noqa: BLE001 - no secrets file: uploads stay on
+        return True
+
+
+# ---------------------------------------------------------------- table
+
+
+def preset_spec(key: str) -> arch.ArchSpec:
+    """The preset's architecture, read from the cached (shared, read-only) preset model."""
+    return arch.unnamed(arch.from_model(ui_models.preset(key).model))
+
+
+def _reset_to_preset() -> None:
+    spec = preset_spec(st.session_state[PRESET])
+    st.session_state[INPUT_H], st.session_state[INPUT_W], st.session_state[INPUT_C] = spec.input_shape
+    st.session_state[CLASSES] = int(arch.classes(spec) or 1)
+    st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
+
+
+def start_from_preset() -> arch.ArchSpec:
+    """The preset picker; returns the preset's spec (the table's starting rows)."""
+    st.session_state.setdefault(PRESET, "seed")
+    st.selectbox(t("modelpage.preset"), EDITABLE_PRESETS, key=PRESET, format_func=ui_models.label,
+                 on_change=_reset_to_preset, help=t("modelpage.preset.help"))
+    spec = preset_spec(st.session_state[PRESET])
+    if INPUT_H not in st.session_state:
+        _reset_to_preset()
+    return spec
+
+
+def input_controls() -> tuple[tuple[int, int, int], int]:
+    cols = st.columns(4)
+    h = cols[0].number_input(t("modelpage.height"), 1, arch.MAX_SIZE, key=INPUT_H, step=1)
+    w = cols[1].number_input(t("modelpage.width"), 1, arch.MAX_SIZE, key=INPUT_W, step=1)
+    c = cols[2].number_input(t("modelpage.channels"), 1, 64, key=INPUT_C, step=1, help=t("modelpage.channels.help"))
+    k = cols[3].number_input(t("modelpage.classes"), 1, arch.MAX_UNITS, key=CLASSES, step=1,
+                             help=t("modelpage.classes.help"))
+    return (int(h), int(w), int(c)), int(k)
+
+
+def layer_table(spec: arch.ArchSpec) -> list[dict]:
+    """The layer list in st.data_editor; returns the edited rows."""
+    base = pd.DataFrame(arch.to_rows(spec), columns=list(arch.COLUMNS))
+    column_config = {
+        "layer": st.column_config.SelectboxColumn(t("modelpage.col.layer"), options=list(arch.KINDS), required=True),
+        "filters_units": st.column_config.NumberColumn(t("modelpage.col.filters_units"), min_value=1,
+                                                       max_value=arch.MAX_UNITS, step=1,
+                                                       help=t("modelpage.col.filters_units.help")),
+        "kernel": st.column_config.TextColumn(t("modelpage.col.kernel"), help=t("modelpage.col.kernel.help")),
+        "stride": st.column_config.TextColumn(t("modelpage.col.stride"), help=t("modelpage.col.stride.help")),
+        "padding": st.column_config.SelectboxColumn(t("modelpage.col.padding"), options=["valid", "same"],
+                                                    help=t("modelpage.col.padding.help")),
+        "dilation": st.column_config.TextColumn(t("modelpage.col.dilation"), help=t("modelpage.col.dilation.help")),
+        "activation": st.column_config.SelectboxColumn(t("modelpage.col.activation"), options=list(arch.ACTIVATIONS)),
+        "rate": st.column_config.NumberColumn(t("modelpage.col.rate"), min_value=0.0, max_value=0.99, step=0.05),
+    }
+    edited = st.data_editor(base, num_rows="dynamic", column_config=column_config, hide_index=False,
+                            key=f"{PREFIX}editor.{st.session_state.get(VERSION, 0)}", width="stretch")
+    return edited.to_dict("records")
+
+
+def summary_frame(summary: arch.Summary) -> pd.DataFrame:
+    def pair(p):
+        return "" if p is None else (f"{p[0]}" if p[0] == p[1] else f"{p[0]}x{p[1]}")
+
+    return pd.DataFrame([{
+        t("modelpage.sum.index"): r.index,
+        t("modelpage.sum.name"): r.name,
+        t("modelpage.sum.kind"): r.kind,
+        t("modelpage.sum.shape"): "(None, " + ", ".join(map(str, r.output_shape)) + ")",
+        t("modelpage.sum.params"): r.params,
+        t("modelpage.sum.total"): r.total_params,
+        t("modelpage.sum.macs"): r.macs,
+        t("modelpage.sum.rf"): pair(r.receptive_field) or t("modelpage.sum.all"),
+        t("modelpage.sum.jump"): pair(r.jump),
+    } for r in summary.rows])
+
+
+# ---------------------------------------------------------------- the session model
+
+
+def class_names_for(spec: arch.ArchSpec) -> tuple[str, ...]:
+    n = arch.classes(spec) or 0
+    if n == len(SHAPE_CLASSES):
+        return SHAPE_CLASSES
+    preset = PRESETS.get(st.session_state.get(PRESET, ""))
+    if preset is not None and len(preset.class_names) == n:
+        return preset.class_names
+    return tuple(str(i) for i in range(n))
+
+
+def set_session_model(info: ModelInfo) -> None:
+    """Make `info` this session's model and select it in the sidebar (call from a widget callback)."""
+    st.session_state[ui_models.SESSION_MODEL] = info
+    st.session_state[state.MODEL] = ui_models.SESSION_KEY
+
+
+def use_spec(spec: arch.ArchSpec, label: str) -> None:
+    """on_click of "use this model": build the architecture (fresh random weights) as the session model."""
+    model = arch.build(spec)
+    set_session_model(ModelInfo(key=ui_models.SESSION_KEY, label=label, model=model,
+                                class_names=class_names_for(spec), trained=False,
+                                description=t("modelpage.built.desc", params=f"{model.count_params():,}")))
+    st.session_state[USED] = t("modelpage.used", name=label)
+
+
+def spec_download(spec: arch.ArchSpec):
+    """Deferred data for st.download_button: built and saved only when the user clicks."""
+    return lambda: modelfiles.model_bytes(arch.build(spec))
+
+
+def model_download(model):
+    return lambda: modelfiles.model_bytes(model)
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def _on_upload() -> None:
+    file = st.session_state.get(UPLOAD)
+    if file is None:
+        return
+    data = file.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        model = modelfiles.load_bytes(data, file.name)
+    except modelfiles.ModelFileError as err:
+        st.session_state[UPLOAD_RESULT] = (digest, str(err))
+        return
+    outputs = int(model.outputs[0].shape[-1]) if model.outputs[0].shape[-1] is not None else 0
+    names = SHAPE_CLASSES if outputs == len(SHAPE_CLASSES) else tuple(str(i) for i in range(outputs))
+    set_session_model(ModelInfo(key=ui_models.SESSION_KEY, label=file.name, model=model, class_names=names,
+                                trained=True, description=t("modelpage.upload.desc", name=file.name,
+                                                            params=f"{model.count_params():,}")))
+    st.session_state[UPLOAD_RESULT] = (digest, None)
+
+
+def upload_model() -> None:
+    """The model uploader (or a note that uploads are off); shows why a file was refused."""
+    if not uploads_enabled():
+        st.info(t("modelpage.upload.disabled"))
+        return
+    st.file_uploader(t("modelpage.upload"), type=["keras", "h5", "hdf5", "zip"], key=UPLOAD,
+                     on_change=_on_upload, help=t("modelpage.upload.help"))
+    result = st.session_state.get(UPLOAD_RESULT)
+    if result is None or st.session_state.get(UPLOAD) is None:
+        return
+    if result[1]:
+        st.error(t("modelpage.upload.refused", reason=result[1]))
+    else:
+        st.success(t("modelpage.upload.ok", name=st.session_state[UPLOAD].name))

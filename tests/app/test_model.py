@@ -1,0 +1,76 @@
+"""Model page under AppTest: edit a layer and see the summary change; upload model files."""
+
+import keras
+
+from cnnviz import modelfiles
+from cnnviz.layers import MinPooling2D
+from tests.app.conftest import no_exception, open_app
+
+EDITOR = "cnnviz.model_page.editor.1"  # the table editor of the first preset the page shows
+
+
+def _metric(at, index=0):
+    return at.metric[index].value
+
+
+def test_edit_a_layer_changes_the_summary():
+    at = open_app("model")
+    no_exception(at)
+    assert _metric(at) == "133,792"  # the lecture's model
+    assert "model.add(Conv2D(12, kernel_size=(5, 5), activation='relu', input_shape=(120, 60, 1)))" in at.code[0].value
+    # first Conv2D: 12 -> 20 filters (the edit st.data_editor sends)
+    at.session_state[EDITOR] = {"edited_rows": {0: {"filters_units": 20}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    no_exception(at)
+    # conv1 (5*5*1+1)*20 = 520 (was 312), conv2 (5*5*20+1)*16 = 8016 (was 4816): +3408
+    assert _metric(at) == "137,200"
+    assert "model.add(Conv2D(20, kernel_size=(5, 5)" in at.code[0].value
+    assert not at.error
+
+
+def test_impossible_layer_is_named_not_a_traceback():
+    at = open_app("model")
+    at.number_input(key="cnnviz.model_page.h").set_value(10).run()
+    no_exception(at)
+    assert at.error and "Layer 3 (conv2d_1, Conv2D)" in at.error[0].value
+    assert not at.metric  # no summary for an impossible model
+
+
+def test_use_this_model_makes_it_the_session_model():
+    at = open_app("model")
+    at.number_input(key="cnnviz.model_page.classes").set_value(6).run()
+    at.button(key="modelpage.use").click().run()
+    no_exception(at)
+    assert at.session_state["cnnviz.model"] == "session"
+    info = at.session_state["cnnviz.session_model"]
+    assert info.model.outputs[0].shape[-1] == 6 and not info.trained
+    assert info.model.count_params() == int(_metric(at).replace(",", ""))
+
+
+def _upload(at, name, data):
+    at.file_uploader(key="cnnviz.model_page.upload").set_value((name, data, "application/octet-stream")).run()
+    no_exception(at)
+
+
+def test_upload_an_honest_model_and_a_refused_one():
+    model = keras.Sequential([keras.Input((20, 20, 3)), keras.layers.Conv2D(3, (3, 3), name="c"),
+                              MinPooling2D(name="mp"), keras.layers.Flatten(), keras.layers.Dense(4, name="d")])
+    at = open_app("model")
+    _upload(at, "mine.keras", modelfiles.model_bytes(model))
+    assert not at.error, [e.value for e in at.error]
+    assert at.success and "mine.keras" in at.success[0].value
+    info = at.session_state["cnnviz.session_model"]
+    assert at.session_state["cnnviz.model"] == "session"
+    assert [layer.name for layer in info.model.layers] == [layer.name for layer in model.layers]
+    assert info.model.count_params() == model.count_params()
+
+    _upload(at, "old.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    assert at.error and "model.save('model.keras')" in at.error[0].value
+
+
+def test_upload_switch_turns_uploads_off(monkeypatch):
+    monkeypatch.setenv("CNNVIZ_DISABLE_MODEL_UPLOAD", "1")
+    at = open_app("model")
+    no_exception(at)
+    assert not at.file_uploader
+    assert any("turned off" in i.value for i in at.info)
