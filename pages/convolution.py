@@ -68,14 +68,16 @@ def show_step(step: cv.ConvStep, output: np.ndarray, frame: int) -> None:
                     key=f"{K}in.{frame}.{c}", config={"displayModeBar": False},
                 )
         st.caption(t("conv.grid_legend"))
-        cols = st.columns(step.kernel.shape[2])
-        for c, col in enumerate(cols):
-            with col:
-                st.plotly_chart(
-                    plots.number_grid(step.products[:, :, c], t("conv.products_grid", n=c), decimals=3,
-                                      diverging=True),
-                    key=f"{K}prod.{frame}.{c}", config={"displayModeBar": False},
-                )
+        for c in range(step.kernel.shape[2]):
+            kernel_col, product_col = st.columns(2)
+            kernel_col.plotly_chart(
+                plots.number_grid(step.kernel[:, :, c], t("conv.kernel_grid", n=c), decimals=3, diverging=True),
+                key=f"{K}k.{frame}.{c}", config={"displayModeBar": False},
+            )
+            product_col.plotly_chart(
+                plots.number_grid(step.products[:, :, c], t("conv.products_grid", n=c), decimals=3, diverging=True),
+                key=f"{K}prod.{frame}.{c}", config={"displayModeBar": False},
+            )
     with right_col:
         st.plotly_chart(plots.output_map(output, step.position, t("conv.output_map")), key=f"{K}out.{frame}",
                         config={"displayModeBar": False})

@@ -13,4 +13,4 @@ for term in TERMS:
     st.subheader(t(term.name_key))
     st.markdown(t(term.text_key))
     st.page_link(term.page, label=t("glossary.see_live", page=t("nav." + term.page[len("pages/"):-len(".py")])),
-                 icon="👉")
+                 icon=":material/arrow_forward:")

@@ -98,7 +98,7 @@ for c in range(x.shape[2]):
     g1.plotly_chart(plots.number_grid(step.padded[:, :, c], t("pool.input_grid"), geo.padding_mask(),
                                       (step.rows, step.cols), marked, pad_text="", origin=(top, left)),
                     key=f"{K}in.{c}", config={"displayModeBar": False})
-    g2.plotly_chart(plots.output_map(output[:, :, c], step.position, t("conv.output_map")), key=f"{K}out.{c}",
+    g2.plotly_chart(plots.output_map(output[:, :, c], step.position, t("pool.output_map")), key=f"{K}out.{c}",
                     config={"displayModeBar": False})
     real = step.window[:, :, c][~step.window_padding]
     numbers = ", ".join(f"{v:.2f}" for v in real)

@@ -83,4 +83,4 @@ st.markdown(t("prob.mc_agreement", diff=f"{np.abs(freq.probs - fs.probs).max():.
 st.header(t("prob.to_images"))
 st.markdown(t("prob.to_images.text"))
 st.latex(r"\text{out}(i, j) = b + \sum_{c}\sum_{u}\sum_{v} x(i s + u d,\; j s + v d,\; c)\, w(u, v, c)")
-st.page_link("pages/convolution.py", label=t("prob.to_images.link"), icon="✖️")
+st.page_link("pages/convolution.py", label=t("prob.to_images.link"), icon=":material/grid_on:")

@@ -271,6 +271,7 @@ TEXTS = {
     "conv.at_position": "**Output position (row {row}, column {col})**",
     "conv.input_grid": "Input, channel {n}",
     "conv.grid_legend": "Orange squares: the window the kernel sits on. Grey cells: zero padding (not part of the input). Axis numbers count input rows and columns from 0; padding has negative numbers or numbers past the end.",
+    "conv.kernel_grid": "Kernel, channel {n}",
     "conv.products_grid": "Window × kernel, channel {n}",
     "conv.output_map": "Output map (before ReLU)",
     "conv.total": "Sum of all channels + bias",
@@ -296,6 +297,7 @@ TEXTS = {
     "pool.explain.min": "Window: {numbers}. The smallest is **{value}**, at input row {row}, column {col}.",
     "pool.explain.average": "Window: {numbers}. Sum {total} ÷ {n} cells = **{value}**.",
     "pool.padding_note": "Grey cells are 'same' padding: Keras never lets them win, and average pooling divides only by the real cells.",
+    "pool.output_map": "Pooled map",
     "pool.value": "Pooled value",
     "pool.keras_note": "The tests of this project compare these numbers with keras.layers.MaxPooling2D, AveragePooling2D and the project's MinPooling2D at every position.",
     # --- probability ---

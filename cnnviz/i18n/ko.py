@@ -271,6 +271,7 @@ TEXTS = {
     "conv.at_position": "**출력 위치 (행 {row}, 열 {col})**",
     "conv.input_grid": "입력, 채널 {n}",
     "conv.grid_legend": "주황색 사각형: 커널이 놓인 윈도우. 회색 칸: 0으로 채운 패딩 (입력이 아님). 축 번호는 입력의 행과 열을 0부터 셉니다. 패딩은 음수이거나 끝을 넘는 번호입니다.",
+    "conv.kernel_grid": "커널, 채널 {n}",
     "conv.products_grid": "윈도우 × 커널, 채널 {n}",
     "conv.output_map": "출력 맵 (ReLU 전)",
     "conv.total": "모든 채널의 합 + 바이어스",
@@ -296,6 +297,7 @@ TEXTS = {
     "pool.explain.min": "윈도우: {numbers}. 가장 작은 값은 **{value}**, 입력의 행 {row}, 열 {col}에 있습니다.",
     "pool.explain.average": "윈도우: {numbers}. 합 {total} ÷ 칸 {n}개 = **{value}**.",
     "pool.padding_note": "회색 칸은 'same' 패딩입니다. Keras는 이 칸이 선택되게 하지 않고, 평균 풀링은 실제 칸의 수로만 나눕니다.",
+    "pool.output_map": "풀링된 맵",
     "pool.value": "풀링된 값",
     "pool.keras_note": "이 프로젝트의 테스트는 이 숫자들을 keras.layers.MaxPooling2D, AveragePooling2D와 프로젝트의 MinPooling2D와 모든 위치에서 비교합니다.",
     # --- probability ---

@@ -69,9 +69,9 @@ def number_grid(
     shapes += [_cell_rect(int(r), int(c), WIN_COLOR, 4) for r, c in marked]
     r0, c0 = origin
     fig.update_layout(
-        title=dict(text=title, font=dict(size=14)), shapes=shapes, plot_bgcolor=PAD_COLOR,
-        margin=dict(l=30, r=10, t=40 if title else 10, b=10),
-        height=max(160, CELL_PX * h + 60), width=max(160, CELL_PX * w + 50),
+        title=dict(text=title, font=dict(size=14), y=0.98, yanchor="top"), shapes=shapes, plot_bgcolor=PAD_COLOR,
+        margin=dict(l=30, r=10, t=60 if title else 24, b=10),
+        height=max(160, CELL_PX * h + 80), width=max(160, CELL_PX * w + 50),
     )
     fig.update_xaxes(tickmode="array", tickvals=list(range(w)), ticktext=[str(c - c0) for c in range(w)],
                      side="top", showgrid=False, zeroline=False, constrain="domain")
