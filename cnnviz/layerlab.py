@@ -74,42 +74,43 @@ class Analysis:
     macs: int | None = None
     receptive_field: tuple[ar.Field, ar.Field] | None = None  # after conv, per axis
     pooled_field: tuple[ar.Field, ar.Field] | None = None  # after conv + pool, per axis
-    latex: dict[str, list[str]] = field(default_factory=dict)
+    latex: dict[str, str] = field(default_factory=dict)  # KaTeX blocks: conv_H, conv_W, params, macs, pool_H, pool_W, rf
 
 
-def _num(v) -> str:
-    return str(int(v))
+def aligned(rows: list[str]) -> str:
+    """Rows of 'lhs &= rhs' as one KaTeX block, aligned on the = signs."""
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
-def _axis_latex(sym: str, size: int, k: int, s: int, d: int, padding: str, pad, out, kind: str) -> list[str]:
-    """Formulas for one axis: the 'same' split if any, then the output length."""
+def _axis_latex(sym: str, size: int, k: int, s: int, d: int, padding: str, pad, kind: str) -> str:
+    """The output length along one axis with the user's numbers: the 'same' split first when
+    there is one, then floor((n + before + after - k_eff) / s) + 1. Symbols first, numbers on
+    the next row, so that the block stays narrow."""
     o = sym + r"_{\mathrm{out}}"
-    lines = []
+    keff = r"k_{\mathrm{eff}}"
     span = ar.effective_kernel(k, d)
-    span_sym = rf"{d}\cdot({k}-1)+1" if d > 1 else _num(k)
     top, bottom = pad
-    before_name, after_name = (r"\mathrm{top}", r"\mathrm{bottom}") if sym == "H" else (r"\mathrm{left}", r"\mathrm{right}")
+    before, after = (r"p_{\mathrm{top}}", r"p_{\mathrm{bottom}}") if sym == "H" else (r"p_{\mathrm{left}}", r"p_{\mathrm{right}}")
+    rows = []
+    if kind == "conv" and d > 1:
+        rows.append(rf"{keff} &= d\,(k-1)+1 = {d}\cdot({k}-1)+1 = {span}")
+    else:
+        rows.append(rf"{keff} &= k = {span}")
     if padding == "same":
         target = -(-size // s)
-        total = top + bottom
-        lines.append(rf"{o} = \left\lceil \frac{{{sym}}}{{s}} \right\rceil = \left\lceil \frac{{{size}}}{{{s}}} \right\rceil = {target}")
-        lines.append(
-            rf"p = \max\big(({o}-1)\,s + k_{{\mathrm{{eff}}}} - {sym},\ 0\big) = \max\big(({target}-1)\cdot{s} + {span} - {size},\ 0\big) = {total}"
-        )
-        lines.append(
-            rf"p_{{{before_name}}} = \left\lfloor \frac{{p}}{{2}} \right\rfloor = {top},\quad p_{{{after_name}}} = p - p_{{{before_name}}} = {bottom}"
-        )
-    general = rf"{o} = \left\lfloor \frac{{{sym} + p_{{{before_name}}} + p_{{{after_name}}} - k_{{\mathrm{{eff}}}}}}{{s}} \right\rfloor + 1"
+        rows.append(rf"{o} &= \left\lceil {sym} / s \right\rceil = \left\lceil {size} / {s} \right\rceil = {target}")
+        rows.append(rf"p &= \max\big(({o}-1)\,s + {keff} - {sym},\ 0\big)")
+        rows.append(rf"&= \max\big(({target}-1)\cdot{s} + {span} - {size},\ 0\big) = {top + bottom}")
+        rows.append(rf"{before} &= \lfloor p/2 \rfloor = {top},\quad {after} = p - {before} = {bottom}")
     value = (size + top + bottom - span) // s + 1
-    numbers = rf"\left\lfloor \frac{{{size} + {top} + {bottom} - {span}}}{{{s}}} \right\rfloor + 1 = {value}"
-    if kind == "conv" and d > 1:
-        lines.append(rf"k_{{\mathrm{{eff}}}} = d\,(k-1)+1 = {span_sym} = {span}")
-    else:
-        lines.append(rf"k_{{\mathrm{{eff}}}} = k = {span}")
-    lines.append(f"{general} = {numbers}")
-    if value < 1:
-        lines.append(rf"{o} = {value} < 1")
-    return lines
+    rows.append(rf"{o} &= \left\lfloor \frac{{{sym} + {before} + {after} - {keff}}}{{s}} \right\rfloor + 1")
+    rows.append(rf"&= \left\lfloor \frac{{{size} + {top} + {bottom} - {span}}}{{{s}}} \right\rfloor + 1 = {value}"
+                + (r"\ < 1" if value < 1 else ""))
+    return aligned(rows)
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", r"{,}")
 
 
 def analyse(st: Settings) -> Analysis:
@@ -126,12 +127,12 @@ def analyse(st: Settings) -> Analysis:
                          ar.unread_indices(n, k, s, st.padding, d) if out >= 1 else list(range(n))))
     result = Analysis(st, tuple(axes))
     result.params = ar.conv2d_params((kh, kw), c, st.filters)
-    result.latex["conv"] = []
     for sym, ax in zip("HW", axes):
-        result.latex["conv"] += _axis_latex(sym, ax.size, ax.kernel, s, d, st.padding, ax.pad, ax.out, "conv")
-    result.latex["params"] = [
-        rf"\text{{params}} = (k_h \cdot k_w \cdot C_{{\mathrm{{in}}}} + 1)\cdot F = ({kh}\cdot{kw}\cdot{c} + 1)\cdot{st.filters} = {result.params:,}".replace(",", r"{,}")
-    ]
+        result.latex[f"conv_{sym}"] = _axis_latex(sym, ax.size, ax.kernel, s, d, st.padding, ax.pad, "conv")
+    result.latex["params"] = aligned([
+        r"\text{params} &= (k_h \cdot k_w \cdot C_{\mathrm{in}} + 1)\cdot F",
+        rf"&= ({kh}\cdot{kw}\cdot{c} + 1)\cdot{st.filters} = {_thousands(result.params)}",
+    ])
     try:
         result.conv_shape = ar.conv2d_output_shape(st.input_shape, st.filters, (kh, kw), s, st.padding, d)
     except ValueError as e:
@@ -139,17 +140,17 @@ def analyse(st: Settings) -> Analysis:
         return result
     oh, ow, f = result.conv_shape
     result.macs = ar.conv2d_macs(st.input_shape, st.filters, (kh, kw), s, st.padding, d)
-    result.latex["macs"] = [
-        rf"\text{{MACs}} = H_{{\mathrm{{out}}}} W_{{\mathrm{{out}}}} F \cdot k_h k_w C_{{\mathrm{{in}}}} = {oh}\cdot{ow}\cdot{f}\cdot{kh}\cdot{kw}\cdot{c} = {result.macs:,}".replace(",", r"{,}")
-    ]
+    result.latex["macs"] = aligned([
+        r"\text{MACs} &= H_{\mathrm{out}}\, W_{\mathrm{out}}\, F \cdot k_h\, k_w\, C_{\mathrm{in}}",
+        rf"&= {oh}\cdot{ow}\cdot{f}\cdot{kh}\cdot{kw}\cdot{c} = {_thousands(result.macs)}",
+    ])
     result.receptive_field = tuple(ar.receptive_field([(k, s, d)])[-1] for k in (kh, kw))
     # The pooling layer sees the conv output.
-    result.latex["pool"] = []
     pool_axes = []
     for sym, ax, n in zip("HW", axes, (oh, ow)):
         ppad = ar.padding_split(n, st.pool_size, ps, st.pool_padding) if min(st.pool_size, ps) >= 1 else (0, 0)
         pout = ar.output_length(n, st.pool_size, ps, st.pool_padding)
-        result.latex["pool"] += _axis_latex(sym, n, st.pool_size, ps, 1, st.pool_padding, ppad, pout, "pool")
+        result.latex[f"pool_{sym}"] = _axis_latex(sym, n, st.pool_size, ps, 1, st.pool_padding, ppad, "pool")
         pool_axes.append(Axis(ax.name, ax.size, ax.kernel, ax.span, ax.pad, ax.out, ax.unread, ppad, pout if pout >= 1 else None))
     result.axes = tuple(pool_axes)
     try:
@@ -160,12 +161,12 @@ def analyse(st: Settings) -> Analysis:
     result.pooled_field = tuple(ar.receptive_field([(k, s, d), (st.pool_size, ps, 1)])[-1] for k in (kh, kw))
     rf_h, rf_w = result.receptive_field
     pf_h, pf_w = result.pooled_field
-    result.latex["rf"] = [
-        rf"r_{{\mathrm{{conv}}}} = 1 + (k_{{\mathrm{{eff}}}}-1) = {rf_h.size} \times {rf_w.size},\quad j_{{\mathrm{{conv}}}} = s = {s}",
-        rf"r_{{\mathrm{{pool}}}} = r_{{\mathrm{{conv}}}} + (k_{{\mathrm{{pool}}}}-1)\cdot j_{{\mathrm{{conv}}}} = {rf_h.size} + ({st.pool_size}-1)\cdot{s} = {pf_h.size}"
-        + (rf",\ {rf_w.size} + ({st.pool_size}-1)\cdot{s} = {pf_w.size}" if (pf_h.size, rf_h.size) != (pf_w.size, rf_w.size) else "")
-        + rf",\quad j_{{\mathrm{{pool}}}} = s \cdot s_{{\mathrm{{pool}}}} = {s}\cdot{ps} = {pf_h.jump}",
-    ]
+    rows = []
+    for sym, rf_c, rf_p in (("h", rf_h, pf_h), ("w", rf_w, pf_w)):
+        rows.append(rf"r_{{{sym}}} &= 1 + (k_{{\mathrm{{eff}}}}-1) + (k_{{\mathrm{{pool}}}}-1)\cdot s"
+                    rf" = 1 + {rf_c.size - 1} + ({st.pool_size}-1)\cdot{s} = {rf_p.size}")
+    rows.append(rf"j &= s \cdot s_{{\mathrm{{pool}}}} = {s}\cdot{ps} = {pf_h.jump}")
+    result.latex["rf"] = aligned(rows)
     return result
 
 
@@ -232,7 +233,7 @@ def feature_maps(x: np.ndarray, st: Settings, kernel2d: np.ndarray, bias: float 
             pass
         else:
             pooled = pooling_layer(st.pool_kind, st.pool_size, st.pool_strides, st.pool_padding)(post)
-    where = getattr(pre, "device", "") or ""
+    where = str(getattr(pre, "device", "") or "").rsplit("device:", 1)[-1]  # '/job:.../device:CPU:0' -> 'CPU:0'
     to_np = keras.ops.convert_to_numpy
     return Maps(x, weights, float(bias), to_np(pre)[0, :, :, 0], to_np(post)[0, :, :, 0],
                 None if pooled is None else to_np(pooled)[0, :, :, 0], str(where))

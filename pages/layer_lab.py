@@ -68,35 +68,47 @@ def lab():
     elif result.pool_error:
         st.error(t("ll.error.pool", message=result.pool_error), icon="🚫")
 
-    m = st.columns(5)
-    m[0].metric(t("ll.metric.conv_shape"), shape_text(result.conv_shape), help=t("ll.metric.conv_shape.help"))
-    m[1].metric(t("ll.metric.pool_shape"), shape_text(result.pool_shape), help=t("ll.metric.pool_shape.help"))
-    m[2].metric(t("ll.metric.params"), f"{result.params:,}", help=t("ll.metric.params.help"))
-    m[3].metric(t("ll.metric.macs"), f"{result.macs:,}" if result.macs is not None else "—", help=t("ll.metric.macs.help"))
+    row1 = st.columns(3)
+    row1[0].metric(t("ll.metric.conv_shape"), shape_text(result.conv_shape), help=t("ll.metric.conv_shape.help"))
+    row1[1].metric(t("ll.metric.pool_shape"), shape_text(result.pool_shape), help=t("ll.metric.pool_shape.help"))
     field = result.pooled_field or result.receptive_field
-    m[4].metric(t("ll.metric.rf"), f"{field[0].size} × {field[1].size}" if field else "—",
-                help=t("ll.metric.rf.help"))
+    row1[2].metric(t("ll.metric.rf"), f"{field[0].size} × {field[1].size}" if field else "—",
+                   help=t("ll.metric.rf.help"))
+    row2 = st.columns(3)
+    row2[0].metric(t("ll.metric.params"), f"{result.params:,}", help=t("ll.metric.params.help"))
+    row2[1].metric(t("ll.metric.macs"), f"{result.macs:,}" if result.macs is not None else "—",
+                   help=t("ll.metric.macs.help"))
+    unread_h, unread_w = (len(ax.unread) for ax in result.axes)
+    row2[2].metric(t("ll.metric.unread"), t("ll.metric.unread.value", rows=unread_h, cols=unread_w)
+                   if result.conv_shape else "—", help=t("ll.metric.unread.help"))
 
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.subheader(t("ll.arith.conv"))
-        st.latex(r"\begin{gathered}" + r" \\ ".join(result.latex["conv"]) + r"\end{gathered}")
-        st.latex(r"\begin{gathered}" + r" \\ ".join(result.latex["params"] + result.latex.get("macs", [])) + r"\end{gathered}")
-        top, bottom = result.axes[0].pad
-        lft, rgt = result.axes[1].pad
+    st.subheader(t("ll.arith.conv"))
+    top, bottom = result.axes[0].pad
+    lft, rgt = result.axes[1].pad
+    if padding == "same":
         st.caption(t("ll.split", top=top, bottom=bottom, left=lft, right=rgt))
-    with right:
-        st.subheader(t("ll.arith.pool"))
-        if result.latex.get("pool"):
-            st.latex(r"\begin{gathered}" + r" \\ ".join(result.latex["pool"]) + r"\end{gathered}")
-            ptop, pbottom = result.axes[0].pool_pad
-            pleft, pright = result.axes[1].pool_pad
+    conv_cols = st.columns(2, gap="large")
+    conv_cols[0].latex(result.latex["conv_H"])
+    conv_cols[1].latex(result.latex["conv_W"])
+    conv_cols[0].latex(result.latex["params"])
+    if "macs" in result.latex:
+        conv_cols[1].latex(result.latex["macs"])
+
+    st.subheader(t("ll.arith.pool"))
+    if "pool_H" in result.latex:
+        st.caption(t("ll.arith.pool.caption"))
+        ptop, pbottom = result.axes[0].pool_pad
+        pleft, pright = result.axes[1].pool_pad
+        if pool_padding == "same":
             st.caption(t("ll.split", top=ptop, bottom=pbottom, left=pleft, right=pright))
-        else:
-            st.caption(t("ll.arith.pool.none"))
-        if result.latex.get("rf"):
+        pool_cols = st.columns(2, gap="large")
+        pool_cols[0].latex(result.latex["pool_H"])
+        pool_cols[1].latex(result.latex["pool_W"])
+        if "rf" in result.latex:
             st.subheader(t("ll.arith.rf"))
-            st.latex(r"\begin{gathered}" + r" \\ ".join(result.latex["rf"]) + r"\end{gathered}")
+            st.latex(result.latex["rf"])
+    else:
+        st.caption(t("ll.arith.pool.none"))
 
     st.subheader(t("ll.grid"))
     st.caption(t("ll.grid.caption"))
@@ -108,7 +120,7 @@ def lab():
     out_r = pos_cols[0].number_input(t("ll.out_row"), 0, max(out_hw[0] - 1, 0) if out_hw else 0, 0, key="ll.out_row")
     out_c = pos_cols[1].number_input(t("ll.out_col"), 0, max(out_hw[1] - 1, 0) if out_hw else 0, 0, key="ll.out_col")
     labels = {k: t(f"ll.grid.{name}") for k, name in zip(range(5), ("input", "padding", "unread", "tap", "tap_pad"))}
-    labels.update(input_title=t("ll.grid.input_title"), output_title=t("ll.grid.output_title"))
+    labels.update(input_title=t("ll.grid.input_title"), output_title=t("ll.grid.output_title"), zoomed=t("ll.grid.zoomed"))
     st.plotly_chart(
         plots.window_grid((h, w), (kh, kw), stride, padding, dilation, (int(out_r), int(out_c)), out_hw, labels),
         key="ll.grid_chart", width="stretch",
@@ -125,8 +137,9 @@ def lab():
     bias = k_cols[1].slider(t("ll.bias"), -1.0, 1.0, 0.0, 0.05, key="ll.bias", help=t("ll.bias.help"))
     weights2d = kernel(preset, (kh, kw))
     with k_cols[2]:
-        st.plotly_chart(plots.kernel_figure(weights2d, t("ll.kernel_weights", n=c)), key="ll.kernel_chart",
+        st.plotly_chart(plots.kernel_figure(weights2d, t("ll.kernel_weights")), key="ll.kernel_chart",
                         width="stretch")
+        st.caption(t("ll.kernel_weights.caption", n=c))
     if result.conv_error:
         st.warning(t("ll.maps.none"))
         return

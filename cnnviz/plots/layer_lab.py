@@ -70,8 +70,13 @@ def window_grid(size_hw, kernel_hw, stride, padding, dilation, out_pos, out_hw=N
     z = np.where(tap & ~pad, TAP, z)
     z = np.where(tap & pad, TAP_PAD, z)
 
+    in_title = f"{labels['input_title']}: {h + top + bottom}×{w + left + right}"
+    if (r1 - r0, c1 - c0) != (h + top + bottom, w + left + right):
+        in_title += f" ({labels.get('zoomed', 'zoomed')}: {r1 - r0}×{c1 - c0})"
+    out_title = labels["output_title"] + (f": {out_hw[0]}×{out_hw[1]}" if out_hw else "")
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.08,
-                        subplot_titles=(labels["input_title"], labels["output_title"]))
+                        subplot_titles=(in_title, out_title))
+    fig.update_annotations(yshift=28)  # above the column numbers on the top axis
     gap = 1 if max(len(rows), len(cols)) <= 60 else 0
     fig.add_trace(go.Heatmap(z=z, x=cols, y=rows, zmin=-0.5, zmax=4.5, showscale=False, xgap=gap, ygap=gap,
                              colorscale=_discrete_scale([COLORS[k] for k in range(5)]),
@@ -98,18 +103,18 @@ def window_grid(size_hw, kernel_hw, stride, padding, dilation, out_pos, out_hw=N
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if col == 1 else 2}", constrain="domain",
                          showgrid=False, zeroline=False, row=1, col=col)
         fig.update_xaxes(showgrid=False, zeroline=False, side="top", constrain="domain", row=1, col=col)
-    fig.update_layout(height=460, margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="white",
+    fig.update_layout(height=480, margin=dict(l=10, r=10, t=80, b=10), plot_bgcolor="white",
                       legend=dict(orientation="h", yanchor="top", y=-0.02, x=0))
     return fig
 
 
-def map_figure(values: np.ndarray, title: str, diverging: bool = False, height: int = 320) -> go.Figure:
+def map_figure(values: np.ndarray, title: str, diverging: bool = False, height: int = 380) -> go.Figure:
     """A 2-D map (H, W) as a heatmap with rows downwards; diverging maps are centred on 0."""
     v = np.asarray(values, dtype=np.float32)
-    kwargs = dict(colorscale="Greys_r")
+    kwargs = dict(colorscale="Greys_r", colorbar=dict(thickness=10))
     if diverging:
         m = float(np.max(np.abs(v))) or 1.0
-        kwargs = dict(colorscale="RdBu_r", zmin=-m, zmax=m)
+        kwargs.update(colorscale="RdBu_r", zmin=-m, zmax=m)
     fig = go.Figure(go.Heatmap(z=v, hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>", **kwargs))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showgrid=False, zeroline=False)
     fig.update_xaxes(constrain="domain", showgrid=False, zeroline=False)

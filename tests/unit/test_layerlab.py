@@ -41,9 +41,9 @@ def test_analysis_matches_a_real_keras_model(settings):
     assert result.pool_shape == tuple(model(x).shape[1:])
     assert result.params == model.count_params()
     assert result.axes[0].out == conv_out.shape[1] and result.axes[1].out == conv_out.shape[2]
-    assert result.latex["conv"] and result.latex["pool"] and result.latex["rf"]
+    assert {"conv_H", "conv_W", "params", "macs", "pool_H", "pool_W", "rf"} <= set(result.latex)
     # The formulas end with Keras's numbers.
-    assert result.latex["conv"][-1].endswith(f"= {conv_out.shape[2]}")
+    assert result.latex["conv_W"].endswith(f"= {conv_out.shape[2]}\\end{{aligned}}")
 
 
 def test_same_split_shown_is_the_split_keras_pads_with():
