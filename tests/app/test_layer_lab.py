@@ -1,0 +1,151 @@
+"""Layer lab under AppTest: every control changes the shown numbers to what Keras computes."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from cnnviz.layers import pooling_layer
+from tests.app.conftest import no_exception, open_app
+
+DEFAULTS = dict(h=120, w=60, c=1, filters=10, kh=3, kw=3, stride=1, dilation=1, padding="same",
+                pool_kind="max", pool_size=2, pool_stride=2, pool_padding="valid")
+WIDGETS = {  # settings name -> (widget kind, key)
+    "h": ("slider", "ll.input_h"), "w": ("slider", "ll.input_w"), "c": ("slider", "ll.input_c"),
+    "filters": ("slider", "ll.filters"), "kh": ("slider", "ll.kernel_h"), "kw": ("slider", "ll.kernel_w"),
+    "stride": ("slider", "ll.stride"), "dilation": ("slider", "ll.dilation"), "padding": ("radio", "ll.padding"),
+    "pool_kind": ("selectbox", "ll.pool_kind"), "pool_size": ("slider", "ll.pool_size"),
+    "pool_stride": ("slider", "ll.pool_stride"), "pool_padding": ("radio", "ll.pool_padding"),
+}
+
+
+def keras_numbers(s: dict) -> dict:
+    """What real Keras layers say for these settings: shapes as the page writes them, and params."""
+    conv = keras.layers.Conv2D(s["filters"], (s["kh"], s["kw"]), strides=s["stride"], padding=s["padding"],
+                               dilation_rate=s["dilation"])
+    conv_shape = conv.compute_output_shape((1, s["h"], s["w"], s["c"]))
+    pool = pooling_layer(s["pool_kind"], s["pool_size"], s["pool_stride"], s["pool_padding"])
+    pool_shape = pool.compute_output_shape(conv_shape)
+    conv.build((1, s["h"], s["w"], s["c"]))
+    return {
+        "Conv2D output": " × ".join(str(v) for v in conv_shape[1:]),
+        "Pooling output": " × ".join(str(v) for v in pool_shape[1:]),
+        "Parameters": f"{conv.count_params():,}",
+    }
+
+
+def shown(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def set_widget(at, name, value):
+    kind, key = WIDGETS[name]
+    getattr(at, kind)(key=key).set_value(value)
+    at.run()
+
+
+@pytest.fixture(scope="module")
+def lab():
+    at = open_app("layer_lab")
+    no_exception(at)
+    return at
+
+
+def test_defaults_match_keras(lab):
+    got = shown(lab)
+    for label, value in keras_numbers(DEFAULTS).items():
+        assert got[label] == value, label
+    assert not lab.error
+
+
+# Each step moves one control, from the previous state; the shapes must follow Keras every time.
+STEPS = [
+    ("h", 37), ("w", 23), ("c", 3), ("filters", 7), ("kh", 5), ("kw", 2), ("padding", "valid"),
+    ("stride", 2), ("pool_size", 3), ("pool_stride", 1), ("pool_padding", "same"), ("pool_kind", "min"),
+    ("stride", 1), ("dilation", 3), ("pool_kind", "average"),
+]
+
+
+def test_every_control_changes_the_shapes_as_keras_does(lab):
+    settings = dict(DEFAULTS)
+    previous = shown(lab)
+    changed = set()
+    for name, value in STEPS:
+        settings[name] = value
+        set_widget(lab, name, value)
+        no_exception(lab)
+        assert not lab.error, (name, value, [e.value for e in lab.error])
+        got = shown(lab)
+        for label, expected in keras_numbers(settings).items():
+            assert got[label] == expected, (name, value, label)
+        changed |= {label for label in got if got[label] != previous.get(label)}
+        previous = got
+    assert {name for name, _ in STEPS} == set(WIDGETS)  # every control was moved
+    assert {"Conv2D output", "Pooling output", "Parameters", "MACs", "Receptive field"} <= changed
+
+
+@pytest.mark.parametrize(
+    "changes, where",
+    [
+        ({"ll.stride": 2, "ll.dilation": 2}, "stride"),  # Keras refuses stride > 1 with dilation > 1
+        ({"ll.input_h": 3, "ll.kernel_h": 7, "ll.padding": "valid"}, "height"),  # kernel larger than the input
+        ({"ll.input_w": 5, "ll.kernel_w": 3, "ll.padding": "valid", "ll.pool_size": 5, "ll.pool_stride": 5},
+         "Pooling"),  # the pooling window does not fit the 3-column feature map
+    ],
+)
+def test_bad_combination_shows_an_error_not_an_exception(changes, where):
+    at = open_app("layer_lab")
+    for key, value in changes.items():
+        widget = at.radio(key=key) if key == "ll.padding" else at.slider(key=key)
+        widget.set_value(value)
+    at.run()
+    no_exception(at)
+    assert at.error and where in at.error[0].value
+    # Keras agrees that these settings cannot be built.
+    s = dict(DEFAULTS)
+    names = {key: name for name, (_, key) in WIDGETS.items()}
+    s.update({names[k]: v for k, v in changes.items()})
+    with pytest.raises(ValueError):
+        conv = keras.layers.Conv2D(s["filters"], (s["kh"], s["kw"]), strides=s["stride"], padding=s["padding"],
+                                   dilation_rate=s["dilation"])
+        shape = conv.compute_output_shape((1, s["h"], s["w"], s["c"]))
+        pooling_layer(s["pool_kind"], s["pool_size"], s["pool_stride"], s["pool_padding"]).compute_output_shape(shape)
+    # The rest of the page still renders what it can.
+    assert at.code and at.latex
+    if where == "Pooling":
+        assert shown(at)["Conv2D output"] != "—" and shown(at)["Pooling output"] == "—"
+
+
+def test_size_from_image_uses_the_chosen_image():
+    from cnnviz.images import DEFAULT_SAMPLE, load_sample
+
+    at = open_app("layer_lab")
+    at.toggle(key="ll.from_image").set_value(True).run()
+    no_exception(at)
+    im = load_sample(DEFAULT_SAMPLE)
+    s = dict(DEFAULTS, h=im.height, w=im.width, c=3)
+    assert shown(at)["Conv2D output"] == keras_numbers(s)["Conv2D output"]
+
+
+def test_output_position_stepper_survives_a_shrinking_output():
+    at = open_app("layer_lab")
+    at.number_input(key="ll.out_row").set_value(100).run()
+    at.slider(key="ll.input_h").set_value(10).run()
+    no_exception(at)
+    assert at.number_input(key="ll.out_row").value == 9  # clamped to the last of the 10 output rows
+
+
+def test_kernel_preset_and_bias_rerun_the_maps():
+    at = open_app("layer_lab")
+    for preset in ("sobel_x", "random"):
+        at.selectbox(key="ll.kernel_preset").set_value(preset).run()
+        no_exception(at)
+    at.slider(key="ll.bias").set_value(-0.5).run()
+    no_exception(at)
+    assert not at.error
+
+
+def test_korean_page_has_no_missing_texts():
+    at = open_app("layer_lab", lang="ko")
+    no_exception(at)
+    assert at.title[0].value == "레이어 실험실"
