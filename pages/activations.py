@@ -29,9 +29,11 @@ left, right = st.columns(2)
 with right:
     fit = fit_choice()
     x = model_input(image, shape, fit=fit)
-    st.image(plots.input_image(x), caption=t("activations.input", h=shape[0], w=shape[1], c=shape[2]))
+    shown = plots.input_image(x)
+    st.image(shown, caption=t("activations.input", h=shape[0], w=shape[1], c=shape[2]), width=shown.width)
 with left:
-    st.image(image, caption=t("activations.original", w=image.width, h=image.height), width=320)
+    st.image(image, caption=t("activations.original", w=image.width, h=image.height),
+             width=plots.display_width(image.size, height=240))
 
 try:
     result = ui.run(info, x, state.device())
@@ -83,8 +85,9 @@ def zoom() -> None:
         ch = 0
     values = maps[..., ch] if maps.ndim == 3 else maps
     lo, hi = plots.value_range(values)
-    st.plotly_chart(plots.channel_heatmap(values, vrange=vrange), key="activations.zoom.chart")
-    st.caption(t("activations.zoom.caption", layer=name, channel=ch, lo=lo, hi=hi))
+    chart, notes = st.columns([3, 2])
+    chart.plotly_chart(plots.channel_heatmap(values, vrange=vrange), key="activations.zoom.chart")
+    notes.caption(t("activations.zoom.caption", layer=name, channel=ch, lo=lo, hi=hi))
 
 
 zoom()

@@ -197,7 +197,7 @@ TEXTS = {
     "filters.layer": "Conv layer",
     "filters.layer.help": "A Conv2D layer of the model: its filters, kernels and bias.",
     "filters.layer.caption": "**{layer}**: {n} filters, each {kh}x{kw}x{cin} = {weights} weights plus a bias; {params} parameters in all.",
-    "filters.grid": "Every filter's kernels (rows: filters, columns: input channels)",
+    "filters.grid": "Every filter's kernels (f: filter, c: input channel)",
     "filters.scale": "Colour scale: -{lim:.4g} (blue) through 0 (white) to +{lim:.4g} (red).",
     "filters.capped": "Showing {filters} of {nf} filters and {channels} of {cin} input channels.",
     "filters.rgb": "First layer as colour patches",

@@ -181,6 +181,12 @@ def input_image(x: np.ndarray, target: int = 240) -> Image.Image:
     return img.resize((img.width * z, img.height * z), Image.Resampling.NEAREST) if z > 1 else img
 
 
+def display_width(size: tuple[int, int], height: int = 240, max_width: int = 360) -> int:
+    """Width at which an image of PIL `size` is about `height` pixels tall (never wider than max_width)."""
+    w, h = size
+    return max(1, min(max_width, round(height * w / max(h, 1))))
+
+
 def channel_heatmap(channel: np.ndarray, title: str = "", colorscale: str = COLORSCALE,
                     vrange: tuple[float, float] | None = None) -> go.Figure:
     """One channel as a heatmap; hovering a pixel shows its row, column and exact value."""

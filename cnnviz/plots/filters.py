@@ -34,11 +34,13 @@ def diverging_colours(values: np.ndarray, limit: float) -> np.ndarray:
     return lut(DIVERGING)[idx]
 
 
-def kernel_grid(kernel: np.ndarray, limit: float | None = None, target: int = 40, labels: bool = True) -> Image.Image:
-    """Every filter's kernel per input channel: row f = filter f, column c = input channel c.
+def kernel_grid(kernel: np.ndarray, limit: float | None = None, target: int = 40, labels: bool = True,
+                max_width: int = 1100) -> Image.Image:
+    """Every filter's kernel per input channel: a row of tiles per filter, one tile per input channel.
 
     `kernel` is Keras's (kernel_h, kernel_w, in_channels, filters); one symmetric limit for the layer
-    (the largest |weight| unless given), so colours compare across filters.
+    (the largest |weight| unless given), so colours compare across filters. Filters whose rows are
+    short (few input channels) are placed side by side, as many as fit in max_width.
     """
     k = np.asarray(kernel, dtype="float32")
     if k.ndim != 4:
@@ -48,19 +50,23 @@ def kernel_grid(kernel: np.ndarray, limit: float | None = None, target: int = 40
     z = max(1, int(round(target / max(kh, kw))))
     th, tw = kh * z, kw * z
     lw, lh = (_LABEL_W, _LABEL_H) if labels else (0, 0)
-    img = Image.new("RGB", (lw + cin * (tw + _GAP) + _GAP, lh + nf * (th + _GAP) + _GAP), _BG)
+    block_w = lw + cin * (tw + _GAP) + _GAP  # one filter: its label, then its kernels
+    per_row = max(1, min(nf, max_width // block_w))
+    rows = math.ceil(nf / per_row)
+    img = Image.new("RGB", (per_row * block_w, lh + rows * (th + _GAP) + _GAP), _BG)
     colours = diverging_colours(k, limit)  # (kh, kw, cin, nf, 3)
     draw = ImageDraw.Draw(img)
     font = _font()
     for f in range(nf):
-        y0 = lh + _GAP + f * (th + _GAP)
+        r, b = divmod(f, per_row)
+        bx, y0 = b * block_w, lh + _GAP + r * (th + _GAP)
         if labels:
-            draw.text((2, y0 + th // 2 - 6), f"f{f}", fill=(60, 60, 60), font=font)
+            draw.text((bx + 2, y0 + th // 2 - 6), f"f{f}", fill=(60, 60, 60), font=font)
         for c in range(cin):
-            x0 = lw + _GAP + c * (tw + _GAP)
+            x0 = bx + lw + _GAP + c * (tw + _GAP)
             tile = Image.fromarray(colours[:, :, c, f, :].astype("uint8"), "RGB")
             img.paste(tile.resize((tw, th), Image.Resampling.NEAREST) if z > 1 else tile, (x0, y0))
-            if labels and f == 0:
+            if labels and r == 0:
                 draw.text((x0, 0), f"c{c}", fill=(60, 60, 60), font=font)
     return img
 
@@ -116,7 +122,9 @@ def filter_heatmaps(weights: np.ndarray, title: str = "", limit: float | None = 
             ),
             row=r + 1, col=k + 1,
         )
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{c + 1 if c else ''}", row=r + 1, col=k + 1)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{c + 1 if c else ''}", constrain="domain",
+                         row=r + 1, col=k + 1)
+        fig.update_xaxes(constrain="domain", row=r + 1, col=k + 1)
     size = 70 * kh if kh <= 7 else 6 * kh + 200
     fig.update_layout(title=title, height=min(1600, rows * size + 80), margin=dict(l=10, r=10, t=60, b=10))
     return fig

@@ -25,7 +25,7 @@ RESULT = "cnnviz.activations.result"  # this session's last inference, reused wh
 class Inference:
     acts: activations.Activations  # batch of one: arrays (1, ...)
     times: dict[str, float]  # seconds per layer, eager call of each layer on its real input
-    total: float  # seconds of the compiled pass (extract) that produced `acts`
+    total: float  # seconds of one warm compiled pass (extract) on this input
     device: str  # where Keras really ran it
     has_nan: bool
 
@@ -56,8 +56,10 @@ def run(info: ModelInfo, x: np.ndarray, device: str) -> Inference:
         return memo[1]
     batch = x[np.newaxis].astype("float32")
     with devices.device_scope(device):
-        start = time.perf_counter()
         acts = activations.extract_all(model, batch)
+        # Timed on a second call: the first may include building and compiling the extractor.
+        start = time.perf_counter()
+        activations.extract_all(model, batch)
         total = time.perf_counter() - start
         times = activations.layer_times(model, batch, acts, repeats=5 if len(acts.outputs) <= MAX_LAYERS else 1)
     ran = devices.ran_on(device)
@@ -86,7 +88,8 @@ def kernel_png(kernel: np.ndarray) -> bytes:
     """Kernel grid of at most MAX_FILTERS x MAX_KERNEL_CHANNELS, coloured on the whole layer's range."""
     limit = filter_plots.symmetric_limit(kernel)
     part = kernel[:, :, :MAX_KERNEL_CHANNELS, :MAX_FILTERS]
-    return plots.png_bytes(filter_plots.kernel_grid(part, limit=limit))
+    target = 64 if part.shape[2] <= 3 else 40  # few kernels per filter: draw them larger
+    return plots.png_bytes(filter_plots.kernel_grid(part, limit=limit, target=target))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

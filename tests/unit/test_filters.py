@@ -102,13 +102,16 @@ def test_diverging_scale_is_centred_on_zero():
 def test_kernel_grid_places_filter_rows_and_channel_columns():
     k = np.zeros((2, 2, 3, 4), dtype="float32")
     k[0, 1, 2, 3] = 5.0  # filter 3, input channel 2, row 0, col 1
-    img = PF.kernel_grid(k, target=2, labels=False)  # zoom 1
+    img = PF.kernel_grid(k, target=2, labels=False, max_width=0)  # zoom 1, one filter per row
     px = np.asarray(img)
     assert img.size == (3 * (2 + 3) + 3, 4 * (2 + 3) + 3)
     y, x = 3 + 3 * 5 + 0, 3 + 2 * 5 + 1
     assert tuple(px[y, x]) == tuple(PF.lut(PF.DIVERGING)[255]), "the one weight, the layer's max, is full red"
     assert px[y, x][0] > px[y, x][2] + 50
     assert min(px[3, 3]) > 230, "zeros are white"
+    wide = PF.kernel_grid(k, target=2, labels=False, max_width=40)  # two filters side by side
+    assert wide.size == (2 * 18, 2 * 5 + 3)
+    assert tuple(np.asarray(wide)[3 + 5, 18 + 3 + 2 * 5 + 1]) == tuple(px[y, x]), "filter 3: row 1, block 1"
 
 
 def test_rgb_patches_and_filter_heatmaps():

@@ -1,0 +1,99 @@
+"""Activations and Filters in a real Chromium: upload an image, see every layer's grid and the prediction."""
+
+import io
+
+from PIL import Image, ImageDraw
+
+from tests.browser.conftest import ARTIFACTS, open_page, screenshot, wait_for_run
+
+
+def _shape_png() -> bytes:
+    """A white square on black, the kind of image the trained default knows."""
+    im = Image.new("RGB", (60, 120), "black")
+    ImageDraw.Draw(im).rectangle([12, 40, 48, 76], fill="white")
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _choose_radio(page, group_text: str, option_text: str) -> None:
+    group = page.locator("[data-testid='stRadio']", has_text=group_text).first
+    option = group.locator("[data-testid='stRadioOption']", has_text=option_text).first
+    option.click()
+    wait_for_run(page)
+    if option.get_attribute("data-selected") != "true":  # React Aria may ignore the click: use the keyboard
+        group.locator("input[type=radio]:checked").focus()
+        page.keyboard.press("ArrowDown")
+        wait_for_run(page)
+    assert option.get_attribute("data-selected") == "true"
+
+
+def _open(page, server, title: str) -> None:
+    """Root first, then the sidebar link, as a user does. (Opening /activations as the very first request
+    of a fresh server runs the page without app.py: Streamlit's pages/ folder quirk, reported to the lead.)"""
+    open_page(page, server)
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    wait_for_run(page)
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+
+
+def _tall_screenshot(page, name: str) -> None:
+    """Streamlit scrolls inside its main block, so full_page misses the bottom: grow the viewport instead."""
+    height = page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, 8000)})
+    page.wait_for_timeout(1500)
+    screenshot(page, name)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_upload_shows_grids_and_prediction(page, server):
+    _open(page, server, "Activations")
+    main = page.locator("[data-testid='stMain']")
+    main.locator("[data-testid='stPlotlyChart']").first.wait_for()
+    screenshot(page, "activations-default")
+
+    _choose_radio(page, "Image source", "Upload")
+    path = ARTIFACTS / "upload-square.png"
+    path.write_bytes(_shape_png())
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(path))
+    wait_for_run(page)
+    page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stImage']")
+    main.locator("[data-testid='stPlotlyChart']").first.wait_for()
+    page.wait_for_timeout(1500)  # let plotly draw before the screenshot
+
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    # 9 layer grids + the original + the model input
+    assert main.locator("[data-testid='stImage']").count() >= 11
+    assert main.locator("[data-testid='stPlotlyChart']").count() == 2  # prediction bars + zoom heatmap
+    text = main.inner_text()
+    assert "Prediction" in text and "The model says" in text
+    assert "upload-square.png" in page.locator("[data-testid='stSidebar']").inner_text()
+    for name in ("conv1", "pool1", "conv3", "flatten", "output"):
+        assert name in text
+    assert "Language" in page.locator("[data-testid='stSidebar']").inner_text(), "app.py's sidebar is there"
+    _tall_screenshot(page, "activations-upload")
+
+
+def test_bad_upload_shows_error_and_page_keeps_working(page, server):
+    _open(page, server, "Activations")
+    _choose_radio(page, "Image source", "Upload")
+    path = ARTIFACTS / "upload-not-an-image.png"
+    path.write_bytes(b"this is text, not a picture\n" * 20)
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(path))
+    wait_for_run(page)
+    page.wait_for_selector("[data-testid='stSidebar'] [data-testid='stAlertContentError']")
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stMain'] [data-testid='stImage']").count() >= 11
+    screenshot(page, "activations-bad-upload")
+
+
+def test_filters_page(page, server):
+    _open(page, server, "Filters")
+    main = page.locator("[data-testid='stMain']")
+    main.locator("[data-testid='stPlotlyChart']").first.wait_for()
+    page.wait_for_timeout(1500)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert main.locator("[data-testid='stImage']").count() >= 1
+    assert main.locator("[data-testid='stDataFrame']").count() == 1
+    _tall_screenshot(page, "filters-default")
