@@ -14,6 +14,7 @@ from PIL import Image
 
 from cnnviz import images
 from cnnviz.ui import state
+from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 
 SOURCES = ("gallery", "upload", "camera")
@@ -52,12 +53,6 @@ def _decode(data: bytes) -> tuple[Image.Image | None, str | None]:
     return im, None
 
 
-def _copy_in(widget_key: str, persistent_key: str, default) -> None:
-    """Before a widget is created: start it from the persistent choice."""
-    if widget_key not in st.session_state:
-        st.session_state[widget_key] = st.session_state.get(persistent_key, default)
-
-
 def _judge(file, source: str) -> None:
     """Decodes a new upload or camera shot; accepted -> becomes the image, refused -> ERROR, old image stays."""
     if file is None:
@@ -73,6 +68,10 @@ def _judge(file, source: str) -> None:
         return
     st.session_state[ERROR] = None
     st.session_state[UPLOAD] = {"name": file.name, "bytes": data, "source": source}
+
+
+def _clear_error() -> None:
+    st.session_state[ERROR] = None
 
 
 def current_image() -> Image.Image:
@@ -91,20 +90,19 @@ def pick_image() -> Image.Image:
     """Renders the image source in the sidebar and returns the session's image (always usable)."""
     side = st.sidebar
     side.subheader(t("sidebar.image"))
-    _copy_in(W_SOURCE, SOURCE, "gallery")
+    if st.session_state.get(SOURCE) not in SOURCES:
+        st.session_state[SOURCE] = "gallery"
+    if st.session_state.get(SAMPLE) not in images.SAMPLES:
+        st.session_state[SAMPLE] = images.DEFAULT_SAMPLE
     source = side.radio(
-        t("sidebar.image.source"), SOURCES, key=W_SOURCE, horizontal=True,
-        format_func=lambda s: t(f"sidebar.image.{s}"),
+        t("sidebar.image.source"), SOURCES, horizontal=True,
+        format_func=lambda s: t(f"sidebar.image.{s}"), **bound(SOURCE, W_SOURCE, "gallery", then=_clear_error),
     )
-    if source != st.session_state.get(SOURCE):
-        st.session_state[ERROR] = None
-    st.session_state[SOURCE] = source
 
     if source == "gallery":
-        _copy_in(W_SAMPLE, SAMPLE, images.DEFAULT_SAMPLE)
-        st.session_state[SAMPLE] = side.selectbox(
-            t("sidebar.image.sample"), images.SAMPLES, key=W_SAMPLE,
-            format_func=lambda s: t(f"images.sample.{s}"),
+        side.selectbox(
+            t("sidebar.image.sample"), images.SAMPLES,
+            format_func=lambda s: t(f"images.sample.{s}"), **bound(SAMPLE, W_SAMPLE, images.DEFAULT_SAMPLE),
         )
     elif source == "upload":
         file = side.file_uploader(t("sidebar.image.upload"), key=W_UPLOAD, help=t("images.upload.help"))

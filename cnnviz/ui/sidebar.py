@@ -10,6 +10,7 @@ import streamlit as st
 from cnnviz import devices, i18n
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
+from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 
 
@@ -22,12 +23,15 @@ def language() -> None:
     )
 
 
+W_MODEL = "cnnviz.model.widget"  # the select's own key; the choice itself lives in state.MODEL
+W_DEVICE = "cnnviz.device.widget"
+
+
 def model() -> None:
     keys = ui_models.choices()
-    if st.session_state.get(state.MODEL) not in keys:  # first load, or the session model is gone
-        st.session_state[state.MODEL] = ui_models.current_key()
-    st.sidebar.selectbox(t("sidebar.model"), keys, format_func=ui_models.label, key=state.MODEL,
-                         help=t("sidebar.model.help"))
+    st.session_state[state.MODEL] = ui_models.current_key()  # the default on first load, or if the session model is gone
+    st.sidebar.selectbox(t("sidebar.model"), keys, format_func=ui_models.label, help=t("sidebar.model.help"),
+                         **bound(state.MODEL, W_MODEL, ui_models.current_key()))
     key = st.session_state[state.MODEL]
     if key == ui_models.SESSION_KEY:
         info = ui_models.session_model()
@@ -49,10 +53,10 @@ def _devices() -> tuple[str, ...]:
 
 def device() -> None:
     options = list(_devices())
-    if st.session_state.get(state.DEVICE) not in options:
+    if st.session_state.get(state.DEVICE) not in options:  # first load, or a device that went away
         st.session_state[state.DEVICE] = devices.resolve(st.session_state.get(state.DEVICE))
-    st.sidebar.selectbox(t("sidebar.device"), options, format_func=_device_label, key=state.DEVICE,
-                         help=t("sidebar.device.help"))
+    st.sidebar.selectbox(t("sidebar.device"), options, format_func=_device_label, help=t("sidebar.device.help"),
+                         **bound(state.DEVICE, W_DEVICE, options[0]))
     if not any(d.startswith("gpu") for d in options):
         st.sidebar.caption(t("sidebar.device.no_gpu"))
 
