@@ -62,12 +62,13 @@ def architecture_figure(summary, input_shape, input_label: str = "input", height
             fh = 20 + 30 * math.log10(max(n, 1))
             width = 8.0
             _poly(fig, [x, x + width, x + width, x], [-fh / 2, -fh / 2, fh / 2, fh / 2], color, hover)
-        annotations.append(dict(x=x + width / 2, y=-100, text=f"<b>{name}</b><br>{'x'.join(map(str, shape))}",
+        # labels alternate between two rows so that neighbours never overlap
+        annotations.append(dict(x=x + width / 2, y=-100 - 26 * (len(annotations) % 2), text=f"<b>{name}</b><br>{'x'.join(map(str, shape))}",
                                 showarrow=False, font=dict(size=10), yanchor="top", textangle=0))
         x += width + 28
     fig.update_layout(
         annotations=annotations, height=height, margin=dict(l=10, r=10, t=10, b=10),
-        xaxis=dict(visible=False, range=[-10, x]), yaxis=dict(visible=False, scaleanchor="x", range=[-135, 150]),
+        xaxis=dict(visible=False, range=[-10, x]), yaxis=dict(visible=False, scaleanchor="x", range=[-160, 150]),
         plot_bgcolor="white", hovermode="closest",
     )
     return fig
