@@ -158,7 +158,8 @@ def load_image(data: bytes) -> Image.Image:
             raise ImageError("The image has no pixels.")
         if width * height > MAX_PIXELS:  # from the header: nothing decoded or allocated yet
             raise ImageError(_too_large((width, height)))
-        frames = int(getattr(im, "n_frames", 1) or 1)
+        # MPO's extra frames are a phone's previews or depth maps, not an animation.
+        frames = 1 if fmt == "MPO" else int(getattr(im, "n_frames", 1) or 1)
         try:
             im.seek(0)
             im.load()  # the full decode: a truncated or corrupt file fails here
