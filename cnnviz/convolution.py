@@ -279,6 +279,9 @@ def model_filters(model) -> list[ModelFilter]:
     return out
 
 
+MAX_CROP_HEIGHT = 2048  # pixels of the shrunk image that crop() keeps at most
+
+
 def crop(image, width: int, top: int, left: int, size: int, channels: int = 1, decimals: int = 2):
     """A size x size crop of `image` (PIL) shrunk to `width` pixels wide, as numbers in [0, 1].
 
@@ -291,7 +294,8 @@ def crop(image, width: int, top: int, left: int, size: int, channels: int = 1, d
         raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}.")
     rgb = image.convert("RGB")
     width = max(int(width), int(size))
-    height = max(int(size), round(rgb.height * width / rgb.width))
+    # Capped: a 1x3000 upload at 320 wide would be 960000 pixels tall (gigabytes, and no JPEG can hold it).
+    height = min(max(int(size), round(rgb.height * width / rgb.width)), MAX_CROP_HEIGHT)
     small = rgb.resize((width, height), Image.Resampling.BILINEAR)
     top = min(max(int(top), 0), height - size)
     left = min(max(int(left), 0), width - size)

@@ -184,7 +184,8 @@ def input_image(x: np.ndarray, target: int = 240) -> Image.Image:
 def display_width(size: tuple[int, int], height: int = 240, max_width: int = 360) -> int:
     """Width at which an image of PIL `size` is about `height` pixels tall (never wider than max_width)."""
     w, h = size
-    return max(1, min(max_width, round(height * w / max(h, 1))))
+    # Never so narrow that the image would be shrunk to 0 pixels high (st.image fails on a 1024x1 image).
+    return max(1, min(max_width, round(height * w / max(h, 1))), -(-w // max(h, 1)))
 
 
 def channel_heatmap(channel: np.ndarray, title: str = "", colorscale: str = COLORSCALE,
