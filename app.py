@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz.ui import sidebar
+from cnnviz.ui import errors, sidebar
 from cnnviz.ui.state import t
 
 st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
@@ -26,4 +26,8 @@ pages = {
         st.Page("pages/train.py", title=t("nav.train"), icon="📈", url_path="train"),
     ],
 }
-st.navigation(pages).run()
+page = st.navigation(pages)
+try:
+    page.run()
+except Exception as err:  # noqa: BLE001 - the error boundary; st.rerun/st.stop are BaseExceptions and pass
+    errors.show(err, page.url_path)

@@ -1,0 +1,47 @@
+"""The page-level error boundary: an unexpected exception becomes one short message, not a traceback.
+
+Streamlit's st.rerun()/st.stop() raise ScriptControlException, a BaseException, so catching Exception
+here never swallows them. The full traceback goes to the server log for whoever runs the app.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from cnnviz.ui.state import t
+
+log = logging.getLogger("cnnviz")
+
+MAX_REASON = 200  # characters of the exception's first line shown to the user
+
+# How the backends name running out of (GPU) memory: TF's ResourceExhaustedError ("OOM when
+# allocating ..."), torch's OutOfMemoryError ("CUDA out of memory"), JAX's "RESOURCE_EXHAUSTED".
+_OOM_NAMES = ("ResourceExhaustedError", "OutOfMemoryError")
+_OOM_TEXTS = ("out of memory", "oom when allocating", "resource_exhausted", "resource exhausted")
+
+
+def out_of_memory(err: BaseException) -> bool:
+    if isinstance(err, MemoryError) or type(err).__name__ in _OOM_NAMES:
+        return True
+    text = str(err).lower()
+    return any(s in text for s in _OOM_TEXTS)
+
+
+def reason(err: BaseException) -> str:
+    """A short, user-readable reason: the exception's kind and the first line of its message."""
+    if out_of_memory(err):
+        return t("error.out_of_memory")
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    if len(first) > MAX_REASON:
+        first = first[: MAX_REASON - 1] + "…"
+    name = type(err).__name__
+    return f"{name}: {first}" if first else name
+
+
+def show(err: BaseException, where: str = "") -> None:
+    """Log the traceback for the server, show one st.error for the user."""
+    log.error("unexpected error on page %s", where or "?", exc_info=err)
+    st.error(t("error.unexpected", error=reason(err)))
