@@ -28,7 +28,7 @@ st.caption(t("train.data", n=chosen.train_samples, n_val=chosen.val_samples, h=h
 
 left, right = st.columns([1, 1])
 left.button(t("train.start"), type="primary", on_click=trainer.request, args=(info, chosen), key="train.start")
-stop = right.button(t("train.stop"), help=t("train.stop.help"), key="train.stop")
+right.button(t("train.stop"), help=t("train.stop.help"), key="train.stop")
 
 interrupted = trainer.was_interrupted()
 st.subheader(t("train.curves"))
@@ -47,7 +47,7 @@ else:
         trainer.show_results(history, chart, filters)
 
 if history is not None and (history.epochs_done or interrupted):
-    if interrupted or stop or history.stopped:
+    if interrupted or history.stopped:
         st.warning(t("train.stopped", epochs=history.epochs_done))
     elif history.val_accuracy:
         st.success(t("train.done", epochs=history.epochs_done, acc=history.val_accuracy[-1]))
