@@ -60,6 +60,7 @@ if summary is not None:
 st.divider()
 st.subheader(t("modelpage.upload.header"))
 builder.upload_model()
+builder.application_picker()
 own = ui_models.session_model()
 if own is not None:
     st.caption(t("modelpage.current", name=ui_models.label(own)))

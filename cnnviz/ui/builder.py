@@ -13,6 +13,7 @@ import os
 import pandas as pd
 import streamlit as st
 
+from cnnviz import applications
 from cnnviz import architecture as arch
 from cnnviz import modelfiles
 from cnnviz.datasets import SHAPE_CLASSES
@@ -28,6 +29,8 @@ INPUT_H, INPUT_W, INPUT_C, CLASSES = (PREFIX + k for k in ("h", "w", "c", "class
 UPLOAD = PREFIX + "upload"
 UPLOAD_RESULT = PREFIX + "upload_result"  # (sha256, error text or None)
 USED = PREFIX + "used"  # a message after "use this model"
+APP = PREFIX + "app"  # the chosen Keras application
+APP_NOTICE = PREFIX + "app_notice"  # (label, why the weights are random, or None)
 EDITABLE_PRESETS = ("seed", "tiny_vgg", "lenet5")
 UPLOAD_ENV = "CNNVIZ_DISABLE_MODEL_UPLOAD"
 
@@ -192,3 +195,37 @@ def upload_model() -> None:
         st.error(t("modelpage.upload.refused", reason=result[1]))
     else:
         st.success(t("modelpage.upload.ok", name=st.session_state[UPLOAD].name))
+
+
+# ---------------------------------------------------------------- Keras Applications
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _application(key: str) -> applications.Application:
+    """One Keras application per process at a time (VGG16 alone is 528 MB); shared and read-only."""
+    return applications.load_application(key)
+
+
+def _use_application(key: str) -> None:
+    app = _application(key)
+    # key is not "session": the Train page then trains a copy, never the shared cached model
+    set_session_model(ModelInfo(key=f"app.{key}", label=app.label, model=app.model, class_names=app.class_names,
+                                trained=app.pretrained,
+                                description=t("modelpage.app.desc", name=app.label,
+                                              params=f"{app.model.count_params():,}")))
+    st.session_state[APP_NOTICE] = (app.label, app.notice)
+
+
+def application_picker() -> None:
+    """MobileNetV2 / VGG16 / ResNet50 as this session's model; ImageNet weights only from Keras's cache."""
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    key = left.selectbox(t("modelpage.app"), list(applications.APPLICATIONS), key=APP,
+                         format_func=lambda k: applications.APPLICATIONS[k].label, help=t("modelpage.app.help"))
+    right.button(t("modelpage.app.use"), on_click=_use_application, args=(key,), key=PREFIX + "app.use")
+    notice = st.session_state.get(APP_NOTICE)
+    if notice is not None:
+        label, reason = notice
+        if reason:
+            st.warning(t("modelpage.app.no_weights", name=label, reason=reason))
+        else:
+            st.success(t("modelpage.app.ok", name=label))

@@ -74,3 +74,18 @@ def test_upload_switch_turns_uploads_off(monkeypatch):
     no_exception(at)
     assert not at.file_uploader
     assert any("turned off" in i.value for i in at.info)
+
+
+def test_keras_application_without_cached_weights_says_so(monkeypatch, tmp_path):
+    from cnnviz import applications
+
+    monkeypatch.setattr(applications, "cache_dirs", lambda: [tmp_path / "models"])
+    at = open_app("model")
+    at.selectbox(key="cnnviz.model_page.app").set_value("mobilenet_v2")
+    at.button(key="cnnviz.model_page.app.use").click().run()
+    no_exception(at)
+    assert any("random weights" in w.value for w in at.warning)
+    info = at.session_state["cnnviz.session_model"]
+    assert at.session_state["cnnviz.model"] == "session"
+    assert info.key == "app.mobilenet_v2" and not info.trained
+    assert tuple(info.model.inputs[0].shape[1:]) == (224, 224, 3)
