@@ -439,6 +439,12 @@ TEXTS = {
     "modelpage.upload.desc": "Uploaded: {name}, {params} parameters.",
     "modelpage.current": "This session's model: {name}",
     "modelpage.current.not_editable": "This session's model ({name}) is not a plain layer stack, so the table starts from a preset; its summary is below.",
+    "modelpage.app": "Or a Keras application",
+    "modelpage.app.help": "Large ImageNet models from keras.applications (224x224x3 input). Their ImageNet weights are used only when Keras has them cached in ~/.keras/models: nothing is downloaded.",
+    "modelpage.app.use": "Use this application",
+    "modelpage.app.ok": "{name} with ImageNet weights is now this session's model (sidebar).",
+    "modelpage.app.no_weights": "{name} is now this session's model, with random weights: {reason}",
+    "modelpage.app.desc": "Keras application {name}: {params} parameters. It expects its own input scaling (keras.applications preprocess_input).",
     # --- train ---
     "train.intro": "Train a model on generated shape images (circle, square, triangle, cross) and watch the loss fall and the first layer's filters form: filters are found by gradient descent, not designed.",
     "train.model": "Model trained: {name}",

@@ -439,6 +439,12 @@ TEXTS = {
     "modelpage.upload.desc": "올린 모델: {name}, 파라미터 {params}개.",
     "modelpage.current": "이 세션의 모델: {name}",
     "modelpage.current.not_editable": "이 세션의 모델({name})은 단순한 레이어 스택이 아니어서 표는 프리셋에서 시작합니다. 요약은 아래에 있습니다.",
+    "modelpage.app": "또는 Keras 응용 모델",
+    "modelpage.app.help": "keras.applications의 큰 ImageNet 모델(입력 224x224x3). ImageNet 가중치는 Keras가 ~/.keras/models에 저장해 둔 경우에만 씁니다: 아무것도 내려받지 않습니다.",
+    "modelpage.app.use": "이 응용 모델 사용",
+    "modelpage.app.ok": "ImageNet 가중치를 가진 {name} 모델이 이제 이 세션의 모델입니다(사이드바).",
+    "modelpage.app.no_weights": "{name} 모델이 이제 이 세션의 모델이지만 가중치는 무작위입니다: {reason}",
+    "modelpage.app.desc": "Keras 응용 모델 {name}: 파라미터 {params}개. 자기만의 입력 스케일링(keras.applications preprocess_input)을 기대합니다.",
     # --- train ---
     "train.intro": "생성한 도형 이미지(원, 사각형, 삼각형, 십자)로 모델을 학습시키며 손실이 줄고 첫 레이어의 필터가 만들어지는 모습을 봅니다: 필터는 사람이 설계하는 것이 아니라 경사 하강법으로 찾아집니다.",
     "train.model": "학습할 모델: {name}",
