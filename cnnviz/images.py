@@ -45,13 +45,37 @@ INFO_FRAMES = "cnnviz.frames"
 INFO_SIZE = "cnnviz.original_size"
 
 
+# Why an upload was refused: code -> English message (the UI shows t("images.error.<code>", **values)).
+MESSAGES = {
+    "no_sample": "No sample image called '{name}'.",
+    "empty": "The file is empty.",
+    "file_too_large": "The file is too large: the limit is {mb} MB.",
+    "not_image": "This file is not an image (or not one we can read).",
+    "unsupported": "{format} files are not supported. Please upload a PNG, JPEG, GIF, WebP or BMP image.",
+    "no_pixels": "The image has no pixels.",
+    "too_large": "The image is too large: the limit is {limit} megapixels.",
+    "too_large_size": "The image is too large ({width}x{height} pixels): the limit is {limit} megapixels.",
+    "too_large_mp": "The image is too large ({megapixels} megapixels): the limit is {limit} megapixels.",
+    "truncated": "The image file is truncated (incomplete): please upload it again.",
+    "damaged": "The image data is damaged and cannot be decoded.",
+}
+
+
 class ImageError(ValueError):
-    """An upload that cannot be used; the message is meant for the user."""
+    """An upload that cannot be used; the message is meant for the user.
+
+    `code` (a key of MESSAGES) and `values` let a UI show the same reason in another language.
+    """
+
+    def __init__(self, code: str, **values):
+        self.code = code
+        self.values = values
+        super().__init__(MESSAGES[code].format(**values))
 
 
 def sample_bytes(name: str) -> bytes:
     if name not in SAMPLES:
-        raise ImageError(f"No sample image called {name!r}.")
+        raise ImageError("no_sample", name=name)
     return (resources.files("cnnviz") / "samples" / f"{name}.png").read_bytes()
 
 
@@ -84,30 +108,19 @@ def _open(data: bytes) -> ImageFile.ImageFile:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         # Pillow's own check fired first (far above our cap); its message holds the pixel count.
         found = re.search(r"\((\d+) pixels\)", str(err))
-        raise ImageError(_too_large(pixels=int(found.group(1)) if found else None)) from None
+        if found:
+            raise ImageError("too_large_mp", megapixels=round(int(found.group(1)) / 1e6), limit=_LIMIT_MP) from None
+        raise ImageError("too_large", limit=_LIMIT_MP) from None
     except UnidentifiedImageError:
         name = _format_name(data)
         if name:
-            raise ImageError(
-                f"{name} files are not supported. Please upload a {', '.join(_allowed_names())} image."
-            ) from None
-        raise ImageError("This file is not an image (or not one we can read).") from None
+            raise ImageError("unsupported", format=name) from None
+        raise ImageError("not_image") from None
     except Exception:
-        raise ImageError("This file is not an image (or not one we can read).") from None
+        raise ImageError("not_image") from None
 
 
-def _allowed_names() -> list[str]:
-    return ["PNG", "JPEG", "GIF", "WebP", "BMP"]
-
-
-def _too_large(size: tuple[int, int] | None = None, pixels: int | None = None) -> str:
-    if size:
-        got = f" ({size[0]}x{size[1]} pixels)"
-    elif pixels:
-        got = f" ({pixels / 1e6:.0f} megapixels)"
-    else:
-        got = ""
-    return f"The image is too large{got}: the limit is {MAX_PIXELS // 1_000_000} megapixels."
+_LIMIT_MP = MAX_PIXELS // 1_000_000
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -142,9 +155,9 @@ def load_image(data: bytes) -> Image.Image:
     means an animation of which the first frame is used) and INFO_SIZE (size before EXIF rotation).
     """
     if not data:
-        raise ImageError("The file is empty.")
+        raise ImageError("empty")
     if len(data) > MAX_BYTES:
-        raise ImageError(f"The file is too large: the limit is {MAX_BYTES // (1024 * 1024)} MB.")
+        raise ImageError("file_too_large", mb=MAX_BYTES // (1024 * 1024))
     # Pillow's default; a module elsewhere setting it would let truncated files through half grey.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -152,12 +165,12 @@ def load_image(data: bytes) -> Image.Image:
     try:
         fmt = im.format
         if fmt not in _DECODED_FORMATS:  # belt and braces: _open already restricts the formats
-            raise ImageError(f"{fmt} files are not supported.")
+            raise ImageError("unsupported", format=fmt)
         width, height = im.size
         if width < 1 or height < 1:
-            raise ImageError("The image has no pixels.")
+            raise ImageError("no_pixels")
         if width * height > MAX_PIXELS:  # from the header: nothing decoded or allocated yet
-            raise ImageError(_too_large((width, height)))
+            raise ImageError("too_large_size", width=width, height=height, limit=_LIMIT_MP)
         # MPO's extra frames are a phone's previews or depth maps, not an animation.
         frames = 1 if fmt == "MPO" else int(getattr(im, "n_frames", 1) or 1)
         try:
@@ -165,10 +178,10 @@ def load_image(data: bytes) -> Image.Image:
             im.load()  # the full decode: a truncated or corrupt file fails here
         except (OSError, SyntaxError, EOFError, ValueError, IndexError) as err:
             if "truncated" in str(err).lower() or isinstance(err, EOFError):
-                raise ImageError("The image file is truncated (incomplete): please upload it again.") from None
-            raise ImageError("The image data is damaged and cannot be decoded.") from None
+                raise ImageError("truncated") from None
+            raise ImageError("damaged") from None
         except Image.DecompressionBombError:
-            raise ImageError(_too_large((width, height))) from None
+            raise ImageError("too_large_size", width=width, height=height, limit=_LIMIT_MP) from None
         try:
             oriented = ImageOps.exif_transpose(im)
         except Exception:  # a broken EXIF block should not cost the user the picture
@@ -179,9 +192,9 @@ def load_image(data: bytes) -> Image.Image:
     except ImageError:
         raise
     except MemoryError:
-        raise ImageError(_too_large()) from None
+        raise ImageError("too_large", limit=_LIMIT_MP) from None
     except Exception:
-        raise ImageError("The image data is damaged and cannot be decoded.") from None
+        raise ImageError("damaged") from None
     finally:
         im.close()
     out.info = {INFO_FORMAT: fmt, INFO_FRAMES: frames, INFO_SIZE: (width, height)}

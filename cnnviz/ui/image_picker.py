@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import images
+from cnnviz import i18n, images
 from cnnviz.ui import state
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
@@ -41,12 +41,12 @@ def _sample(name: str) -> Image.Image:
 
 
 @st.cache_data(show_spinner=False, max_entries=16, ttl=900)
-def _decode(data: bytes) -> tuple[Image.Image | None, str | None]:
-    """(image, None) or (None, reason). Keyed by the bytes themselves: equal bytes, equal result."""
+def _decode(data: bytes) -> tuple[Image.Image | None, tuple[str, dict] | None]:
+    """(image, None) or (None, (reason code, values)). Keyed by the bytes themselves: equal bytes, equal result."""
     try:
         im = images.load_image(data)
     except images.ImageError as err:
-        return None, str(err)
+        return None, (err.code, err.values)
     info = dict(im.info)
     im.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.LANCZOS)
     im.info = info
@@ -64,10 +64,17 @@ def _judge(file, source: str) -> None:
     st.session_state[SEEN] = file_id
     image, reason = _decode(data)
     if image is None:
-        st.session_state[ERROR] = t("images.refused", name=file.name, reason=reason)
+        st.session_state[ERROR] = {"name": file.name, "code": reason[0], "values": reason[1]}
         return
     st.session_state[ERROR] = None
     st.session_state[UPLOAD] = {"name": file.name, "bytes": data, "source": source}
+
+
+def _labels(prefix: str):
+    """format_func for options: '<prefix>.<option>' in this run's language, fixed when it is made
+    (Streamlit may call it outside the run, e.g. AppTest, where the session's language is unknown)."""
+    lang = state.lang()
+    return lambda option: i18n.t(f"{prefix}.{option}", lang)
 
 
 def _clear_error() -> None:
@@ -96,13 +103,13 @@ def pick_image() -> Image.Image:
         st.session_state[SAMPLE] = images.DEFAULT_SAMPLE
     source = side.radio(
         t("sidebar.image.source"), SOURCES, horizontal=True,
-        format_func=lambda s: t(f"sidebar.image.{s}"), **bound(SOURCE, W_SOURCE, "gallery", then=_clear_error),
+        format_func=_labels("sidebar.image"), **bound(SOURCE, W_SOURCE, "gallery", then=_clear_error),
     )
 
     if source == "gallery":
         side.selectbox(
             t("sidebar.image.sample"), images.SAMPLES,
-            format_func=lambda s: t(f"images.sample.{s}"), **bound(SAMPLE, W_SAMPLE, images.DEFAULT_SAMPLE),
+            format_func=_labels("images.sample"), **bound(SAMPLE, W_SAMPLE, images.DEFAULT_SAMPLE),
         )
     elif source == "upload":
         file = side.file_uploader(t("sidebar.image.upload"), key=W_UPLOAD, help=t("images.upload.help"))
@@ -111,8 +118,10 @@ def pick_image() -> Image.Image:
         file = side.camera_input(t("sidebar.image.camera"), key=W_CAMERA)
         _judge(file, "camera")
 
-    if st.session_state.get(ERROR):
-        side.error(st.session_state[ERROR])
+    refused = st.session_state.get(ERROR)
+    if refused:  # shown in the language of this run, not the one of the upload
+        reason = t(f"images.error.{refused['code']}", **refused["values"])
+        side.error(t("images.refused", name=refused["name"], reason=reason))
     image = current_image()
     _caption(side, source, image)
     return image
@@ -144,4 +153,4 @@ def model_input(image: Image.Image, input_shape, fit: str = "crop") -> np.ndarra
 def fit_choice(key: str = "cnnviz.image_fit") -> str:
     """A crop/pad choice for pages that show preprocessing."""
     return st.radio(t("images.fit"), images.FITS, key=key, horizontal=True,
-                    format_func=lambda f: t(f"images.fit.{f}"), help=t("images.fit.help"))
+                    format_func=_labels("images.fit"), help=t("images.fit.help"))

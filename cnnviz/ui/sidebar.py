@@ -30,7 +30,8 @@ W_DEVICE = "cnnviz.device.widget"
 def model() -> None:
     keys = ui_models.choices()
     st.session_state[state.MODEL] = ui_models.current_key()  # the default on first load, or if the session model is gone
-    st.sidebar.selectbox(t("sidebar.model"), keys, format_func=ui_models.label, help=t("sidebar.model.help"),
+    labels = {k: ui_models.label(k) for k in keys}  # fixed now: Streamlit may format outside the run
+    st.sidebar.selectbox(t("sidebar.model"), keys, format_func=labels.get, help=t("sidebar.model.help"),
                          **bound(state.MODEL, W_MODEL, ui_models.current_key()))
     key = st.session_state[state.MODEL]
     if key == ui_models.SESSION_KEY:

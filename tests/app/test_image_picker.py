@@ -171,3 +171,12 @@ def test_picker_on_a_real_page_refuses_a_bad_file_and_keeps_working():
     page.sidebar.file_uploader(key=ip.W_UPLOAD).set_value(("notes.png", b"not a picture", "image/png")).run()
     assert not page.exception
     assert any("notes.png" in e.value for e in page.error)
+
+
+def test_refusal_reason_in_korean():
+    at = AppTest.from_function(picker_app, default_timeout=60)
+    at.session_state["cnnviz.lang"] = "ko"
+    at.run()
+    to_upload(at)  # the options' labels are Korean now; AppTest formats them with the run's format_func
+    upload(at, "empty.png", b"")
+    assert "빈 파일" in at.error[0].value and "empty.png" in at.error[0].value

@@ -278,3 +278,18 @@ def test_to_image_round_trip():
     assert im.mode == "L" and im.size == (60, 120)
     np.testing.assert_allclose(np.asarray(im) / 255.0, x[..., 0], atol=1 / 255)
     assert images.to_image(preprocess(gradient(), (64, 64, 3))).mode == "RGB"
+
+
+def test_every_refusal_reads_the_same_in_every_language():
+    """Each ImageError code has a UI text in every language, taking the same values."""
+    import string
+
+    from cnnviz import i18n
+
+    for code, english in images.MESSAGES.items():
+        fields = {f for _, f, _, _ in string.Formatter().parse(english) if f}
+        for lang in i18n.LANGUAGES:
+            text = i18n.texts(lang)[f"images.error.{code}"]
+            assert {f for _, f, _, _ in string.Formatter().parse(text) if f} == fields, (code, lang)
+    err = ImageError("too_large_size", width=1, height=2, limit=40)
+    assert err.code == "too_large_size" and str(err) == i18n.t("images.error.too_large_size", "en", **err.values)
