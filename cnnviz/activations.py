@@ -126,7 +126,8 @@ class Extractor:
                     produced[id(tensor)] = name
         if not outputs:
             raise ValueError("The model has no layers to show.")
-        self.model = keras.Model(inputs=inputs, outputs=outputs, name=f"{model.name}_extractor")
+        self.model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs, outputs=outputs,
+                                 name=f"{model.name}_extractor")
         self.lock = threading.Lock()
 
     def __call__(self, x) -> dict[str, np.ndarray]:

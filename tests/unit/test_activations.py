@@ -17,8 +17,12 @@ def _x(shape, n=2, seed=0):
     return np.random.default_rng(seed).random((n, *shape), dtype="float32")
 
 
+def _np(a):
+    return a if isinstance(a, np.ndarray) else keras.ops.convert_to_numpy(a)  # torch tensors need detaching
+
+
 def _close(a, b):
-    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_np(a), _np(b), rtol=1e-5, atol=1e-5)
 
 
 @pytest.fixture(scope="module")

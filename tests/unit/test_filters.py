@@ -36,7 +36,7 @@ def test_filter_kernel_is_what_multiplies_the_input():
     p, q, c = 3, 4, 1
     x = np.zeros((1, 7, 7, 2), dtype="float32")
     x[0, p, q, c] = 1.0
-    out = np.asarray(model(x))[0]
+    out = keras.ops.convert_to_numpy(model(x))[0]
     b = F.bias(conv)
     for f in range(3):
         w = F.filter_kernel(conv, f)
