@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import activations, devices, filters
-from cnnviz.models import ModelInfo
+from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.plots import activations as plots
 from cnnviz.plots import filters as filter_plots
 
@@ -49,7 +49,9 @@ def input_shape(info: ModelInfo) -> tuple[int, ...]:
 def run(info: ModelInfo, x: np.ndarray, device: str) -> Inference:
     """Every layer's output for the input `x` (H, W, C) on `device`; the session's last result is reused."""
     model = info.model
-    key = (info.key, id(model), activations.weights_fingerprint(model),
+    # Presets are shared and read-only; a session's own model may be trained in place, so its weights count.
+    weights = "" if info.key in PRESETS else activations.weights_fingerprint(model)
+    key = (info.key, id(model), weights,
            hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest(), device)
     memo = st.session_state.get(RESULT)
     if memo is not None and memo[0] == key:

@@ -173,3 +173,19 @@ def test_inference_error_is_an_error_not_a_traceback(monkeypatch):
     at = open_app(PAGE, **{"cnnviz.model": "lenet5"})
     no_exception(at)
     assert any("device lost" in e.value for e in at.error)
+
+
+def test_session_model_trained_in_place_is_rerun():
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    at = open_app(PAGE, **_session(model))
+    no_exception(at)
+    before = zoom_z(at)
+    conv = model.layers[0]
+    conv.kernel.assign(conv.kernel * 0 + 0.5)  # as a training step would, in place
+    conv.bias.assign(conv.bias * 0 + 0.25)
+    at.run()
+    no_exception(at)
+    after = zoom_z(at)
+    assert not np.allclose(before, after)
+    assert np.all(after >= 0.25 - 1e-6), "the new weights' maps (all inputs >= 0, positive kernel and bias)"
