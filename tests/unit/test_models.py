@@ -93,3 +93,27 @@ def test_untrained_preset_is_not_the_trained_one():
     a = models.load_preset("seed").model.get_weights()[0]
     b = models.load_preset(models.DEFAULT_MODEL).model.get_weights()[0]
     assert a.shape == b.shape and not np.allclose(a, b)
+
+
+@pytest.mark.slow
+def test_training_script_is_reproducible():
+    """Fixed seeds: two short runs of the training function give bit-identical weights."""
+    from cnnviz.train_default import train
+
+    a, acc_a = train(n_train=256, epochs=1, verbose=0)
+    b, acc_b = train(n_train=256, epochs=1, verbose=0)
+    assert acc_a == acc_b
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+
+
+def test_weights_file_is_shipped_not_ignored():
+    import shutil
+    import subprocess
+
+    path = models.weights_path()
+    assert path.is_file()
+    if shutil.which("git") is None or not (path.parents[2] / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=path.parents[2])
+    assert ignored.returncode == 1, "the trained default must not be git-ignored"
