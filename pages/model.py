@@ -48,7 +48,7 @@ if summary is not None:
     st.code(codegen.model_code(spec), language="python")
     st.caption(t("modelpage.code.caption"))
 
-    name = t("modelpage.built.name", preset=ui_models.label(st.session_state[builder.PRESET]))
+    name = builder.built_name()
     left, right = st.columns(2)
     left.button(t("modelpage.use"), type="primary", on_click=builder.use_spec, args=(spec, name),
                 help=t("modelpage.use.help"), key="modelpage.use")
@@ -63,4 +63,6 @@ builder.upload_model()
 builder.application_picker()
 own = ui_models.session_model()
 if own is not None:
-    st.caption(t("modelpage.current", name=ui_models.label(own)))
+    with st.expander(t("modelpage.current", name=ui_models.label(own)), expanded=False):
+        st.metric(t("modelpage.total"), f"{own.model.count_params():,}")
+        st.dataframe(builder.model_summary_frame(own.model), hide_index=True, width="stretch")

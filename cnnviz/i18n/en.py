@@ -456,6 +456,7 @@ TEXTS = {
     "modelpage.app.ok": "{name} with ImageNet weights is now this session's model (sidebar).",
     "modelpage.app.no_weights": "{name} is now this session's model, with random weights: {reason}",
     "modelpage.app.desc": "Keras application {name}: {params} parameters. It expects its own input scaling (keras.applications preprocess_input).",
+    "modelpage.start_session": "This session's model",
     # --- train ---
     "train.intro": "Train a model on generated shape images (circle, square, triangle, cross) and watch the loss fall and the first layer's filters form: filters are found by gradient descent, not designed.",
     "train.model": "Model trained: {name}",

@@ -456,6 +456,7 @@ TEXTS = {
     "modelpage.app.ok": "ImageNet 가중치를 가진 {name} 모델이 이제 이 세션의 모델입니다(사이드바).",
     "modelpage.app.no_weights": "{name} 모델이 이제 이 세션의 모델이지만 가중치는 무작위입니다: {reason}",
     "modelpage.app.desc": "Keras 응용 모델 {name}: 파라미터 {params}개. 자기만의 입력 스케일링(keras.applications preprocess_input)을 기대합니다.",
+    "modelpage.start_session": "이 세션의 모델",
     # --- train ---
     "train.intro": "생성한 도형 이미지(원, 사각형, 삼각형, 십자)로 모델을 학습시키며 손실이 줄고 첫 레이어의 필터가 만들어지는 모습을 봅니다: 필터는 사람이 설계하는 것이 아니라 경사 하강법으로 찾아집니다.",
     "train.model": "학습할 모델: {name}",

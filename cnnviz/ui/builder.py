@@ -52,8 +52,27 @@ def uploads_enabled() -> bool:
 
 
 def preset_spec(key: str) -> arch.ArchSpec:
-    """The preset's architecture, read from the cached (shared, read-only) preset model."""
+    """The architecture of a preset (read from the cached, read-only model) or of this session's model."""
+    if key == ui_models.SESSION_KEY:
+        own = ui_models.session_model()
+        return arch.unnamed(arch.from_model(own.model))
     return arch.unnamed(arch.from_model(ui_models.preset(key).model))
+
+
+def _session_editable() -> bool:
+    own = ui_models.session_model()
+    if own is None:
+        return False
+    try:
+        arch.from_model(own.model)
+    except arch.ArchitectureError:
+        return False
+    return True
+
+
+def _start_label(key: str) -> str:
+    # a fixed text for the session model: the label must not depend on which model it is now
+    return t("modelpage.start_session") if key == ui_models.SESSION_KEY else ui_models.label(key)
 
 
 def _reset_to_preset() -> None:
@@ -65,8 +84,11 @@ def _reset_to_preset() -> None:
 
 def start_from_preset() -> arch.ArchSpec:
     """The preset picker; returns the preset's spec (the table's starting rows)."""
-    st.session_state.setdefault(PRESET, "seed")
-    st.selectbox(t("modelpage.preset"), EDITABLE_PRESETS, key=PRESET, format_func=ui_models.label,
+    options = list(EDITABLE_PRESETS) + ([ui_models.SESSION_KEY] if _session_editable() else [])
+    if st.session_state.get(PRESET) not in options:
+        st.session_state[PRESET] = "seed"
+        st.session_state.pop(INPUT_H, None)  # reset the table to it below
+    st.selectbox(t("modelpage.preset"), options, key=PRESET, format_func=_start_label,
                  on_change=_reset_to_preset, help=t("modelpage.preset.help"))
     spec = preset_spec(st.session_state[PRESET])
     if INPUT_H not in st.session_state:
@@ -139,6 +161,18 @@ def set_session_model(info: ModelInfo) -> None:
     """Make `info` this session's model and select it in the sidebar (call from a widget callback)."""
     st.session_state[ui_models.SESSION_MODEL] = info
     st.session_state[state.MODEL] = ui_models.SESSION_KEY
+    if st.session_state.get(PRESET) == ui_models.SESSION_KEY:
+        # the table started from the old session model: start it again from the new one
+        st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
+
+
+def built_name() -> str:
+    """The label of a model built from the table: 'edited <what it started from>'."""
+    start = st.session_state.get(PRESET, "seed")
+    own = ui_models.session_model()
+    if start == ui_models.SESSION_KEY and own is not None:
+        return ui_models.label(own)
+    return t("modelpage.built.name", preset=ui_models.label(start))
 
 
 def use_spec(spec: arch.ArchSpec, label: str) -> None:
@@ -229,3 +263,21 @@ def application_picker() -> None:
             st.warning(t("modelpage.app.no_weights", name=label, reason=reason))
         else:
             st.success(t("modelpage.app.ok", name=label))
+
+
+# ---------------------------------------------------------------- any model's summary (functional too)
+
+
+def model_summary_frame(model) -> pd.DataFrame:
+    """Layer, type, output shape and parameters as Keras reports them for a built model (no data run)."""
+    rows = []
+    for i, layer in enumerate(model.layers, start=1):
+        try:
+            shape = layer.output.shape
+            shape = "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+        except (AttributeError, ValueError):  # a layer used twice has no single output
+            shape = ""
+        rows.append({t("modelpage.sum.index"): i, t("modelpage.sum.name"): layer.name,
+                     t("modelpage.sum.kind"): type(layer).__name__, t("modelpage.sum.shape"): shape,
+                     t("modelpage.sum.params"): layer.count_params()})
+    return pd.DataFrame(rows)

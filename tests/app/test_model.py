@@ -89,3 +89,18 @@ def test_keras_application_without_cached_weights_says_so(monkeypatch, tmp_path)
     assert at.session_state["cnnviz.model"] == "session"
     assert info.key == "app.mobilenet_v2" and not info.trained
     assert tuple(info.model.inputs[0].shape[1:]) == (224, 224, 3)
+
+
+def test_the_session_model_can_be_edited_again():
+    at = open_app("model")
+    at.number_input(key="cnnviz.model_page.classes").set_value(5).run()
+    at.button(key="modelpage.use").click().run()
+    assert "This session's model" in at.selectbox(key="cnnviz.model_page.preset").options
+    at.selectbox(key="cnnviz.model_page.preset").set_value("session").run()
+    no_exception(at)
+    assert at.number_input(key="cnnviz.model_page.classes").value == 5
+    info = at.session_state["cnnviz.session_model"]
+    assert at.metric[0].value == f"{info.model.count_params():,}"
+    # the session model's own Keras summary is listed too
+    frames = at.dataframe
+    assert any(len(f.value) == len(info.model.layers) for f in frames)
