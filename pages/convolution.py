@@ -11,10 +11,16 @@ from cnnviz import kernels
 from cnnviz.plots import convolution as plots
 from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.models import current_model, label
+from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 
 K = "convolution."  # widget keys of this page
-ROW, COL, PENDING = K + "row", K + "col", K + "pending"
+ROW, COL = K + "row", K + "col"
+
+
+def keep(key: str, default) -> dict:
+    """Widget arguments whose value lives in session_state[key]: it survives language and page switches."""
+    return bound(key, key + ".w", default)
 
 
 def grid_editor(values: np.ndarray, key: str, decimals: int) -> np.ndarray:
@@ -38,12 +44,11 @@ def channel_editors(values: np.ndarray, key: str, decimals: int) -> np.ndarray:
 
 
 def position_slider(label: str, key: str, length: int, help_text: str) -> int:
-    if st.session_state.get(key, 0) > length - 1:
-        st.session_state[key] = length - 1  # the output shrank: stay inside it
+    st.session_state[key] = min(st.session_state.get(key, 0), length - 1)  # the output may have shrunk
     if length == 1:
         st.caption(t("conv.only_one", what=label))
         return 0
-    return st.slider(label, 0, length - 1, key=key, help=help_text)
+    return st.slider(label, 0, length - 1, help=help_text, **keep(key, 0))
 
 
 def step_by(delta: int, length_h: int, length_w: int) -> None:
@@ -95,16 +100,13 @@ def show_step(step: cv.ConvStep, output: np.ndarray, frame: int) -> None:
 st.title(t("conv.title"))
 st.markdown(t("conv.intro"))
 
-if PENDING in st.session_state:  # where the last play stopped: applied before the sliders exist
-    st.session_state[ROW], st.session_state[COL] = st.session_state.pop(PENDING)
-
 # --- input ---
 st.header(t("conv.input"))
 c1, c2, c3 = st.columns(3)
-source = c1.radio(t("conv.input_source"), ["image", "grid"], key=K + "source",
+source = c1.radio(t("conv.input_source"), ["image", "grid"], **keep(K + "source", "image"),
                   format_func=lambda s: t(f"conv.input_source.{s}"), horizontal=True)
-size = c2.slider(t("conv.input_size"), 5, 12, 6, key=K + "size", help=t("help.input_size"))
-channels = c3.radio(t("conv.channels"), [1, 3], key=K + "channels", horizontal=True, help=t("help.channel"),
+size = c2.slider(t("conv.input_size"), 5, 12, **keep(K + "size", 6), help=t("help.input_size"))
+channels = c3.radio(t("conv.channels"), [1, 3], **keep(K + "channels", 1), horizontal=True, help=t("help.channel"),
                     format_func=lambda n: t(f"conv.channels.{n}"))
 
 layer_filter = None
@@ -112,10 +114,13 @@ kernel_source = "preset"
 if source == "image":
     image = pick_image()
     c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
-    width = c1.slider(t("conv.image_width"), 16, 320, 32, step=4, key=K + "width", help=t("conv.image_width.help"))
+    width = c1.slider(t("conv.image_width"), 16, 320, step=4, **keep(K + "width", 32), help=t("conv.image_width.help"))
     height = max(size, round(image.height * max(width, size) / image.width))
-    top = c2.slider(t("conv.crop_top"), 0, max(1, height - size), min(10, height - size), key=K + "top")
-    left = c3.slider(t("conv.crop_left"), 0, max(1, max(width, size) - size), min(10, width - size), key=K + "left")
+    top_max, left_max = max(1, height - size), max(1, max(width, size) - size)
+    st.session_state[K + "top"] = min(st.session_state.get(K + "top", 10), top_max)  # the image may have shrunk
+    st.session_state[K + "left"] = min(st.session_state.get(K + "left", 10), left_max)
+    top = c2.slider(t("conv.crop_top"), 0, top_max, **keep(K + "top", 10))
+    left = c3.slider(t("conv.crop_left"), 0, left_max, **keep(K + "left", 10))
     x, preview = cv.crop(image, width, top, left, size, channels)
     c4.image(preview.resize((preview.width * 4, preview.height * 4), 0), caption=t("conv.crop_caption"), width=260)
     with st.expander(t("conv.edit_numbers")):
@@ -131,14 +136,14 @@ else:
 st.header(t("conv.kernel"))
 sources = ["preset", "model"]
 c1, c2, c3, c4 = st.columns(4)
-kernel_source = c1.radio(t("conv.kernel_source"), sources, key=K + "ksource",
+kernel_source = c1.radio(t("conv.kernel_source"), sources, **keep(K + "ksource", "preset"),
                          format_func=lambda s: t(f"conv.kernel_source.{s}"), help=t("help.kernel"))
 bias_default = 0.0
 if kernel_source == "preset":
-    name = c2.selectbox(t("conv.preset"), kernels.NAMES, key=K + "preset",
+    name = c2.selectbox(t("conv.preset"), kernels.NAMES, **keep(K + "preset", "identity"),
                         format_func=lambda n: t(f"conv.preset.{n}"))
-    ksize = c3.slider(t("conv.kernel_size"), 1, 7, 3, key=K + "ksize", help=t("help.kernel"))
-    seed = c4.number_input(t("conv.seed"), 0, 9999, 0, key=K + "seed") if name == "random" else 0
+    ksize = c3.slider(t("conv.kernel_size"), 1, 7, **keep(K + "ksize", 3), help=t("help.kernel"))
+    seed = c4.number_input(t("conv.seed"), 0, 9999, **keep(K + "seed", 0)) if name == "random" else 0
     k2 = kernels.kernel(name, ksize, int(seed))
     start_kernel = np.repeat(k2[:, :, None], channels, axis=2)
     kernel_key = f"{K}kedit.{name}.{ksize}.{seed}.{channels}"
@@ -148,9 +153,13 @@ else:
     if not usable:
         st.warning(t("conv.no_model_filters", model=label(info)))
         st.stop()
-    layer_name = c2.selectbox(t("conv.layer"), [f.layer for f in usable], key=K + "layer")
+    names = [f.layer for f in usable]
+    if st.session_state.get(K + "layer") not in names:  # another model was chosen
+        st.session_state[K + "layer"] = names[0]
+    layer_name = c2.selectbox(t("conv.layer"), names, **keep(K + "layer", names[0]))
     layer_filter = next(f for f in usable if f.layer == layer_name)
-    index = c3.number_input(t("conv.filter_index"), 0, layer_filter.filters - 1, 0, key=K + "findex",
+    st.session_state[K + "findex"] = min(st.session_state.get(K + "findex", 0), layer_filter.filters - 1)
+    index = c3.number_input(t("conv.filter_index"), 0, layer_filter.filters - 1, **keep(K + "findex", 0),
                             help=t("help.filter"))
     if layer_filter.channels != channels:
         st.info(t("conv.channels_from_layer", layer=layer_name, n=layer_filter.channels))
@@ -165,11 +174,11 @@ st.caption(t("conv.kernel_edit_hint"))
 kernel = channel_editors(start_kernel, kernel_key, 4 if kernel_source == "model" else 3)
 
 c1, c2, c3, c4 = st.columns(4)
-bias = c1.number_input(t("conv.bias"), value=bias_default, step=0.1, format="%.4f", key=f"{kernel_key}.bias",
+bias = c1.number_input(t("conv.bias"), step=0.1, format="%.4f", **keep(f"{kernel_key}.bias", bias_default),
                        help=t("help.bias"))
-stride = c2.slider(t("conv.stride"), 1, 4, 1, key=K + "stride", help=t("help.stride"))
-padding = c3.radio(t("conv.padding"), ["valid", "same"], key=K + "padding", horizontal=True, help=t("help.padding"))
-dilation = c4.slider(t("conv.dilation"), 1, 3, 1, key=K + "dilation", help=t("help.dilation"))
+stride = c2.slider(t("conv.stride"), 1, 4, **keep(K + "stride", 1), help=t("help.stride"))
+padding = c3.radio(t("conv.padding"), ["valid", "same"], **keep(K + "padding", "valid"), horizontal=True, help=t("help.padding"))
+dilation = c4.slider(t("conv.dilation"), 1, 3, **keep(K + "dilation", 1), help=t("help.dilation"))
 
 try:
     output = cv.conv_output(x, kernel, bias, stride, padding, dilation)
@@ -193,7 +202,7 @@ b1, b2, b3, b4 = st.columns([1, 1, 1, 2])
 b1.button(t("conv.previous"), key=K + "prev", on_click=step_by, args=(-1, oh, ow), width="stretch")
 b2.button(t("conv.next"), key=K + "next", on_click=step_by, args=(1, oh, ow), width="stretch")
 play = b3.button(t("conv.play"), key=K + "play", type="primary", width="stretch", help=t("conv.play.help"))
-delay = b4.slider(t("conv.delay"), 0.0, 1.0, 0.3, 0.1, key=K + "delay")
+delay = b4.slider(t("conv.delay"), 0.0, 1.0, step=0.1, **keep(K + "delay", 0.3))
 
 view = st.empty()
 if play:
@@ -204,7 +213,7 @@ if play:
             show_step(cv.conv_step(x, kernel, bias, pos, stride, padding, dilation), np.where(filled, output, np.nan),
                       frame)
         time.sleep(delay)
-    st.session_state[PENDING] = geo.positions()[-1]
+    st.session_state[ROW], st.session_state[COL] = geo.positions()[-1]  # stay where the play ended
     st.rerun()
 with view.container():
     show_step(cv.conv_step(x, kernel, bias, (row, col), stride, padding, dilation), output, -1)

@@ -7,10 +7,16 @@ import streamlit as st
 from cnnviz import convolution as cv
 from cnnviz.plots import convolution as plots
 from cnnviz.ui.image_picker import pick_image
+from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 
 K = "pooling."
 ROW, COL = K + "row", K + "col"
+
+
+def keep(key: str, default) -> dict:
+    """Widget arguments whose value lives in session_state[key]: it survives language and page switches."""
+    return bound(key, key + ".w", default)
 
 
 def grid_editor(values: np.ndarray, key: str) -> np.ndarray:
@@ -20,12 +26,11 @@ def grid_editor(values: np.ndarray, key: str) -> np.ndarray:
 
 
 def position_slider(label: str, key: str, length: int) -> int:
-    if st.session_state.get(key, 0) > length - 1:
-        st.session_state[key] = length - 1
+    st.session_state[key] = min(st.session_state.get(key, 0), length - 1)  # the output may have shrunk
     if length == 1:
         st.caption(t("conv.only_one", what=label))
         return 0
-    return st.slider(label, 0, length - 1, key=key, help=t("help.position"))
+    return st.slider(label, 0, length - 1, help=t("help.position"), **keep(key, 0))
 
 
 def step_by(delta: int, length_h: int, length_w: int) -> None:
@@ -42,10 +47,10 @@ p3.success(t("pool.point.channels"))
 
 st.header(t("conv.input"))
 c1, c2, c3 = st.columns(3)
-source = c1.radio(t("conv.input_source"), ["image", "grid"], key=K + "source",
+source = c1.radio(t("conv.input_source"), ["image", "grid"], **keep(K + "source", "image"),
                   format_func=lambda s: t(f"conv.input_source.{s}"), horizontal=True)
-size = c2.slider(t("conv.input_size"), 4, 12, 6, key=K + "size", help=t("help.input_size"))
-channels = c3.radio(t("conv.channels"), [1, 3], key=K + "channels", horizontal=True, help=t("help.channel"),
+size = c2.slider(t("conv.input_size"), 4, 12, **keep(K + "size", 6), help=t("help.input_size"))
+channels = c3.radio(t("conv.channels"), [1, 3], **keep(K + "channels", 1), horizontal=True, help=t("help.channel"),
                     format_func=lambda n: t(f"conv.channels.{n}"))
 if source == "image":
     image = pick_image()
@@ -63,11 +68,11 @@ x = np.stack(grids, axis=-1)
 
 st.header(t("pool.settings"))
 c1, c2, c3, c4 = st.columns(4)
-kind = c1.radio(t("pool.kind"), list(cv.POOL_KINDS), key=K + "kind", format_func=lambda k: t(f"pool.kind.{k}"),
+kind = c1.radio(t("pool.kind"), list(cv.POOL_KINDS), **keep(K + "kind", "max"), format_func=lambda k: t(f"pool.kind.{k}"),
                 help=t("help.pooling"))
-pool = c2.slider(t("pool.size"), 1, 4, 2, key=K + "size2", help=t("help.pool_size"))
-stride = c3.slider(t("conv.stride"), 1, 4, 2, key=K + "stride", help=t("help.stride"))
-padding = c4.radio(t("conv.padding"), ["valid", "same"], key=K + "padding", horizontal=True, help=t("help.padding"))
+pool = c2.slider(t("pool.size"), 1, 4, **keep(K + "size2", 2), help=t("help.pool_size"))
+stride = c3.slider(t("conv.stride"), 1, 4, **keep(K + "stride", 2), help=t("help.stride"))
+padding = c4.radio(t("conv.padding"), ["valid", "same"], **keep(K + "padding", "valid"), horizontal=True, help=t("help.padding"))
 
 try:
     output = cv.pool_output(x, kind, pool, stride, padding)

@@ -6,26 +6,32 @@ import streamlit as st
 
 from cnnviz import probability as pr
 from cnnviz.plots import convolution as plots
+from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 
 K = "probability."
 
 
+def keep(key: str, default) -> dict:
+    """Widget arguments whose value lives in session_state[key]: it survives language and page switches."""
+    return bound(key, key + ".w", default)
+
+
 def choose(label: str, key: str, default: str):
     """Widgets for one distribution; returns a cnnviz.probability.Distribution."""
     st.subheader(label)
-    kind = st.selectbox(t("prob.kind"), pr.KINDS, index=pr.KINDS.index(default), key=key + ".kind",
+    kind = st.selectbox(t("prob.kind"), pr.KINDS, **keep(key + ".kind", default),
                         format_func=lambda k: t(f"prob.kind.{k}"))
     if kind == "die":
-        return pr.die(st.number_input(t("prob.sides"), 1, 20, 6, key=key + ".sides"))
+        return pr.die(st.number_input(t("prob.sides"), 1, 20, **keep(key + ".sides", 6)))
     if kind == "loaded_die":
-        face = st.number_input(t("prob.face"), 1, 6, 6, key=key + ".face")
-        p = st.slider(t("prob.face_probability"), 0.0, 1.0, 0.5, 0.05, key=key + ".p")
+        face = st.number_input(t("prob.face"), 1, 6, **keep(key + ".face", 6))
+        p = st.slider(t("prob.face_probability"), 0.0, 1.0, step=0.05, **keep(key + ".p", 0.5))
         return pr.loaded_die(int(face), float(p))
     if kind == "uniform":
         a, b = st.columns(2)
-        low = a.number_input(t("prob.low"), -20, 20, 0, key=key + ".low")
-        high = b.number_input(t("prob.high"), -20, 40, 3, key=key + ".high")
+        low = a.number_input(t("prob.low"), -20, 20, **keep(key + ".low", 0))
+        high = b.number_input(t("prob.high"), -20, 40, **keep(key + ".high", 3))
         return pr.uniform(low, high)
     start = pd.DataFrame({t("prob.value"): [0, 1, 2], t("prob.weight"): [1.0, 2.0, 1.0]})
     table = st.data_editor(start, key=f"{key}.table.{st.session_state.get('cnnviz.lang')}", num_rows="dynamic",
@@ -61,8 +67,9 @@ st.markdown(t("prob.moments", m1=f"{f1.mean:.3f}", m2=f"{f2.mean:.3f}", ms=f"{fs
               v1=f"{f1.variance:.3f}", v2=f"{f2.variance:.3f}", vs=f"{fs.variance:.3f}"))
 
 st.header(t("prob.one_value"))
-s = st.slider(t("prob.pick_s"), int(fs.values[0]), int(fs.values[-1]) if len(fs.values) > 1 else int(fs.values[0]) + 1,
-              int(fs.values[len(fs.values) // 2]), key=K + "s")
+lo, hi = int(fs.values[0]), max(int(fs.values[-1]), int(fs.values[0]) + 1)  # a slider needs two ends
+st.session_state[K + "s"] = min(max(st.session_state.get(K + "s", int(fs.values[len(fs.values) // 2])), lo), hi)
+s = st.slider(t("prob.pick_s"), lo, hi, **keep(K + "s", lo))
 terms = [(int(y), float(p), float(f2.probs[s - y - f2.start]))
          for y, p in zip(f1.values, f1.probs) if 0 <= s - y - f2.start < len(f2.probs)]
 written = " + ".join(f"f1({y})·f2({s - y})" for y, _, _ in terms) or "0"
@@ -73,8 +80,8 @@ st.code(f"f_S({s}) = {written}\n       = {numbers}\n       = {total:.4f}", langu
 
 st.header(t("prob.monte_carlo"))
 a, b = st.columns(2)
-n = a.select_slider(t("prob.samples"), [100, 1_000, 10_000, 100_000, 1_000_000], 10_000, key=K + "n")
-seed = b.number_input(t("prob.seed"), 0, 9999, 0, key=K + "seed")
+n = a.select_slider(t("prob.samples"), [100, 1_000, 10_000, 100_000, 1_000_000], **keep(K + "n", 10_000))
+seed = b.number_input(t("prob.seed"), 0, 9999, **keep(K + "seed", 0))
 _, freq = pr.monte_carlo(f1, f2, n, int(seed))
 st.plotly_chart(plots.sum_vs_samples(fs.values, fs.probs, freq.probs, t("prob.mc_title", n=f"{n:,}"),
                                      "f1 * f2", t("prob.mc_label"), "s", y_label), key=K + "mc")

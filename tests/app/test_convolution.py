@@ -49,7 +49,7 @@ def test_shown_total_is_keras_conv2d_at_every_step(preset):
     kernel = np.repeat(at.data_editor[1].value.to_numpy(dtype=float)[:, :, None], 1, axis=2)
     seen = set()
     for _ in range(9):  # 6x6 input, stride 2, 'same': 3x3 positions
-        pos = (at.slider(key="convolution.row").value, at.slider(key="convolution.col").value)
+        pos = (at.slider(key="convolution.row.w").value, at.slider(key="convolution.col.w").value)
         seen.add(pos)
         expected = keras_value(x, kernel, 0.0, pos, strides=2, padding="same")
         assert metric(at) == pytest.approx(expected, abs=1e-4)
@@ -61,11 +61,11 @@ def test_shown_total_is_keras_conv2d_at_every_step(preset):
 def test_stepping_the_position_changes_the_sum():
     at = open_app("convolution", **GRID, **{"convolution.preset": "sobel_x"})
     before = metric(at)
-    at.slider(key="convolution.col").set_value(2).run()
+    at.slider(key="convolution.col.w").set_value(2).run()
     no_exception(at)
     assert metric(at) != before
     at.button(key="convolution.prev").click().run()
-    assert at.slider(key="convolution.col").value == 1
+    assert at.slider(key="convolution.col.w").value == 1
 
 
 def test_editing_the_kernel_changes_the_output():
@@ -83,7 +83,7 @@ def test_editing_the_kernel_changes_the_output():
 def test_bias_is_added():
     at = open_app("convolution", **GRID)
     before = metric(at)
-    at.number_input(key=IDENTITY_EDITOR[: -len(".0")] + ".bias").set_value(-5.0).run()
+    at.number_input(key=IDENTITY_EDITOR[: -len(".0")] + ".bias.w").set_value(-5.0).run()
     assert metric(at) == pytest.approx(before - 5.0, abs=1e-4)
     assert metric(at, 1) == 0.0, "ReLU clips a negative total"
 
@@ -92,7 +92,7 @@ def test_play_visits_every_position_and_stops_at_the_last():
     at = open_app("convolution", **GRID, **{"convolution.size": 5, "convolution.delay": 0.0})
     at.button(key="convolution.play").click().run()
     no_exception(at)
-    assert (at.slider(key="convolution.row").value, at.slider(key="convolution.col").value) == (2, 2)
+    assert (at.slider(key="convolution.row.w").value, at.slider(key="convolution.col.w").value) == (2, 2)
 
 
 @pytest.mark.parametrize(
@@ -116,9 +116,9 @@ def test_filter_from_the_current_model_matches_that_layer():
     from cnnviz.ui.models import current_model  # the same cached model the page used
 
     model = current_model().model
-    layer = model.get_layer(at.selectbox(key="convolution.layer").value)
+    layer = model.get_layer(at.selectbox(key="convolution.layer.w").value)
     x = page_input(at)
-    index = int(at.number_input(key="convolution.findex").value)
+    index = int(at.number_input(key="convolution.findex.w").value)
     kernel, bias = (w for w in layer.get_weights())
     expected = keras_value(x, kernel[:, :, :, index], float(bias[index]), (0, 0))
     assert metric(at) == pytest.approx(expected, abs=1e-4)

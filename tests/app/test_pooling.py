@@ -28,7 +28,7 @@ def test_shown_values_are_keras_pooling_at_every_position(kind, padding):
     expected = keras.ops.convert_to_numpy(pooling_layer(kind, 2, 2, padding)(x[None].astype("float32")))[0]
     positions = expected.shape[0] * expected.shape[1]
     for _ in range(positions):
-        pos = (at.slider(key="pooling.row").value, at.slider(key="pooling.col").value)
+        pos = (at.slider(key="pooling.row.w").value, at.slider(key="pooling.col.w").value)
         np.testing.assert_allclose(pooled_values(at), expected[pos], atol=1e-4)
         at.button(key="pooling.next").click().run()
 
