@@ -33,7 +33,7 @@ def _polygon(kind: str, cx: float, cy: float, r: float, angle: float) -> list[tu
     return [(cx + r * (x * c - y * s), cy + r * (x * s + y * c)) for x, y in pts]
 
 
-def _draw(kind: str, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+def draw(kind: str, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     """One grayscale image in [0, 1], shape (height, width)."""
     short = min(height, width)
     r = rng.uniform(0.16, 0.40) * short  # size: about a third to four fifths of the short side
@@ -77,5 +77,5 @@ def shapes(
     for i in range(n):
         # One generator per image, seeded by (seed, i): reproducible without a shared stream.
         rng = np.random.default_rng([seed, 1, i])
-        x[i] = _draw(SHAPE_CLASSES[y[i]], height, width, rng)[..., None]
+        x[i] = draw(SHAPE_CLASSES[y[i]], height, width, rng)[..., None]
     return x, y, SHAPE_CLASSES

@@ -16,8 +16,12 @@ from importlib import resources
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-# Photos from scikit-image's data folder (public domain / CC0), shrunk to 320 px.
-SAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins")
+# Photos from scikit-image's data folder (public domain / CC0), shrunk to 320 px; then generated shapes
+# like those the trained default learned (`python -m cnnviz.train_default --samples`).
+SAMPLES = (
+    "astronaut", "coffee", "chelsea", "rocket", "camera", "coins",
+    "shape_circle", "shape_square", "shape_triangle", "shape_cross",
+)
 DEFAULT_SAMPLE = "astronaut"
 
 # Pillow format names we decode. The JPEG opener also yields "MPO", Pillow's name for many phone photos.

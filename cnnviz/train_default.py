@@ -2,6 +2,7 @@
 
     python -m cnnviz.train_default            # writes cnnviz/weights/seed_shapes.keras
     python -m cnnviz.train_default --out x.keras
+    python -m cnnviz.train_default --samples  # rewrites the gallery's shape samples, no training
 
 Fixed seeds throughout (data, weights, shuffling), a few minutes on two CPU cores. The test set is
 generated from a different seed than the training set; tests/unit/test_models.py checks the
@@ -25,6 +26,9 @@ TRAIN_SEED = 0
 VAL_SEED = 1
 TEST_SEED = 2
 WEIGHT_SEED = 42
+# The gallery's shape samples (cnnviz/samples/shape_<class>.png): 240x120, twice the model's input, seeds
+# picked for a clearly visible shape.
+SAMPLE_SEEDS = {"circle": 13, "square": 7, "triangle": 7, "cross": 8}
 
 
 def train(n_train: int = 8000, epochs: int = 12, batch_size: int = 64, verbose: int = 2) -> tuple[keras.Model, float]:
@@ -47,12 +51,31 @@ def save(model: keras.Model, out: Path) -> None:
     clean.save(out)
 
 
+def write_samples(folder: Path | None = None) -> list[Path]:
+    from PIL import Image
+
+    folder = folder or models.weights_path().parents[1] / "samples"
+    written = []
+    for k, name in enumerate(datasets.SHAPE_CLASSES):
+        rng = np.random.default_rng([2026, k, SAMPLE_SEEDS[name]])
+        pixels = datasets.draw(name, 240, 120, rng)
+        path = folder / f"shape_{name}.png"
+        Image.fromarray(np.rint(pixels * 255).astype(np.uint8), "L").save(path, optimize=True)
+        written.append(path)
+    return written
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=models.weights_path())
     parser.add_argument("--n-train", type=int, default=8000)
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--samples", action="store_true", help="only write the gallery's shape samples")
     args = parser.parse_args(argv)
+    if args.samples:
+        for path in write_samples():
+            print(f"wrote {path}")
+        return
     model, accuracy = train(args.n_train, args.epochs)
     print(f"test accuracy on {1000} fresh images (seed {TEST_SEED}): {accuracy:.4f}")
     if accuracy < 0.95:

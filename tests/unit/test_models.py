@@ -117,3 +117,14 @@ def test_weights_file_is_shipped_not_ignored():
         pytest.skip("not a git checkout")
     ignored = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=path.parents[2])
     assert ignored.returncode == 1, "the trained default must not be git-ignored"
+
+
+def test_trained_default_recognises_the_gallerys_shape_samples():
+    """The user's path: the embedded sample PNG, preprocessed like an upload, into the shipped model."""
+    from cnnviz import images
+
+    info = models.load_preset(models.DEFAULT_MODEL)
+    for k, name in enumerate(SHAPE_CLASSES):
+        x = images.preprocess(images.load_sample(f"shape_{name}"), info.input_shape)
+        p = np.asarray(info.model.predict_on_batch(x[None]))[0]
+        assert p.argmax() == k and p[k] > 0.9, (name, p)
