@@ -41,10 +41,14 @@ def _sample(name: str) -> Image.Image:
 
 
 @st.cache_data(show_spinner=False, max_entries=16, ttl=900)
-def _decode(data: bytes) -> tuple[Image.Image | None, tuple[str, dict] | None]:
-    """(image, None) or (None, (reason code, values)). Keyed by the bytes themselves: equal bytes, equal result."""
+def _decode(digest: str, _data: bytes) -> tuple[Image.Image | None, tuple[str, dict] | None]:
+    """(image, None) or (None, (reason code, values)).
+
+    Keyed by the SHA-256 of the bytes (`_data` is not hashed by Streamlit): equal bytes, equal result,
+    without hashing megabytes on every rerun. No other session can reach an entry without the same bytes.
+    """
     try:
-        im = images.load_image(data)
+        im = images.load_image(_data)
     except images.ImageError as err:
         return None, (err.code, err.values)
     info = dict(im.info)
@@ -58,16 +62,17 @@ def _judge(file, source: str) -> None:
     if file is None:
         return
     data = file.getvalue()
-    file_id = getattr(file, "file_id", None) or hashlib.sha256(data).hexdigest()
+    file_id = getattr(file, "file_id", None) or str(len(data))
     if st.session_state.get(SEEN) == file_id:
         return
     st.session_state[SEEN] = file_id
-    image, reason = _decode(data)
+    digest = hashlib.sha256(data).hexdigest()
+    image, reason = _decode(digest, data)
     if image is None:
         st.session_state[ERROR] = {"name": file.name, "code": reason[0], "values": reason[1]}
         return
     st.session_state[ERROR] = None
-    st.session_state[UPLOAD] = {"name": file.name, "bytes": data, "source": source}
+    st.session_state[UPLOAD] = {"name": file.name, "bytes": data, "digest": digest, "source": source}
 
 
 def _labels(prefix: str):
@@ -86,7 +91,7 @@ def current_image() -> Image.Image:
     source = st.session_state.get(SOURCE, "gallery")
     upload = st.session_state.get(UPLOAD)
     if source in ("upload", "camera") and upload:
-        image, _ = _decode(upload["bytes"])
+        image, _ = _decode(upload["digest"], upload["bytes"])
         if image is not None:
             return image
     name = st.session_state.get(SAMPLE, images.DEFAULT_SAMPLE)
