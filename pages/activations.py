@@ -4,6 +4,7 @@ import streamlit as st
 
 from cnnviz.plots import activations as plots
 from cnnviz.ui import activations as ui
+from cnnviz.ui import errors as ui_errors
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.image_picker import fit_choice, model_input, pick_image
@@ -38,7 +39,7 @@ with left:
 try:
     result = ui.run(info, x, state.device())
 except Exception as err:  # a model that cannot run this input: say why, keep the page alive
-    st.error(t("error.unexpected", error=err))
+    st.error(t("error.unexpected", error=ui_errors.reason(err)))  # short: TF's OOM text runs to many lines
     st.stop()
 
 if result.has_nan:
