@@ -26,6 +26,7 @@ pages = {
         st.Page("pages/train.py", title=t("nav.train"), icon="📈", url_path="train"),
     ],
 }
+errors.install()
 page = st.navigation(pages)
 try:
     page.run()

@@ -43,5 +43,34 @@ def reason(err: BaseException) -> str:
 
 def show(err: BaseException, where: str = "") -> None:
     """Log the traceback for the server, show one st.error for the user."""
+    if _HANDLED is not None and isinstance(err, _HANDLED):
+        return  # raised inside an st.fragment: Streamlit logged it and showed it (through _on_script_error)
     log.error("unexpected error on page %s", where or "?", exc_info=err)
     st.error(t("error.unexpected", error=reason(err)))
+
+
+try:  # Streamlit wraps an exception it has already shown inside an st.fragment in this
+    from streamlit.errors import FragmentHandledException as _HANDLED
+except ImportError:  # pragma: no cover - other Streamlit versions
+    _HANDLED = None
+
+
+def _on_script_error(err: Exception) -> bool:
+    """Streamlit's hook for exceptions it catches itself (inside st.fragment); it has logged the traceback."""
+    st.error(t("error.unexpected", error=reason(err)))
+    return True  # suppress Streamlit's own exception element
+
+
+def install() -> None:
+    """Show exceptions raised inside fragments (which Streamlit catches before app.py can) as our message.
+
+    Set on this run's context; a fragment-only rerun gets a fresh context, and there an exception shows
+    Streamlit's own redacted message (client.showErrorDetails = "none"): still no traceback.
+    """
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+    except ImportError:  # pragma: no cover - other Streamlit versions
+        return
+    ctx = get_script_run_ctx()
+    if ctx is not None and hasattr(ctx, "on_script_error"):
+        ctx.on_script_error = _on_script_error
