@@ -24,9 +24,12 @@ def keep(key: str, default) -> dict:
 
 
 def grid_editor(values: np.ndarray, key: str, decimals: int) -> np.ndarray:
-    """An editable number grid; empty cells come back as NaN (cnnviz reports them)."""
-    frame = pd.DataFrame(np.round(values, decimals), columns=[str(c) for c in range(values.shape[1])])
-    edited = st.data_editor(frame, key=key, hide_index=False, width="content")
+    """An editable number grid showing `decimals` places but keeping the full values (a model's weights
+    stay exact); empty cells come back as NaN (cnnviz reports them)."""
+    columns = [str(c) for c in range(values.shape[1])]
+    frame = pd.DataFrame(np.asarray(values, dtype=float), columns=columns)
+    config = {c: st.column_config.NumberColumn(format=f"%.{decimals}f") for c in columns}
+    edited = st.data_editor(frame, key=key, hide_index=False, width="content", column_config=config)
     return edited.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
 
 
@@ -61,20 +64,16 @@ def show_step(step: cv.ConvStep, output: np.ndarray, frame: int) -> None:
     """Everything about one output position; `frame` keeps element ids unique while playing."""
     i, j = step.position
     (top, _), (left, _) = step.geometry.pads
-    left_col, right_col = st.columns([3, 2])
+    left_col, right_col = st.columns([5, 2])
     with left_col:
         st.markdown(t("conv.at_position", row=i, col=j))
-        cols = st.columns(step.kernel.shape[2])
-        for c, col in enumerate(cols):
-            with col:
-                st.plotly_chart(
-                    plots.number_grid(step.padded[:, :, c], t("conv.input_grid", n=c), step.geometry.padding_mask(),
-                                      (step.rows, step.cols), origin=(top, left)),
-                    key=f"{K}in.{frame}.{c}", config={"displayModeBar": False},
-                )
-        st.caption(t("conv.grid_legend"))
-        for c in range(step.kernel.shape[2]):
-            kernel_col, product_col = st.columns(2)
+        for c in range(step.kernel.shape[2]):  # one row per channel: input window, kernel, their products
+            input_col, kernel_col, product_col = st.columns([3, 2, 2])
+            input_col.plotly_chart(
+                plots.number_grid(step.padded[:, :, c], t("conv.input_grid", n=c), step.geometry.padding_mask(),
+                                  (step.rows, step.cols), origin=(top, left)),
+                key=f"{K}in.{frame}.{c}", config={"displayModeBar": False},
+            )
             kernel_col.plotly_chart(
                 plots.number_grid(step.kernel[:, :, c], t("conv.kernel_grid", n=c), decimals=3, diverging=True),
                 key=f"{K}k.{frame}.{c}", config={"displayModeBar": False},
@@ -83,12 +82,13 @@ def show_step(step: cv.ConvStep, output: np.ndarray, frame: int) -> None:
                 plots.number_grid(step.products[:, :, c], t("conv.products_grid", n=c), decimals=3, diverging=True),
                 key=f"{K}prod.{frame}.{c}", config={"displayModeBar": False},
             )
+            product_col.metric(t("conv.channel_sum", n=c), f"{step.channel_sums[c]:.4f}")
+        st.caption(t("conv.grid_legend"))
     with right_col:
         st.plotly_chart(plots.output_map(output, step.position, t("conv.output_map")), key=f"{K}out.{frame}",
                         config={"displayModeBar": False})
-        metrics = st.columns(2)
-        metrics[0].metric(t("conv.total"), f"{step.total:.4f}")
-        metrics[1].metric(t("conv.after_relu"), f"{step.relu:.4f}")
+        st.metric(t("conv.total"), f"{step.total:.4f}")
+        st.metric(t("conv.after_relu"), f"{step.relu:.4f}")
     with st.expander(t("conv.arithmetic"), expanded=True):
         for c, line in enumerate(cv.arithmetic_lines(step)):
             st.markdown(f"**{t('conv.channel_n', n=c)}**: `{line}`")

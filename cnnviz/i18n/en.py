@@ -294,6 +294,7 @@ TEXTS = {
     "conv.grid_legend": "Orange squares: the window the kernel sits on. Grey cells: zero padding (not part of the input). Axis numbers count input rows and columns from 0; padding has negative numbers or numbers past the end.",
     "conv.kernel_grid": "Kernel, channel {n}",
     "conv.products_grid": "Window × kernel, channel {n}",
+    "conv.channel_sum": "Sum, channel {n}",
     "conv.output_map": "Output map (before ReLU)",
     "conv.total": "Sum of all channels + bias",
     "conv.total_short": "total",

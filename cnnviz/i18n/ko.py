@@ -294,6 +294,7 @@ TEXTS = {
     "conv.grid_legend": "주황색 사각형: 커널이 놓인 윈도우. 회색 칸: 0으로 채운 패딩 (입력이 아님). 축 번호는 입력의 행과 열을 0부터 셉니다. 패딩은 음수이거나 끝을 넘는 번호입니다.",
     "conv.kernel_grid": "커널, 채널 {n}",
     "conv.products_grid": "윈도우 × 커널, 채널 {n}",
+    "conv.channel_sum": "합, 채널 {n}",
     "conv.output_map": "출력 맵 (ReLU 전)",
     "conv.total": "모든 채널의 합 + 바이어스",
     "conv.total_short": "합계",

@@ -15,8 +15,11 @@ def edits(rows: dict) -> dict:
     return {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
 
 
-def metric(at, index: int = 0) -> float:
-    return float(at.metric[index].value)
+TOTAL, RELU = "Sum of all channels + bias", "After ReLU"
+
+
+def metric(at, label: str = TOTAL) -> float:
+    return float(next(m for m in at.metric if m.label == label).value)
 
 
 def page_input(at) -> np.ndarray:
@@ -37,7 +40,20 @@ def test_page_runs_with_image_crop():
     no_exception(at)
     assert not at.error
     assert at.title[0].value == "Convolution step by step"
-    assert len(at.metric) == 2
+    assert [m.label for m in at.metric] == ["Sum, channel 0", TOTAL, RELU]
+
+
+def test_three_channels_sum_per_channel_and_match_keras():
+    at = open_app("convolution", **{"convolution.channels": 3, "convolution.preset": "sobel_y",
+                                    "convolution.padding": "same", "convolution.ksize": 4, "convolution.row": 5,
+                                    "convolution.col": 2})
+    no_exception(at)
+    editors = [d.value.to_numpy(dtype=float) for d in at.data_editor]
+    assert len(editors) == 6, "three input channels and three kernel channels"
+    x, kernel = np.stack(editors[:3], axis=-1), np.stack(editors[3:], axis=-1)
+    sums = [metric(at, f"Sum, channel {c}") for c in range(3)]
+    assert sum(sums) == pytest.approx(metric(at), abs=1e-3)
+    assert metric(at) == pytest.approx(keras_value(x, kernel, 0.0, (5, 2), padding="same"), abs=1e-4)
 
 
 @pytest.mark.parametrize("preset", ["sobel_x", "laplacian", "emboss"])
@@ -53,7 +69,7 @@ def test_shown_total_is_keras_conv2d_at_every_step(preset):
         seen.add(pos)
         expected = keras_value(x, kernel, 0.0, pos, strides=2, padding="same")
         assert metric(at) == pytest.approx(expected, abs=1e-4)
-        assert metric(at, 1) == pytest.approx(max(expected, 0.0), abs=1e-4)
+        assert metric(at, RELU) == pytest.approx(max(expected, 0.0), abs=1e-4)
         at.button(key="convolution.next").click().run()
     assert len(seen) == 9, "next visits every position"
 
@@ -85,7 +101,7 @@ def test_bias_is_added():
     before = metric(at)
     at.number_input(key=IDENTITY_EDITOR[: -len(".0")] + ".bias.w").set_value(-5.0).run()
     assert metric(at) == pytest.approx(before - 5.0, abs=1e-4)
-    assert metric(at, 1) == 0.0, "ReLU clips a negative total"
+    assert metric(at, RELU) == 0.0, "ReLU clips a negative total"
 
 
 def test_play_visits_every_position_and_stops_at_the_last():
@@ -120,5 +136,8 @@ def test_filter_from_the_current_model_matches_that_layer():
     x = page_input(at)
     index = int(at.number_input(key="convolution.findex.w").value)
     kernel, bias = (w for w in layer.get_weights())
-    expected = keras_value(x, kernel[:, :, :, index], float(bias[index]), (0, 0))
-    assert metric(at) == pytest.approx(expected, abs=1e-4)
+    for pos in [(0, 0), (1, 1)]:  # (1, 1): the window lies on the image, so every weight counts
+        at.session_state["convolution.row"], at.session_state["convolution.col"] = pos
+        at.run()
+        expected = keras_value(x, kernel[:, :, :, index], float(bias[index]), pos)
+        assert metric(at) == pytest.approx(expected, abs=5.1e-5)  # the metric shows 4 decimals
