@@ -104,3 +104,16 @@ def monte_carlo(f1: Distribution, f2: Distribution, n: int, seed: int = 0) -> tu
     exact = convolve(f1, f2)
     counts = np.bincount(sums - exact.start, minlength=len(exact.probs))
     return sums, Distribution(exact.start, counts / counts.sum())
+
+
+def convolve2d(f1, f2) -> np.ndarray:
+    """Full 2-D convolution: the table of (r1 + r2) for independent 2-D variables (row, column) with
+    tables f1 and f2, the same sliding and summing as a convolution layer (which does not flip)."""
+    a, b = np.asarray(f1, dtype=np.float64), np.asarray(f2, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError("both tables must be 2-D.")
+    out = np.zeros((a.shape[0] + b.shape[0] - 1, a.shape[1] + b.shape[1] - 1))
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i : i + b.shape[0], j : j + b.shape[1]] += a[i, j] * b  # every pair of cells adds up
+    return out

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from cnnviz import kernels
 from cnnviz import probability as pr
 from cnnviz.plots import convolution as plots
 from cnnviz.ui.persist import bound
@@ -90,4 +91,15 @@ st.markdown(t("prob.mc_agreement", diff=f"{np.abs(freq.probs - fs.probs).max():.
 st.header(t("prob.to_images"))
 st.markdown(t("prob.to_images.text"))
 st.latex(r"\text{out}(i, j) = b + \sum_{c}\sum_{u}\sum_{v} x(i s + u d,\; j s + v d,\; c)\, w(u, v, c)")
+st.markdown(t("prob.two_d.text"))
+box, gauss = kernels.kernel("box_blur", 3), kernels.kernel("gaussian_blur", 3)
+both = pr.convolve2d(box, gauss)
+c1, c2, c3 = st.columns([3, 3, 4])
+c1.plotly_chart(plots.number_grid(box, t("prob.two_d.box"), decimals=3, colorscale="Blues"), key=K + "box",
+                config={"displayModeBar": False})
+c2.plotly_chart(plots.number_grid(gauss, t("prob.two_d.gauss"), decimals=3, colorscale="Blues"), key=K + "gauss",
+                config={"displayModeBar": False})
+c3.plotly_chart(plots.number_grid(both, t("prob.two_d.both"), decimals=3, colorscale="Blues"), key=K + "both",
+                config={"displayModeBar": False})
+st.caption(t("prob.two_d.caption", total=f"{both.sum():.4f}"))
 st.page_link("pages/convolution.py", label=t("prob.to_images.link"), icon=":material/grid_on:")

@@ -352,6 +352,11 @@ TEXTS = {
     "prob.mc_agreement": "Largest gap between the sampled frequencies and f1 * f2: {diff} with {n} samples. More samples, smaller gap.",
     "prob.to_images": "From dice to images",
     "prob.to_images.text": "A convolution layer does the same sliding and summing, in two dimensions: the kernel slides over the image, and at each position the values that line up are multiplied and added (over every channel, plus a bias). Keras, like most deep-learning libraries, does not flip the kernel (strictly, that is cross-correlation); since the kernel is learned, this changes nothing.",
+    "prob.two_d.text": "Two 2-D tables that each add up to 1 are two distributions of a (row, column) variable. The box blur and the Gaussian blur kernels are such tables. Sliding one over the other and summing the products gives the distribution of the sum of the two positions, and it is also the single kernel that blurs exactly like the box blur followed by the Gaussian blur.",
+    "prob.two_d.box": "Box blur kernel (f1)",
+    "prob.two_d.gauss": "Gaussian blur kernel (f2)",
+    "prob.two_d.both": "f1 * f2 (5x5)",
+    "prob.two_d.caption": "f1 * f2 adds up to {total}, like f1 and f2: it is a distribution too, and a wider (5x5) blur kernel.",
     "prob.to_images.link": "See it on a real image: Convolution step by step",
     # --- glossary ---
     "glossary.title": "Glossary",

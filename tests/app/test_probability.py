@@ -38,3 +38,9 @@ def test_korean_texts():
     at = open_app("probability", lang="ko")
     no_exception(at)
     assert at.title[0].value == "분포의 합성곱"
+
+
+def test_two_dimensional_example_is_shown():
+    at = open_app("probability")
+    no_exception(at)
+    assert any("adds up to 1.0000" in c.value for c in at.caption)

@@ -75,3 +75,20 @@ def test_loaded_die_probabilities():
 def test_bad_tables_give_readable_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_two_dimensional_convolution_is_the_sum_of_two_2d_variables():
+    rng = np.random.default_rng(0)
+    f1, f2 = rng.random((3, 4)), rng.random((2, 3))
+    f1, f2 = f1 / f1.sum(), f2 / f2.sum()
+    out = pr.convolve2d(f1, f2)
+    expected = np.zeros((4, 6))
+    for (i, j), p in np.ndenumerate(f1):  # enumerate every pair: (i, j) + (k, l)
+        for (k, l), q in np.ndenumerate(f2):
+            expected[i + k, j + l] += p * q
+    np.testing.assert_allclose(out, expected)
+    assert out.sum() == pytest.approx(1.0)
+    # Separable tables: the 2-D result is the outer product of the 1-D convolutions.
+    a, b = np.array([1, 2, 1]) / 4, np.array([1, 1, 1]) / 3
+    np.testing.assert_allclose(pr.convolve2d(np.outer(a, a), np.outer(b, b)),
+                               np.outer(np.convolve(a, b), np.convolve(a, b)))
