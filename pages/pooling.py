@@ -54,16 +54,26 @@ channels = c3.radio(t("conv.channels"), [1, 3], **keep(K + "channels", 1), horiz
                     format_func=lambda n: t(f"conv.channels.{n}"))
 if source == "image":
     image = pick_image()
-    x, preview = cv.crop(image, 32, 10, 10, size, channels)
-    st.image(preview.resize((preview.width * 4, preview.height * 4), 0), caption=t("conv.crop_caption"), width=200)
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
+    width = c1.slider(t("conv.image_width"), 16, 320, step=4, help=t("conv.image_width.help"), **keep(K + "width", 32))
+    height = max(size, round(image.height * max(width, size) / image.width))
+    top_max, left_max = max(1, height - size), max(1, max(width, size) - size)
+    st.session_state[K + "top"] = min(st.session_state.get(K + "top", 10), top_max)  # the image may have shrunk
+    st.session_state[K + "left"] = min(st.session_state.get(K + "left", 10), left_max)
+    top = c2.slider(t("conv.crop_top"), 0, top_max, **keep(K + "top", 10))
+    left = c3.slider(t("conv.crop_left"), 0, left_max, **keep(K + "left", 10))
+    x, preview = cv.crop(image, width, top, left, size, channels)
+    origin = f"{width}.{top}.{left}"  # a new crop starts a fresh editor
+    c4.image(preview.resize((preview.width * 4, preview.height * 4), 0), caption=t("conv.crop_caption"), width=220)
 else:
     rng = np.random.default_rng(size + channels)
     x = np.round(rng.integers(-9, 10, (size, size, channels)) / 1.0, 2)
+    origin = "grid"
 editors = st.tabs([t("conv.channel_n", n=c) for c in range(channels)])
 grids = []
 for c, tab in enumerate(editors):
     with tab:
-        grids.append(grid_editor(x[:, :, c], f"{K}edit.{source}.{size}.{channels}.{c}"))
+        grids.append(grid_editor(x[:, :, c], f"{K}edit.{origin}.{size}.{channels}.{c}"))
 x = np.stack(grids, axis=-1)
 
 st.header(t("pool.settings"))

@@ -58,3 +58,13 @@ def test_empty_cell_shows_an_error():
                                                                     "added_rows": [], "deleted_rows": []}})
     no_exception(at)
     assert at.error and "not a number" in at.error[0].value
+
+
+def test_moving_the_crop_changes_the_numbers():
+    at = open_app("pooling")
+    no_exception(at)
+    before = page_input(at)
+    at.slider(key="pooling.top.w").set_value(0).run()
+    no_exception(at)
+    after = page_input(at)
+    assert before.shape == after.shape and not np.array_equal(before, after)
