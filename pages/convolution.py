@@ -140,7 +140,7 @@ kernel_source = c1.radio(t("conv.kernel_source"), sources, **keep(K + "ksource",
                          format_func=lambda s: t(f"conv.kernel_source.{s}"), help=t("help.kernel"))
 bias_default = 0.0
 if kernel_source == "preset":
-    name = c2.selectbox(t("conv.preset"), kernels.NAMES, **keep(K + "preset", "identity"),
+    name = c2.selectbox(t("conv.preset"), kernels.NAMES, **keep(K + "preset", "sobel_x"),
                         format_func=lambda n: t(f"conv.preset.{n}"))
     ksize = c3.slider(t("conv.kernel_size"), 1, 7, **keep(K + "ksize", 3), help=t("help.kernel"))
     seed = c4.number_input(t("conv.seed"), 0, 9999, **keep(K + "seed", 0)) if name == "random" else 0

@@ -6,7 +6,7 @@ import pytest
 
 from tests.app.conftest import no_exception, open_app
 
-GRID = {"convolution.source": "grid"}
+GRID = {"convolution.source": "grid", "convolution.preset": "identity"}
 IDENTITY_EDITOR = "convolution.kedit.identity.3.0.1.0"  # preset, size 3, seed 0, 1 channel, channel 0
 
 
@@ -58,7 +58,7 @@ def test_three_channels_sum_per_channel_and_match_keras():
 
 @pytest.mark.parametrize("preset", ["sobel_x", "laplacian", "emboss"])
 def test_shown_total_is_keras_conv2d_at_every_step(preset):
-    at = open_app("convolution", **GRID, **{"convolution.preset": preset, "convolution.stride": 2,
+    at = open_app("convolution", **{**GRID, "convolution.preset": preset, "convolution.stride": 2,
                                             "convolution.padding": "same"})
     no_exception(at)
     x = page_input(at)
@@ -75,7 +75,7 @@ def test_shown_total_is_keras_conv2d_at_every_step(preset):
 
 
 def test_stepping_the_position_changes_the_sum():
-    at = open_app("convolution", **GRID, **{"convolution.preset": "sobel_x"})
+    at = open_app("convolution", **{**GRID, "convolution.preset": "sobel_x"})
     before = metric(at)
     at.slider(key="convolution.col.w").set_value(2).run()
     no_exception(at)
