@@ -133,18 +133,32 @@ def open_page(page, server: Server, path: str = "") -> None:
 
 
 def screenshot(page, name: str) -> Path:
+    """A screenshot of the whole page. Streamlit scrolls inside its main container, so the
+    viewport is made as tall as the content for the shot, then put back."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    height = page.evaluate(
+        "(() => { const m = document.querySelector(\"[data-testid='stMain']\"); return m ? m.scrollHeight : 0; })()")
+    tall = min(max(int(height) + 100, size["height"]), 6000)
+    if tall != size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": tall})
+        page.wait_for_timeout(1000)  # plotly re-lays out on resize
     page.screenshot(path=str(path), full_page=True)
+    if tall != size["height"]:
+        page.set_viewport_size(size)
     return path
 
 
-def set_slider(page, label: str, presses: int) -> None:
-    """Move the slider with this label by `presses` steps (negative: left)."""
+def set_slider(page, label: str, presses: int) -> str:
+    """Move the slider with this label by `presses` steps (negative: left); returns its new value.
+
+    React Aria's slider takes arrow keys on its hidden input[type=range], one step per press."""
     slider = page.locator("[data-testid='stSlider']", has_text=label).first
-    thumb = slider.locator("[role='slider']").first
-    thumb.focus()
+    handle = slider.locator("input[type=range]").first
+    handle.focus()
     key = "ArrowRight" if presses > 0 else "ArrowLeft"
     for _ in range(abs(presses)):
         page.keyboard.press(key)
     wait_for_run(page)
+    return handle.get_attribute("value")
