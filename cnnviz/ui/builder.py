@@ -21,6 +21,7 @@ from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.state import t
+from cnnviz.ui.text import plain
 
 PREFIX = "cnnviz.model_page."
 PRESET = PREFIX + "preset"  # which preset the table started from
@@ -210,7 +211,7 @@ def _on_upload() -> None:
     outputs = int(model.outputs[0].shape[-1]) if model.outputs[0].shape[-1] is not None else 0
     names = SHAPE_CLASSES if outputs == len(SHAPE_CLASSES) else tuple(str(i) for i in range(outputs))
     set_session_model(ModelInfo(key=ui_models.SESSION_KEY, label=file.name, model=model, class_names=names,
-                                trained=True, description=t("modelpage.upload.desc", name=file.name,
+                                trained=True, description=t("modelpage.upload.desc", name=plain(file.name),
                                                             params=f"{model.count_params():,}")))
     st.session_state[UPLOAD_RESULT] = (digest, None)
 
@@ -228,7 +229,7 @@ def upload_model() -> None:
     if result[1]:
         st.error(t("modelpage.upload.refused", reason=result[1]))
     else:
-        st.success(t("modelpage.upload.ok", name=st.session_state[UPLOAD].name))
+        st.success(t("modelpage.upload.ok", name=plain(st.session_state[UPLOAD].name)))
 
 
 # ---------------------------------------------------------------- Keras Applications

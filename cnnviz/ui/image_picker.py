@@ -16,6 +16,7 @@ from cnnviz import i18n, images
 from cnnviz.ui import state
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
+from cnnviz.ui.text import plain
 
 SOURCES = ("gallery", "upload", "camera")
 
@@ -126,7 +127,7 @@ def pick_image() -> Image.Image:
     refused = st.session_state.get(ERROR)
     if refused:  # shown in the language of this run, not the one of the upload
         reason = t(f"images.error.{refused['code']}", **refused["values"])
-        side.error(t("images.refused", name=refused["name"], reason=reason))
+        side.error(t("images.refused", name=plain(refused["name"]), reason=reason))
     image = current_image()
     _caption(side, source, image)
     return image
@@ -135,7 +136,7 @@ def pick_image() -> Image.Image:
 def _caption(side, source: str, image: Image.Image) -> None:
     upload = st.session_state.get(UPLOAD)
     if source in ("upload", "camera") and upload:
-        caption = t("images.caption.upload", name=upload["name"])
+        caption = t("images.caption.upload", name=plain(upload["name"]))  # names are markdown-escaped
     elif source in ("upload", "camera"):
         caption = t("images.caption.none_yet")
     else:

@@ -94,7 +94,7 @@ async def one_session(browser, url: str, i: int) -> dict:
             "s => document.querySelector(\"[data-testid='stSidebar']\").innerText.includes(s)", arg=f"({w}x{h})",
             timeout=TIMEOUT_MS)
         slider = page.locator("[data-testid='stSlider']", has_text="Channel").first
-        await slider.locator("[role='slider']").first.focus()
+        await slider.locator("input[type=range]").first.focus()
         for _ in range(presses):
             await page.keyboard.press("ArrowRight")
         await wait_for_run(page)
@@ -128,6 +128,11 @@ async def all_sessions(exe: str, url: str) -> list:
             await browser.close()
 
 
+def shown_name(name: str) -> str:
+    """How a name reads on the page: the same characters, invisible controls shown as the replacement mark."""
+    return re.sub("[\u0000-\u001f\u200b-\u200f\u202a-\u202e\u2066-\u2069]", "\ufffd", name)
+
+
 def health(url: str) -> bytes:
     with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as r:
         return r.read().strip()
@@ -155,7 +160,7 @@ def test_eight_sessions_at_once_each_see_their_own_results():
     problems = []
     for r in results:
         w, h = r["size"]
-        own = f"Your image: {r['name']} ({w}x{h})"
+        own = f"Your image: {shown_name(r['name'])} ({w}x{h})"
         if own not in r["sidebar"]:
             problems.append(f"session {r['i']}: does not show its own upload {own!r}")
         if f"Original image ({w}x{h})" not in r["main"]:

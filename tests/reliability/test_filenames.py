@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cnnviz import i18n
+from cnnviz.ui.text import plain
 from tests.reliability.conftest import errors, exceptions, open_app, sidebar_captions, to_upload, upload
 from tests.reliability.files import solid
 
@@ -70,12 +71,13 @@ def test_image_name_shown_as_text_never_a_path(at, kind, monkeypatch):
     log = OpenLog(monkeypatch)
     upload(at, name, solid((24, 16), (1, 2, 3)))
     assert not exceptions(at), exceptions(at)
-    caption = i18n.t("images.caption.upload", "en", name=name)
+    # shown markdown-escaped (the browser shows the characters themselves: test_concurrency)
+    caption = i18n.t("images.caption.upload", "en", name=plain(name))
     assert any(c.startswith(caption) for c in sidebar_captions(at)), sidebar_captions(at)
-    # a refused file under the same name: the message carries the name verbatim
+    # a refused file under the same name: the message carries the escaped name
     upload(at, name, b"not an image")
     assert not exceptions(at)
-    assert any(e.startswith(f"Could not use {name}:") for e in errors(at)), errors(at)
+    assert any(e.startswith(f"Could not use {plain(name)}:") for e in errors(at)), errors(at)
     assert log.with_mark() == []
     assert leftovers() == []
 
@@ -97,3 +99,20 @@ def test_model_name_never_a_path(kind, monkeypatch):
     assert opened and all(Path(p).name.startswith("cnnviz-upload-") for p in opened), opened
     assert log.with_mark() == []
     assert leftovers() == []
+
+
+@pytest.mark.parametrize("name,shown", [
+    ("[link](https://x.invalid) **b**.png", r"\[link\]\(https\://x.invalid\) \*\*b\*\*.png"),
+    ("<img src=x>.png", r"\<img src=x\>.png"),
+    (":red[x] $y$ ~z~ `c` #h |t|.png", r"\:red\[x\] \$y\$ \~z\~ \`c\` \#h \|t\|.png"),
+    ("a\u202egnp.exe", "a\ufffdgnp.exe"),
+    ("my_photo-1.png", r"my\_photo-1.png"),
+])
+def test_plain_escapes_markdown_and_controls(name, shown):
+    assert plain(name) == shown
+
+
+def test_plain_shortens_long_names_keeping_both_ends():
+    long = "start" + "x" * 300 + "end.png"
+    short = plain(long)
+    assert len(short) <= 80 and short.startswith("start") and short.endswith("end.png") and "…" in short
