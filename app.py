@@ -5,25 +5,25 @@ import streamlit as st
 from cnnviz.ui import errors, sidebar
 from cnnviz.ui.state import t
 
-st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
+st.set_page_config(page_title="cnnviz", page_icon=":material/neurology:", layout="wide")
 
 sidebar.render()
 
 pages = {
     t("nav.section.learn"): [
-        st.Page("pages/layer_lab.py", title=t("nav.layer_lab"), icon="🧮", url_path="layer_lab", default=True),
-        st.Page("pages/convolution.py", title=t("nav.convolution"), icon="✖️", url_path="convolution"),
-        st.Page("pages/pooling.py", title=t("nav.pooling"), icon="🔽", url_path="pooling"),
-        st.Page("pages/probability.py", title=t("nav.probability"), icon="🎲", url_path="probability"),
-        st.Page("pages/glossary.py", title=t("nav.glossary"), icon="📖", url_path="glossary"),
+        st.Page("pages/layer_lab.py", title=t("nav.layer_lab"), icon=":material/tune:", url_path="layer_lab", default=True),
+        st.Page("pages/convolution.py", title=t("nav.convolution"), icon=":material/grid_on:", url_path="convolution"),
+        st.Page("pages/pooling.py", title=t("nav.pooling"), icon=":material/compress:", url_path="pooling"),
+        st.Page("pages/probability.py", title=t("nav.probability"), icon=":material/casino:", url_path="probability"),
+        st.Page("pages/glossary.py", title=t("nav.glossary"), icon=":material/menu_book:", url_path="glossary"),
     ],
     t("nav.section.inspect"): [
-        st.Page("pages/activations.py", title=t("nav.activations"), icon="🔥", url_path="activations"),
-        st.Page("pages/filters.py", title=t("nav.filters"), icon="🧩", url_path="filters"),
+        st.Page("pages/activations.py", title=t("nav.activations"), icon=":material/local_fire_department:", url_path="activations"),
+        st.Page("pages/filters.py", title=t("nav.filters"), icon=":material/filter_alt:", url_path="filters"),
     ],
     t("nav.section.build"): [
-        st.Page("pages/model.py", title=t("nav.model"), icon="🏗️", url_path="model"),
-        st.Page("pages/train.py", title=t("nav.train"), icon="📈", url_path="train"),
+        st.Page("pages/model.py", title=t("nav.model"), icon=":material/account_tree:", url_path="model"),
+        st.Page("pages/train.py", title=t("nav.train"), icon=":material/show_chart:", url_path="train"),
     ],
 }
 errors.install()

@@ -9,6 +9,9 @@ from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.image_picker import fit_choice, model_input, pick_image
 from cnnviz.ui.state import t
+from cnnviz.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title(t("nav.activations"))
 st.caption(t("activations.intro"))

@@ -13,6 +13,9 @@ from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.models import current_model, label
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
+from cnnviz.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 K = "convolution."  # widget keys of this page
 ROW, COL = K + "row", K + "col"

@@ -7,6 +7,9 @@ from cnnviz.plots import filters as plots
 from cnnviz.ui import activations as ui
 from cnnviz.ui import models as ui_models
 from cnnviz.ui.state import t
+from cnnviz.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title(t("nav.filters"))
 st.caption(t("filters.intro"))

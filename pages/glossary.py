@@ -4,6 +4,9 @@ import streamlit as st
 
 from cnnviz.glossary import TERMS
 from cnnviz.ui.state import t
+from cnnviz.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title(t("glossary.title"))
 st.markdown(t("glossary.intro"))

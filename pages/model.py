@@ -8,6 +8,9 @@ from cnnviz.plots.architecture import architecture_figure
 from cnnviz.ui import builder
 from cnnviz.ui import models as ui_models
 from cnnviz.ui.state import t
+from cnnviz.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title(t("nav.model"))
 st.caption(t("modelpage.intro"))

@@ -9,6 +9,9 @@ from cnnviz.plots import convolution as plots
 from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
+from cnnviz.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 K = "pooling."
 ROW, COL = K + "row", K + "col"

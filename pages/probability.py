@@ -9,6 +9,9 @@ from cnnviz import probability as pr
 from cnnviz.plots import convolution as plots
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
+from cnnviz.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 K = "probability."
 

@@ -7,6 +7,9 @@ from cnnviz.ui import builder, trainer
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.state import t
+from cnnviz.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title(t("nav.train"))
 st.caption(t("train.intro"))
