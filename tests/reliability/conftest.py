@@ -1,7 +1,7 @@
 """Reliability tests: shared helpers for uploads through AppTest, and the browser fixtures.
 
-Browser tests here reuse tests/browser's server/browser fixtures; they are marked `browser` and skip
-cleanly (outside CI) when no Chromium or Playwright is available.
+The browser test here (test_concurrency) reuses tests/browser's start_server/stop_server and Chromium
+lookup; it is marked `browser` and skips cleanly (outside CI) when no Chromium or Playwright is available.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.ui import image_picker as ip
 from tests.app.conftest import open_app  # noqa: F401 - re-exported for the tests here
-from tests.browser.conftest import browser  # noqa: F401 - pytest fixture, used by test_concurrency
 
 # Pages that take an image upload (they call cnnviz.ui.image_picker.pick_image).
 # Convolution and pooling show the picker when their input source is "image" (their default).

@@ -29,7 +29,7 @@ TIMEOUT_MS = 180_000  # per wait: 8 sessions share 2 cores with the server
 MARK = "cnnvizpwned"
 
 NAMES = [
-    f'<img src=x onerror="window.{MARK}=1">.png',
+    f"<img src=x onerror=window.{MARK}=1>.png",  # (browsers send a double quote in a name as %22)
     f"[link](https://example.invalid/{MARK}) **bold**.png",
     f"right\u202egnp.exe.png",
     f"../../../../tmp/{MARK}.png",
@@ -63,6 +63,18 @@ async def choose_upload(page) -> None:
     assert await option.get_attribute("data-selected") == "true"
 
 
+async def links(scope) -> list[tuple[str, str]]:
+    """(text, href) of the links in scope that point where a hostile name does."""
+    anchors = scope.locator(f"a[href*='{MARK}']")
+    return [(await a.inner_text(), await a.get_attribute("href")) for a in await anchors.all()]
+
+
+def disguised(found: list[tuple[str, str]]) -> bool:
+    """A link whose text is not its own address: markdown link syntax in a name was rendered.
+    (A bare URL in a name may be auto-linked by the markdown renderer; it then shows exactly itself.)"""
+    return any(text.strip() != href for text, href in found)
+
+
 async def one_session(browser, url: str, i: int) -> dict:
     data, (w, h) = image_for(i)
     name = NAMES[i]
@@ -85,7 +97,7 @@ async def one_session(browser, url: str, i: int) -> dict:
             await wait_for_run(page)
             alert = page.locator("[data-testid='stSidebar'] [data-testid='stAlertContentError']").first
             await alert.wait_for(timeout=TIMEOUT_MS)
-            refusal = {"text": await alert.inner_text(), "links": await alert.locator("a").count(),
+            refusal = {"text": await alert.inner_text(), "links": await links(alert),
                        "imgs": await alert.locator("img").count(), "bold": await alert.locator("strong").count()}
         await uploader.set_input_files({"name": name, "mimeType": "image/png", "buffer": data})
         await wait_for_run(page)
@@ -107,7 +119,7 @@ async def one_session(browser, url: str, i: int) -> dict:
             "main": await page.locator("[data-testid='stMain']").inner_text(),
             "exceptions": await page.locator("[data-testid='stException']").count(),
             "injected_img": await page.locator("img[src='x']").count(),
-            "injected_link": await page.locator(f"a[href*='{MARK}']").count(),
+            "links": await links(page.locator("body")),
             "pwned": await page.evaluate(f"window.{MARK} === 1"),
             "refusal": refusal,
         }
@@ -173,11 +185,11 @@ def test_eight_sessions_at_once_each_see_their_own_results():
             problems.append(f"session {r['i']}: zoom is not on its own channel {r['channel']}")
         if r["exceptions"]:
             problems.append(f"session {r['i']}: {r['exceptions']} exception element(s)")
-        if r["injected_img"] or r["injected_link"] or r["pwned"]:
+        if r["injected_img"] or disguised(r["links"]) or r["pwned"]:
             problems.append(f"session {r['i']}: the file name was rendered as HTML/markdown")
         if r["refusal"] is not None:
             ref = r["refusal"]
-            if r["name"] not in ref["text"] or ref["links"] or ref["imgs"] or ref["bold"]:
+            if r["name"] not in ref["text"] or disguised(ref["links"]) or ref["imgs"] or ref["bold"]:
                 problems.append(f"session {r['i']}: the refusal did not show the name as plain text: {ref}")
     assert not problems, "\n".join(problems)
     assert alive, "the server did not stay up"
