@@ -145,6 +145,14 @@ def shown_name(name: str) -> str:
     return re.sub("[\u0000-\u001f\u200b-\u200f\u202a-\u202e\u2066-\u2069]", "\ufffd", name)
 
 
+def rss_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(round(int(line.split()[1]) / 1024, 1) for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return None
+
+
 def health(url: str) -> bytes:
     with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as r:
         return r.read().strip()
@@ -165,6 +173,7 @@ def test_eight_sessions_at_once_each_see_their_own_results():
         results = asyncio.run(all_sessions(exe, server.url))
         seconds = time.monotonic() - start
         alive = server.proc.poll() is None and health(server.url) == b"ok"
+        server_rss = rss_mb(server.proc.pid)  # a figure for the README: one process, its models, 8 sessions
     finally:
         stop_server(server)
     failures = [f"session {i}: {r!r}" for i, r in enumerate(results) if isinstance(r, BaseException)]
@@ -196,7 +205,8 @@ def test_eight_sessions_at_once_each_see_their_own_results():
     log = server.log.read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
     out = os.environ.get("CNNVIZ_RELIABILITY_REPORT")
-    report = {"sessions": SESSIONS, "seconds_all_sessions": round(seconds, 1), "server_alive": alive}
+    report = {"sessions": SESSIONS, "seconds_all_sessions": round(seconds, 1), "server_alive": alive,
+              "server_rss_mb_after": server_rss}
     if out:
         with open(out, "a") as f:
             f.write(json.dumps({"concurrency": report}) + "\n")
