@@ -1,7 +1,14 @@
 """Benchmarks of cnnviz (not tests: they time things and print a table). Run with `python -m bench`.
 
 Each section is a module here with `NAME`, `run(repeats: int) -> dict` and `table(result) -> str`;
-add a module and list it in SECTIONS below to add a section.
+add a module and list it in SECTIONS below to add a section. Helpers shared by sections: bench.common.
 """
 
-SECTIONS = ("bench.extraction",)
+SECTIONS = (
+    "bench.extraction",  # 1. cached extractor vs naive Model+predict vs bare forward pass
+    "bench.reruns",  # 2. server-side rerun time per page after a control change (AppTest)
+    "bench.browser",  # 3. slider -> new maps on screen in Chromium, websocket bytes per rerun
+    "bench.coldstart",  # 4. streamlit run -> first page rendered; top imports
+    "bench.memory",  # 5. server RSS: app opened, every page visited, per extra session
+    "bench.training",  # 6. Train page's loop vs bare model.fit, samples/s
+)
