@@ -9,6 +9,7 @@ from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.image_picker import fit_choice, model_input, pick_image
 from cnnviz.ui.state import t
+from cnnviz.ui.text import plain
 from cnnviz.ui.entry import ensure_entrypoint
 
 ensure_entrypoint()
@@ -58,7 +59,7 @@ if out.ndim == 1:
     best = int(out.argmax())
     label = names[best] if names and len(names) == out.size else str(best)
     st.markdown(t("activations.prediction.top" if probabilities else "activations.prediction.top_raw",
-                  label=label, p=float(out[best])))
+                  label=plain(label), p=float(out[best])))
 else:
     st.caption(t("activations.prediction.not_vector", shape=str(out.shape)))
 st.caption(t("activations.ran", device=result.device, ms=result.total * 1000))
@@ -91,7 +92,7 @@ def zoom() -> None:
     lo, hi = plots.value_range(values)
     chart, notes = st.columns([3, 2])
     chart.plotly_chart(plots.channel_heatmap(values, vrange=vrange), key="activations.zoom.chart")
-    notes.caption(t("activations.zoom.caption", layer=name, channel=ch, lo=lo, hi=hi))
+    notes.caption(t("activations.zoom.caption", layer=plain(name), channel=ch, lo=lo, hi=hi))
 
 
 zoom()
@@ -112,7 +113,7 @@ for name in names:
     when = t("activations.before", activation=act) if (pre and act) else (
         t("activations.after", activation=act) if act else "")
     ms = result.times.get(name)
-    st.markdown(f"**{name}** · `{kind}` · {tuple(maps.shape)} {when}")
+    st.markdown(f"**{plain(name)}** · `{kind}` · {tuple(maps.shape)} {when}")
     st.caption(t("activations.layer.caption", lo=lo, hi=hi,
                  time=t("activations.layer.ms", ms=ms * 1000) if ms is not None else "—"))
     if maps.ndim == 3 and maps.shape[-1] > ui.MAX_CHANNELS:

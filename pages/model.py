@@ -8,6 +8,7 @@ from cnnviz.plots.architecture import architecture_figure
 from cnnviz.ui import builder
 from cnnviz.ui import models as ui_models
 from cnnviz.ui.state import t
+from cnnviz.ui.text import plain
 from cnnviz.ui.entry import ensure_entrypoint
 
 ensure_entrypoint()
@@ -66,6 +67,6 @@ builder.upload_model()
 builder.application_picker()
 own = ui_models.session_model()
 if own is not None:
-    with st.expander(t("modelpage.current", name=ui_models.label(own)), expanded=False):
+    with st.expander(t("modelpage.current", name=plain(ui_models.label(own))), expanded=False):
         st.metric(t("modelpage.total"), f"{own.model.count_params():,}")
         st.dataframe(builder.model_summary_frame(own.model), hide_index=True, width="stretch")
