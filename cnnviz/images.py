@@ -29,7 +29,7 @@ ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
 _DECODED_FORMATS = ALLOWED_FORMATS + ("MPO",)
 Image.init()  # register every plugin now: Image.open(formats=...) fails on a format not yet registered
 MAX_PIXELS = 40_000_000  # well below Pillow's own bomb limit (about 89 megapixels)
-MAX_BYTES = 25 * 1024 * 1024
+MAX_BYTES = 10 * 1024 * 1024  # a phone photo is 2-8 MB
 
 # Magic numbers of common formats Pillow may not identify, so the refusal can name them.
 _SIGNATURES = (

@@ -18,7 +18,7 @@ import re
 import tempfile
 import zipfile
 
-MAX_FILE_BYTES = 128 * 1024 * 1024  # the upload itself
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the upload itself; also server.maxUploadSize
 MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all members together, as read (not as declared)
 MAX_CONFIG_BYTES = 1024 * 1024  # config.json; ResNet50's is about 0.1 MB
 MAX_METADATA_BYTES = 64 * 1024

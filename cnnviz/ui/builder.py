@@ -222,7 +222,8 @@ def upload_model() -> None:
         st.info(t("modelpage.upload.disabled"))
         return
     st.file_uploader(t("modelpage.upload"), type=["keras", "h5", "hdf5", "zip"], key=UPLOAD,
-                     on_change=_on_upload, help=t("modelpage.upload.help"))
+                     on_change=_on_upload, help=t("modelpage.upload.help"),
+                     max_upload_size=modelfiles.MAX_FILE_BYTES // (1024 * 1024))
     result = st.session_state.get(UPLOAD_RESULT)
     if result is None or st.session_state.get(UPLOAD) is None:
         return

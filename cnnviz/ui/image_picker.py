@@ -118,7 +118,8 @@ def pick_image() -> Image.Image:
             format_func=_labels("images.sample"), **bound(SAMPLE, W_SAMPLE, images.DEFAULT_SAMPLE),
         )
     elif source == "upload":
-        file = side.file_uploader(t("sidebar.image.upload"), key=W_UPLOAD, help=t("images.upload.help"))
+        file = side.file_uploader(t("sidebar.image.upload"), key=W_UPLOAD, help=t("images.upload.help"),
+                                  max_upload_size=images.MAX_BYTES // (1024 * 1024))
         _judge(file, "upload")
     else:  # the camera asks for permission, so it only exists once the user picks this source
         file = side.camera_input(t("sidebar.image.camera"), key=W_CAMERA)
