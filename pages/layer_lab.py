@@ -6,15 +6,8 @@ from cnnviz import codegen, layerlab
 from cnnviz.kernels import NAMES as KERNEL_NAMES
 from cnnviz.kernels import kernel
 from cnnviz.plots import layer_lab as plots
+from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.state import device, t
-
-try:
-    from cnnviz.ui.image_picker import pick_image
-except ImportError:  # until the shared image picker lands: the default sample
-    from cnnviz.images import DEFAULT_SAMPLE, load_sample
-
-    def pick_image():
-        return load_sample(DEFAULT_SAMPLE)
 
 st.title(t("ll.title"))
 st.caption(t("ll.intro"))
