@@ -8,6 +8,9 @@ from cnnviz.kernels import kernel
 from cnnviz.plots import layer_lab as plots
 from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.state import device, t
+from cnnviz.ui.entry import ensure_entrypoint
+
+ensure_entrypoint()
 
 st.title(t("ll.title"))
 st.caption(t("ll.intro"))
