@@ -67,20 +67,23 @@ def rss_mib(pid: int) -> float:
 
 
 def top_imports(importtime_stderr: str, n: int = 10) -> list[dict]:
-    """The top-level imports with the largest cumulative time, from `python -X importtime` output."""
-    rows = []
+    """The packages with the largest cumulative import time, from `python -X importtime` output.
+
+    One row per top-level package (a name without a dot, at any depth of the import tree, first time
+    imported); cumulative times nest (keras includes the tensorflow it imports).
+    """
+    rows = {}
     for line in importtime_stderr.splitlines():
         if not line.startswith("import time:"):
             continue
         parts = line[len("import time:"):].split("|")
         if len(parts) != 3 or not parts[0].strip().isdigit():
             continue  # the header line
-        name = parts[2]
-        if name.startswith("  "):
-            continue  # imported by another module: counted in its parent's cumulative time
-        rows.append({"module": name.strip(), "cumulative_ms": int(parts[1]) / 1000, "self_ms": int(parts[0]) / 1000})
-    rows.sort(key=lambda r: r["cumulative_ms"], reverse=True)
-    return rows[:n]
+        name = parts[2].strip()
+        if "." in name or name.startswith("_") or name in rows:
+            continue
+        rows[name] = {"module": name, "cumulative_ms": int(parts[1]) / 1000, "self_ms": int(parts[0]) / 1000}
+    return sorted(rows.values(), key=lambda r: r["cumulative_ms"], reverse=True)[:n]
 
 
 def cpu_model() -> str:
