@@ -17,6 +17,8 @@ from typing import Callable
 
 import keras
 
+from cnnviz.messages import Message, Verbatim
+
 
 @dataclass(frozen=True)
 class AppSpec:
@@ -94,12 +96,12 @@ def load_application(key: str) -> Application:
     path = cached_file(spec.weights_file)
     notice = None
     if path is None:
-        notice = (f"ImageNet weights for {spec.label} are not in {cache_dirs()[0]} ({spec.weights_file}), and "
-                  "nothing is downloaded here: the architecture has random weights.")
+        notice = Message("apps.no_weights", label=spec.label, folder=Verbatim(cache_dirs()[0]),
+                         file=Verbatim(spec.weights_file))
     else:
         try:
             model.load_weights(str(path))
         except Exception as e:  # noqa: BLE001 - a damaged cache file must not break the page
             model = spec.build(weights=None, input_shape=spec.input_shape, classes=IMAGENET_CLASSES)
-            notice = f"The cached weights file {path} could not be loaded ({str(e)[:120]}): random weights."
+            notice = Message("apps.bad_weights", path=Verbatim(path), error=Verbatim(str(e)[:120]))
     return Application(spec.key, spec.label, model, imagenet_class_names(), notice is None, notice)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from cnnviz import arithmetic
+from cnnviz.messages import Message, MessageError, Verbatim, term
 
 KINDS = (
     "Conv2D",
@@ -46,13 +47,23 @@ MAX_UNITS = 8192
 MAX_PARAMS = 50_000_000
 
 
-class ArchitectureError(ValueError):
-    """An architecture that cannot be built; names the failing layer and the arithmetic."""
+class ArchitectureError(MessageError):
+    """An architecture that cannot be built; names the failing layer and the arithmetic.
 
-    def __init__(self, message: str, index: int | None = None, name: str | None = None):
-        super().__init__(message)
+    A message (`key`, `values`: str() is English, cnnviz.ui.messages shows it in the session's language).
+    """
+
+    def __init__(self, key: str, index: int | None = None, name: str | None = None, **values):
+        super().__init__(key, **values)
         self.index = index
         self.name = name
+
+
+def _detail(err: ValueError):
+    """What went wrong inside a layer, without the arithmetic's own "Conv2D: " / "Pooling: " (the layer is named)."""
+    if isinstance(err, MessageError):
+        return err.values["detail"] if err.key == "arith.in_layer" else err
+    return re.sub(r"^(Conv2D|Pooling): ", "", str(err))
 
 
 @dataclass(frozen=True)
@@ -135,29 +146,27 @@ def summarize(spec: ArchSpec) -> Summary:
     try:
         shape = tuple(int(v) for v in arithmetic._check_input(spec.input_shape))
     except ValueError as e:
-        raise ArchitectureError(f"Input: {e}", 0, "input") from None
+        raise ArchitectureError("arch.input", 0, "input", detail=_detail(e)) from None
     if max(shape) > MAX_SIZE:
-        raise ArchitectureError(f"Input: sizes above {MAX_SIZE} are not allowed here, got {shape}.", 0, "input")
+        raise ArchitectureError("arch.input_too_large", 0, "input", limit=MAX_SIZE, shape=shape)
     if not spec.layers:
-        raise ArchitectureError("The model has no layers: add at least one.", None, None)
+        raise ArchitectureError("arch.no_layers", None, None)
     rows: list[SummaryRow] = []
     total = 0
     # Receptive field per axis as (kernel, stride, dilation) triples so far; None once flattened.
     fields: list[tuple[list, list]] | None = ([], [])
     for i, (layer, name) in enumerate(_named(spec), start=1):
-        where = f"Layer {i} ({name}, {layer.kind})"
+        where = Message("arch.where", i=i, name=name, kind=layer.kind)
         try:
             shape, params, macs, step = _layer(layer, shape)
         except ArchitectureError:
             raise
         except ValueError as e:
-            detail = re.sub(r"^(Conv2D|Pooling): ", "", str(e))  # the layer is named already
-            raise ArchitectureError(f"{where}: {detail}", i, name) from None
+            raise ArchitectureError("arch.at", i, name, where=where, detail=_detail(e)) from None
         total += params
         if total > MAX_PARAMS:
-            raise ArchitectureError(
-                f"{where}: the model would have {total:,} parameters; more than {MAX_PARAMS:,} is not allowed here.",
-                i, name)
+            raise ArchitectureError("arch.at", i, name, where=where,
+                                    detail=Message("arch.too_many_params", total=total, limit=MAX_PARAMS))
         if step == "flat":
             fields = None
         elif step is not None and fields is not None:
@@ -176,17 +185,14 @@ def summarize(spec: ArchSpec) -> Summary:
 
 def _needs_map(shape, kind) -> None:
     if len(shape) != 3:
-        raise ValueError(
-            f"{kind} needs a (height, width, channels) feature map, but its input is a flat vector of "
-            f"{shape[0]} values. Move it before Flatten / GlobalAveragePooling2D."
-        )
+        raise MessageError("arch.needs_map", kind=kind, n=shape[0])
 
 
 def _layer(layer: LayerSpec, shape: tuple[int, ...]):
     """(output shape, params, MACs, receptive-field step) of one layer on `shape`."""
     kind = layer.kind
     if kind not in KINDS:
-        raise ValueError(f"unknown layer type {kind!r}; choose one of {', '.join(KINDS)}.")
+        raise MessageError("arch.unknown_kind", kind=Verbatim(repr(kind)), kinds=", ".join(KINDS))
     if kind == "Conv2D":
         _needs_map(shape, kind)
         f = _count(layer.filters, "filters", MAX_UNITS)
@@ -211,7 +217,7 @@ def _layer(layer: LayerSpec, shape: tuple[int, ...]):
     if kind == "Dropout":
         rate = 0.5 if layer.rate is None else float(layer.rate)
         if not 0 <= rate < 1 or math.isnan(rate):
-            raise ValueError(f"the dropout rate must be at least 0 and below 1, got {rate}.")
+            raise MessageError("arch.dropout_rate", value=rate)
         return shape, 0, 0, None
     if kind == "Flatten":
         return (math.prod(shape),), 0, 0, "flat"
@@ -224,18 +230,18 @@ def _layer(layer: LayerSpec, shape: tuple[int, ...]):
 
 def _count(value, what: str, cap: int) -> int:
     if value is None or isinstance(value, bool):
-        raise ValueError(f"{what} is missing: give a whole number of at least 1.")
+        raise MessageError("arch.count.missing", what=term(what))
     try:
         as_float = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a whole number, got {value!r}.") from None
+        raise MessageError("arch.count.whole", what=term(what), value=Verbatim(repr(value))) from None
     if math.isnan(as_float) or as_float != int(as_float):
-        raise ValueError(f"{what} must be a whole number, got {value!r}.")
+        raise MessageError("arch.count.whole", what=term(what), value=Verbatim(repr(value)))
     n = int(as_float)
     if n < 1:
-        raise ValueError(f"{what} must be at least 1, got {n}.")
+        raise MessageError("arith.at_least_1", name=term(what), value=n)
     if n > cap:
-        raise ValueError(f"{what} above {cap} is not allowed here, got {n}.")
+        raise MessageError("arch.count.cap", what=term(what), cap=cap, value=n)
     return n
 
 
@@ -245,7 +251,7 @@ def _strides(layer: LayerSpec, default) -> tuple[int, int]:
 
 def _activation(name) -> None:
     if name is not None and name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}.")
+        raise MessageError("arch.unknown_activation", name=Verbatim(repr(name)), names=", ".join(ACTIVATIONS))
 
 
 # ---------------------------------------------------------------- table <-> spec
@@ -264,14 +270,14 @@ def _parse_pair(text, what: str, default=None):
         return default
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if float(text) != int(text):
-            raise ValueError(f"{what} must be a whole number or HxW, got {text!r}.")
+            raise MessageError("arch.pair.whole", what=term(what), value=Verbatim(repr(text)))
         return (int(text), int(text))
     s = str(text).strip().strip("()[]")
     if not s:
         return default
     parts = [p for p in re.split(r"\s*[x×X,*]\s*|\s+", s) if p]
     if len(parts) not in (1, 2) or not all(re.fullmatch(r"-?\d+", p) for p in parts):
-        raise ValueError(f"{what} must be a whole number or HxW (for example 5 or 5x3), got {text!r}.")
+        raise MessageError("arch.pair.format", what=term(what), value=Verbatim(repr(text)))
     vals = [int(p) for p in parts]
     return (vals[0], vals[-1])
 
@@ -306,10 +312,10 @@ def from_rows(rows, input_shape, name: str = "model") -> ArchSpec:
         if _blank(kind):
             continue  # an empty row the editor added and the user left blank
         kind = str(kind).strip()
-        where = f"Layer {i} ({kind})"
+        where = Message("arch.where_row", i=i, kind=kind)
         try:
             if kind not in KINDS:
-                raise ValueError(f"unknown layer type {kind!r}; choose one of {', '.join(KINDS)}.")
+                raise MessageError("arch.unknown_kind", kind=Verbatim(repr(kind)), kinds=", ".join(KINDS))
             padding = "valid" if _blank(row.get("padding")) else str(row["padding"]).strip().lower()
             activation = None if _blank(row.get("activation")) else str(row["activation"]).strip().lower()
             filters = None if _blank(row.get("filters_units")) else row["filters_units"]
@@ -325,12 +331,11 @@ def from_rows(rows, input_shape, name: str = "model") -> ArchSpec:
                 rate=(0.5 if _blank(row.get("rate")) else float(row["rate"])) if kind == "Dropout" else None,
             ))
         except ValueError as e:
-            raise ArchitectureError(f"{where}: {e}", i, kind) from None
+            raise ArchitectureError("arch.at", i, kind, where=where, detail=_detail(e)) from None
     try:
         shape = tuple(int(v) for v in input_shape)
     except (TypeError, ValueError):
-        raise ArchitectureError(f"Input: the input shape must be (height, width, channels), got {input_shape!r}.", 0,
-                                "input") from None
+        raise ArchitectureError("arch.input_shape", 0, "input", value=Verbatim(repr(input_shape))) from None
     return ArchSpec(shape, tuple(layers), name)
 
 
@@ -341,7 +346,7 @@ def with_classes(spec: ArchSpec, classes: int) -> ArchSpec:
             layers = list(spec.layers)
             layers[i] = replace(layers[i], filters=int(classes))
             return replace(spec, layers=tuple(layers))
-    raise ArchitectureError("The model has no Dense layer to set the number of classes on.", None, None)
+    raise ArchitectureError("arch.no_dense", None, None)
 
 
 def classes(spec: ArchSpec) -> int | None:
@@ -418,21 +423,20 @@ def from_model(model) -> ArchSpec:
     from cnnviz.layers import MinPooling2D
 
     if not isinstance(model, keras.Sequential):
-        raise ArchitectureError("Only Sequential models can be edited as a layer table.", None, None)
+        raise ArchitectureError("arch.not_sequential", None, None)
     shape = tuple(model.inputs[0].shape[1:])
     if len(shape) != 3 or any(v is None for v in shape):
-        raise ArchitectureError(f"The model's input must be (height, width, channels), got {shape}.", 0, "input")
+        raise ArchitectureError("arch.model_input", 0, "input", shape=shape)
     layers = []
     for i, layer in enumerate(model.layers, start=1):
         kind = "MinPooling2D" if isinstance(layer, MinPooling2D) else type(layer).__name__
         if kind not in KINDS:
-            raise ArchitectureError(f"Layer {i} ({layer.name}): {kind} cannot be edited in the layer table.", i,
-                                    layer.name)
+            raise ArchitectureError("arch.not_editable", i, layer.name, i=i, name=Verbatim(layer.name),
+                                    kind=Verbatim(kind))
         cfg = layer.get_config()
         if kind == "Conv2D":
             if cfg.get("groups", 1) != 1 or not cfg.get("use_bias", True):
-                raise ArchitectureError(f"Layer {i} ({layer.name}): grouped or bias-free Conv2D cannot be edited.",
-                                        i, layer.name)
+                raise ArchitectureError("arch.conv_not_editable", i, layer.name, i=i, name=Verbatim(layer.name))
             layers.append(LayerSpec(kind, cfg["filters"], _tuple(cfg["kernel_size"]), _tuple(cfg["strides"]),
                                     cfg["padding"], _tuple(cfg["dilation_rate"]), _activation_name(layer),
                                     name=layer.name))

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from cnnviz.messages import Message, MessageError, Verbatim, term
+
 AXES = ("height", "width")
 PADDINGS = ("valid", "same")
 
@@ -19,20 +21,20 @@ PADDINGS = ("valid", "same")
 def pair(value, name: str = "value") -> tuple[int, int]:
     """An int or a pair, as Keras accepts it, as an (h, w) tuple of ints."""
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be a whole number or a pair of whole numbers, not {value!r}.")
+        raise MessageError("arith.pair.type", name=term(name), value=Verbatim(repr(value)))
     if isinstance(value, (int,)) or (hasattr(value, "__index__") and not isinstance(value, (list, tuple))):
         v = int(value)
         return (v, v)
     try:
         items = tuple(value)
     except TypeError:
-        raise ValueError(f"{name} must be a whole number or a pair of whole numbers, not {value!r}.") from None
+        raise MessageError("arith.pair.type", name=term(name), value=Verbatim(repr(value))) from None
     if len(items) != 2:
-        raise ValueError(f"{name} must have 2 values (height, width), got {len(items)}.")
+        raise MessageError("arith.pair.length", name=term(name), n=len(items))
     out = []
     for v in items:
         if isinstance(v, bool) or not hasattr(v, "__index__"):
-            raise ValueError(f"{name} must hold whole numbers, got {v!r}.")
+            raise MessageError("arith.pair.items", name=term(name), value=Verbatim(repr(v)))
         out.append(int(v))
     return (out[0], out[1])
 
@@ -40,13 +42,13 @@ def pair(value, name: str = "value") -> tuple[int, int]:
 def _positive(values: Sequence[int], name: str) -> None:
     for axis, v in zip(AXES, values):
         if v < 1:
-            raise ValueError(f"{name} must be at least 1 along the {axis}, got {v}.")
+            raise MessageError("arith.positive_axis", name=term(name), axis=term(axis), value=v)
 
 
 def _padding(padding: str) -> str:
     p = str(padding).lower()
     if p not in PADDINGS:
-        raise ValueError(f"padding must be 'valid' or 'same', not {padding!r}.")
+        raise MessageError("arith.padding", value=Verbatim(repr(padding)))
     return p
 
 
@@ -71,7 +73,7 @@ def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> 
     """
     for name, v in (("size", size), ("kernel", kernel), ("stride", stride), ("dilation", dilation)):
         if v < 1:
-            raise ValueError(f"{name} must be at least 1, got {v}.")
+            raise MessageError("arith.at_least_1", name=term(name), value=v)
     out = math.ceil(size / stride)
     total = max((out - 1) * stride + effective_kernel(kernel, dilation) - size, 0)
     return (total // 2, total - total // 2)
@@ -81,10 +83,10 @@ def _check_input(input_shape) -> tuple[int, int, int]:
     try:
         h, w, c = (int(v) for v in input_shape)
     except (TypeError, ValueError):
-        raise ValueError(f"input shape must be (height, width, channels), got {input_shape!r}.") from None
+        raise MessageError("arith.input_shape", value=Verbatim(repr(input_shape))) from None
     _positive((h, w), "input size")
     if c < 1:
-        raise ValueError(f"input channels must be at least 1, got {c}.")
+        raise MessageError("arith.input_channels", value=c)
     return h, w, c
 
 
@@ -94,12 +96,10 @@ def _spatial(h, w, kernel, strides, padding, dilation, what: str) -> tuple[int, 
         o = output_length(n, k, s, padding, d)
         if o < 1:
             span = effective_kernel(k, d)
-            detail = f"a window of {k}" + (f" (dilated to {span})" if d > 1 else "")
-            raise ValueError(
-                f"{what}: along the {axis}, {detail} window does not fit in {n} input "
-                f"{'rows' if axis == 'height' else 'columns'} with 'valid' padding: "
-                f"({n} - {span}) // {s} + 1 = {o}. Use a smaller window, 'same' padding, or a larger input."
-            )
+            size = Message("arith.window.dilated", k=k, span=span) if d > 1 else Message("arith.window", k=k)
+            # "{what}: {detail}" as two messages, so that the architecture summary can name the layer instead
+            raise MessageError("arith.in_layer", what=term(what),
+                               detail=Message(f"arith.no_fit.{axis}", window=size, n=n, span=span, s=s, o=o))
         out.append(o)
     return out[0], out[1]
 
@@ -108,7 +108,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
     """(H_out, W_out, filters) of keras.layers.Conv2D on a (H, W, C) input."""
     h, w, _ = _check_input(input_shape)
     if int(filters) < 1:
-        raise ValueError(f"filters must be at least 1, got {filters}.")
+        raise MessageError("arith.at_least_1", name=term("filters"), value=filters)
     k = pair(kernel_size, "kernel_size")
     s = pair(strides, "strides")
     d = pair(dilation_rate, "dilation_rate")
@@ -117,10 +117,7 @@ def conv2d_output_shape(input_shape, filters, kernel_size, strides=1, padding="v
     _positive(d, "dilation")
     padding = _padding(padding)
     if max(s) > 1 and max(d) > 1:
-        raise ValueError(
-            f"Keras does not allow a stride above 1 together with a dilation above 1 "
-            f"(strides={s}, dilation_rate={d}): choose one of them."
-        )
+        raise MessageError("arith.stride_dilation", strides=s, dilation_rate=d)
     oh, ow = _spatial(h, w, k, s, padding, d, "Conv2D")
     return (oh, ow, int(filters))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz import arithmetic
+from cnnviz.messages import MessageError
 
 POOL_KINDS = ("max", "average", "min")
 
@@ -58,10 +59,8 @@ class Geometry:
 def _position(position, output_hw) -> tuple[int, int]:
     i, j = (int(v) for v in position)
     if not (0 <= i < output_hw[0] and 0 <= j < output_hw[1]):
-        raise ValueError(
-            f"output position ({i}, {j}) is outside the {output_hw[0]}x{output_hw[1]} output "
-            f"(rows 0..{output_hw[0] - 1}, columns 0..{output_hw[1] - 1})."
-        )
+        raise MessageError("conv.msg.outside", i=i, j=j, oh=output_hw[0], ow=output_hw[1],
+                           last_row=output_hw[0] - 1, last_col=output_hw[1] - 1)
     return i, j
 
 
@@ -85,9 +84,9 @@ def _as_input(x) -> np.ndarray:
     if x.ndim == 2:
         x = x[:, :, None]
     if x.ndim != 3:
-        raise ValueError(f"input must be (height, width, channels), got shape {x.shape}.")
+        raise MessageError("conv.msg.input_shape", shape=x.shape)
     if not np.all(np.isfinite(x)):
-        raise ValueError("input holds a value that is not a number (empty cell?): fill every cell.")
+        raise MessageError("conv.msg.input_nan")
     return x
 
 
@@ -97,14 +96,14 @@ def _as_kernel(kernel, channels: int, filter_index: int) -> np.ndarray:
         k = np.repeat(k[:, :, None], channels, axis=2)
     if k.ndim == 4:
         if not 0 <= filter_index < k.shape[3]:
-            raise ValueError(f"filter {filter_index} does not exist: this kernel has {k.shape[3]} filters.")
+            raise MessageError("conv.msg.no_filter", index=filter_index, n=k.shape[3])
         k = k[:, :, :, filter_index]
     if k.ndim != 3:
-        raise ValueError(f"kernel must be (kh, kw, channels) or (kh, kw, channels, filters), got {k.shape}.")
+        raise MessageError("conv.msg.kernel_shape", shape=k.shape)
     if k.shape[2] != channels:
-        raise ValueError(f"the kernel has {k.shape[2]} channels but the input has {channels}: they must match.")
+        raise MessageError("conv.msg.channels", kernel=k.shape[2], input=channels)
     if not np.all(np.isfinite(k)):
-        raise ValueError("the kernel holds a value that is not a number (empty cell?): fill every cell.")
+        raise MessageError("conv.msg.kernel_nan")
     return k
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnviz import arithmetic as ar
+from cnnviz.messages import MessageError
 
 ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh", "leaky_relu", "elu")
 POOLING_KINDS = ("max", "average", "min")
@@ -67,7 +68,7 @@ class Analysis:
     settings: Settings
     axes: tuple[Axis, Axis]
     conv_shape: tuple[int, int, int] | None = None
-    conv_error: str | None = None
+    conv_error: str | None = None  # a cnnviz.messages.Message (a str: its English text) when it has a key
     pool_shape: tuple[int, int, int] | None = None
     pool_error: str | None = None
     params: int = 0
@@ -113,6 +114,11 @@ def _thousands(n: int) -> str:
     return f"{n:,}".replace(",", r"{,}")
 
 
+def _message(err: ValueError) -> str:
+    """The error as text that a UI can still translate (a Message is its English text)."""
+    return err.message if isinstance(err, MessageError) else str(err)
+
+
 def analyse(st: Settings) -> Analysis:
     """Every number the Layer lab shows, for these settings; impossible settings give messages."""
     h, w, c = st.input_shape
@@ -136,7 +142,7 @@ def analyse(st: Settings) -> Analysis:
     try:
         result.conv_shape = ar.conv2d_output_shape(st.input_shape, st.filters, (kh, kw), s, st.padding, d)
     except ValueError as e:
-        result.conv_error = str(e)
+        result.conv_error = _message(e)
         return result
     oh, ow, f = result.conv_shape
     result.macs = ar.conv2d_macs(st.input_shape, st.filters, (kh, kw), s, st.padding, d)
@@ -156,7 +162,7 @@ def analyse(st: Settings) -> Analysis:
     try:
         result.pool_shape = ar.pool2d_output_shape(result.conv_shape, st.pool_size, st.pool_strides, st.pool_padding)
     except ValueError as e:
-        result.pool_error = str(e)
+        result.pool_error = _message(e)
         return result
     result.pooled_field = tuple(ar.receptive_field([(k, s, d), (st.pool_size, ps, 1)])[-1] for k in (kh, kw))
     rf_h, rf_w = result.receptive_field

@@ -18,6 +18,8 @@ import re
 import tempfile
 import zipfile
 
+from cnnviz.messages import Message, MessageError, Verbatim
+
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the upload itself; also server.maxUploadSize
 MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all members together, as read (not as declared)
 MAX_CONFIG_BYTES = 1024 * 1024  # config.json; ResNet50's is about 0.1 MB
@@ -29,10 +31,6 @@ MAX_DEPTH = 64  # JSON nesting
 
 ALLOWED_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-CONVERT_HINT = (
-    "Save it in the .keras format and upload that: load it where you made it, then "
-    "model.save('model.keras')."
-)
 
 LAYERS = {
     "InputLayer", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
@@ -65,8 +63,20 @@ _PATHLIKE = re.compile(r"(://|[/\\]|^~|^[A-Za-z]:|\.(py|pyc|so|dll|pkl|pickle|h5
                        re.IGNORECASE)
 
 
-class ModelFileError(ValueError):
-    """A refused model file; the message names the reason and is meant for the user."""
+class ModelFileError(MessageError):
+    """A refused model file; the message names the reason and is meant for the user.
+
+    A message (`key`, `values`): str() is English, cnnviz.ui.messages shows it in the session's language.
+    """
+
+
+def _hint() -> Message:
+    return Message("files.convert_hint")
+
+
+def _name(text) -> Verbatim:
+    """Text from the upload (member names, strings in config.json): the UI escapes it."""
+    return Verbatim(text)
 
 
 # ---------------------------------------------------------------- the zip
@@ -75,11 +85,10 @@ class ModelFileError(ValueError):
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: list[int]) -> bytes:
     """Read one member, stopping at `cap` bytes (declared sizes can lie) and within the total budget."""
     if info.file_size > cap:
-        raise ModelFileError(f"{info.filename} is {info.file_size:,} bytes; at most {cap:,} are allowed.")
+        raise ModelFileError("files.member_too_large", name=_name(info.filename), size=info.file_size, cap=cap)
     if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise ModelFileError(
-            f"{info.filename} would expand {info.file_size / max(info.compress_size, 1):.0f} times: "
-            "this looks like a zip bomb.")
+        raise ModelFileError("files.ratio", name=_name(info.filename),
+                             ratio=f"{info.file_size / max(info.compress_size, 1):.0f}")
     out = io.BytesIO()
     with zf.open(info) as f:
         while True:
@@ -89,43 +98,42 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: l
             out.write(chunk)
             budget[0] -= len(chunk)
             if out.tell() > cap or budget[0] < 0:
-                raise ModelFileError(f"{info.filename} expands beyond the allowed size; refused as a zip bomb.")
+                raise ModelFileError("files.expands", name=_name(info.filename))
     return out.getvalue()
 
 
 def _open_zip(data: bytes, filename: str) -> dict[str, bytes]:
     name = (filename or "").lower()
     if data[:8] == HDF5_SIGNATURE or name.endswith((".h5", ".hdf5")):
-        raise ModelFileError(f"HDF5 (.h5) model files are not accepted: loading them runs unchecked code paths. "
-                             f"{CONVERT_HINT}")
+        raise ModelFileError("files.hdf5", hint=_hint())
     if name.endswith((".pb", ".savedmodel")) or "saved_model" in name:
-        raise ModelFileError(f"TensorFlow SavedModel uploads are not accepted. {CONVERT_HINT}")
+        raise ModelFileError("files.savedmodel", hint=_hint())
     if not data[:4] == b"PK\x03\x04":
-        raise ModelFileError("This is not a .keras model file (a .keras file is a zip archive; this one is not).")
+        raise ModelFileError("files.not_zip")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
-        raise ModelFileError(f"This .keras file is damaged: {e}.") from None
+        raise ModelFileError("files.damaged", error=_name(e)) from None
     names = [i.filename for i in infos]
     if any(n.endswith("saved_model.pb") for n in names):
-        raise ModelFileError(f"This is a zipped TensorFlow SavedModel, which is not accepted. {CONVERT_HINT}")
+        raise ModelFileError("files.zipped_savedmodel", hint=_hint())
     if len(infos) > MAX_MEMBERS:
-        raise ModelFileError(f"The archive holds {len(infos)} files; a .keras model file holds 3.")
+        raise ModelFileError("files.members", n=len(infos))
     unexpected = sorted(set(names) - ALLOWED_MEMBERS)
     if unexpected:
-        raise ModelFileError(f"The archive holds files a plain .keras model does not: {', '.join(unexpected[:5])}.")
+        raise ModelFileError("files.unexpected", names=_name(", ".join(unexpected[:5])))
     if len(set(names)) != len(names):
-        raise ModelFileError("The archive names the same file twice.")
+        raise ModelFileError("files.twice")
     if "config.json" not in names:
-        raise ModelFileError("The archive has no config.json, so it is not a .keras model file.")
+        raise ModelFileError("files.no_config")
     budget = [MAX_UNCOMPRESSED_BYTES]
     caps = {"config.json": MAX_CONFIG_BYTES, "metadata.json": MAX_METADATA_BYTES,
             "model.weights.h5": MAX_UNCOMPRESSED_BYTES}
     try:
         return {i.filename: _read_member(zf, i, caps[i.filename], budget) for i in infos}
     except (zipfile.BadZipFile, zlib_error(), EOFError, RuntimeError, NotImplementedError) as e:
-        raise ModelFileError(f"This .keras file is damaged or encrypted: {e}.") from None
+        raise ModelFileError("files.damaged_or_encrypted", error=_name(e)) from None
 
 
 def zlib_error():
@@ -141,7 +149,7 @@ def _parse_json(raw: bytes, what: str):
     def no_duplicates(pairs):
         keys = [k for k, _ in pairs]
         if len(set(keys)) != len(keys):
-            raise ModelFileError(f"{what} repeats a key, which hides what Keras would read.")
+            raise ModelFileError("files.json.duplicate", what=what)
         return dict(pairs)
 
     try:
@@ -149,7 +157,7 @@ def _parse_json(raw: bytes, what: str):
     except ModelFileError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise ModelFileError(f"{what} is not valid JSON: {str(e)[:120]}.") from None
+        raise ModelFileError("files.json.invalid", what=what, error=_name(str(e)[:120])) from None
 
 
 def _where(path: list[str]) -> str:
@@ -159,55 +167,52 @@ def _where(path: list[str]) -> str:
 def check_config(config) -> None:
     """Walk a .keras config and refuse anything outside the allow-list; raises ModelFileError."""
     if not isinstance(config, dict) or config.get("class_name") not in MODELS:
-        raise ModelFileError("config.json does not describe a Keras Sequential or functional model.")
+        raise ModelFileError("files.config.not_model")
     _walk(config, [], 0, layer=False)
 
 
 def _walk(node, path: list[str], depth: int, layer: bool) -> None:
     if depth > MAX_DEPTH:
-        raise ModelFileError("config.json is nested too deeply.")
+        raise ModelFileError("files.config.deep")
     if isinstance(node, dict):
         if "class_name" in node:
             _check_object(node, path)
             layer = layer or node.get("class_name") in LAYERS or node.get("registered_name") in OWN
         for key, value in node.items():
             if not isinstance(key, str):
-                raise ModelFileError(f"{_where(path)}: a non-text key.")
+                raise ModelFileError("files.config.key", where=_name(_where(path)))
             _walk(value, path + [key], depth + 1, layer)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             _walk(value, path + [str(i)], depth + 1, layer)
     elif isinstance(node, str):
         if layer and _PATHLIKE.search(node) and path[-1:] not in (["module"],):
-            raise ModelFileError(f"{_where(path)}: {node[:80]!r} looks like a file path or URL; layers here "
-                                 "never read files.")
+            raise ModelFileError("files.config.path", where=_name(_where(path)), value=_name(repr(node[:80])))
     elif node is None or isinstance(node, (bool, int, float)):
         return
     else:
-        raise ModelFileError(f"{_where(path)}: unexpected value.")
+        raise ModelFileError("files.config.value", where=_name(_where(path)))
 
 
 def _check_object(node: dict, path: list[str]) -> None:
     cls = node.get("class_name")
     module = node.get("module")
     registered = node.get("registered_name")
-    where = _where(path)
+    where = _name(_where(path))
     if not isinstance(cls, str):
-        raise ModelFileError(f"{where}: class_name must be text.")
+        raise ModelFileError("files.config.class_text", where=where)
     if cls in ("Lambda", "__lambda__", "TFOpLambda", "function", "__typespec__") or "lambda" in cls.lower():
-        raise ModelFileError(f"{where}: {cls} runs arbitrary Python code, so this model is refused.")
+        raise ModelFileError("files.config.code", where=where, cls=_name(cls))
     if registered in OWN:
         if cls != OWN[registered] or module not in (None, "cnnviz.layers"):
-            raise ModelFileError(f"{where}: {registered!r} does not match cnnviz's own layer.")
+            raise ModelFileError("files.config.own", where=where, name=_name(repr(registered)))
         return
     if module is not None and (not isinstance(module, str) or not ALLOWED_MODULE.match(module)):
-        raise ModelFileError(f"{where}: {cls} comes from the module {str(module)[:60]!r}; only Keras's own "
-                             "classes are accepted.")
+        raise ModelFileError("files.config.module", where=where, cls=_name(cls), module=_name(repr(str(module)[:60])))
     if registered not in (None, cls):
-        raise ModelFileError(f"{where}: {str(registered)[:60]!r} is a custom object; only Keras's built-in "
-                             "layers (and cnnviz's MinPooling2D) are accepted.")
+        raise ModelFileError("files.config.custom", where=where, name=_name(repr(str(registered)[:60])))
     if cls not in LAYERS | MODELS | HELPERS:
-        raise ModelFileError(f"{where}: {cls[:60]} is not on the list of accepted Keras classes.")
+        raise ModelFileError("files.config.class", where=where, cls=_name(cls[:60]))
 
 
 # ---------------------------------------------------------------- parameters, loading
@@ -240,25 +245,24 @@ def count_params(config) -> int:
 def check_bytes(data: bytes, filename: str = "model.keras") -> dict:
     """Every check short of loading: returns the parsed config.json; raises ModelFileError."""
     if not isinstance(data, (bytes, bytearray)) or not data:
-        raise ModelFileError("The file is empty.")
+        raise ModelFileError("files.empty")
     if len(data) > MAX_FILE_BYTES:
-        raise ModelFileError(f"The file is {len(data) / 2**20:.0f} MB; at most {MAX_FILE_BYTES // 2**20} MB "
-                             "are accepted.")
+        raise ModelFileError("files.too_large", mb=f"{len(data) / 2**20:.0f}", limit=MAX_FILE_BYTES // 2**20)
     members = _open_zip(bytes(data), filename)
     config = _parse_json(members["config.json"], "config.json")
     if "metadata.json" in members:
         metadata = _parse_json(members["metadata.json"], "metadata.json")
         if not isinstance(metadata, dict):
-            raise ModelFileError("metadata.json is not a JSON object.")
+            raise ModelFileError("files.metadata")
     check_config(config)
     try:
         n = count_params(config)
     except ModelFileError:
         raise
     except Exception as e:  # noqa: BLE001 - any failure to rebuild the allowed config is the file's fault
-        raise ModelFileError(f"Keras cannot rebuild this model's architecture: {str(e)[:200]}") from None
+        raise ModelFileError("files.rebuild", error=_name(str(e)[:200])) from None
     if n > MAX_PARAMS:
-        raise ModelFileError(f"The model has {n:,} parameters; at most {MAX_PARAMS:,} are accepted here.")
+        raise ModelFileError("files.params", n=n, limit=MAX_PARAMS)
     return config
 
 
@@ -276,15 +280,14 @@ def load_bytes(data: bytes, filename: str = "model.keras"):
         try:
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as e:  # noqa: BLE001 - the user sees why their file does not load
-            raise ModelFileError(f"Keras could not load this model: {str(e)[:300]}") from None
+            raise ModelFileError("files.load", error=_name(str(e)[:300])) from None
     finally:
         os.unlink(path)
     if model.count_params() > MAX_PARAMS:
-        raise ModelFileError(f"The model has {model.count_params():,} parameters; at most {MAX_PARAMS:,}.")
+        raise ModelFileError("files.params_loaded", n=model.count_params(), limit=MAX_PARAMS)
     shape = model.inputs[0].shape if getattr(model, "inputs", None) else None
     if len(model.inputs) != 1 or shape is None or len(shape) != 4 or any(v is None for v in shape[1:]):
-        raise ModelFileError(f"The model must take one image input (height, width, channels) of fixed size; "
-                             f"its input is {shape if shape is None else tuple(shape)}.")
+        raise ModelFileError("files.input", shape=shape if shape is None else tuple(shape))
     return model
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnviz import datasets
 from cnnviz.devices import device_scope
+from cnnviz.messages import MessageError
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 CLASSES = datasets.SHAPE_CLASSES  # what the generated data set asks the model to tell apart
@@ -73,7 +74,7 @@ def filter_snapshot(model: keras.Model) -> np.ndarray | None:
 def input_size(model: keras.Model) -> tuple[int, int, int]:
     shape = tuple(model.inputs[0].shape[1:])
     if len(shape) != 3 or any(v is None for v in shape):
-        raise ValueError(f"Training needs a fixed (height, width, channels) image input; this model takes {shape}.")
+        raise MessageError("train.msg.input", shape=shape)
     return tuple(int(v) for v in shape)
 
 
@@ -81,16 +82,14 @@ def check_trainable(model: keras.Model) -> tuple[int, int, int]:
     """The model's (height, width, channels) when it can learn the generated shapes; else ValueError."""
     h, w, c = input_size(model)
     if c not in (1, 3):
-        raise ValueError(f"The generated images have 1 or 3 channels; this model takes {c}.")
+        raise MessageError("train.msg.channels", c=c)
     if min(h, w) < 8:
-        raise ValueError(f"The generated images are at least 8x8 pixels; this model takes {h}x{w}.")
+        raise MessageError("train.msg.size", h=h, w=w)
     outputs = model.outputs[0].shape
     if len(outputs) != 2:
-        raise ValueError(f"Training needs one class score per class; this model outputs shape {tuple(outputs)}.")
+        raise MessageError("train.msg.outputs", shape=tuple(outputs))
     if int(outputs[-1]) < len(datasets.SHAPE_CLASSES):
-        raise ValueError(f"The data set has {len(datasets.SHAPE_CLASSES)} classes but the model has "
-                         f"{int(outputs[-1])} outputs: set the number of classes to "
-                         f"{len(datasets.SHAPE_CLASSES)} on the Model page.")
+        raise MessageError("train.msg.classes", classes=len(datasets.SHAPE_CLASSES), outputs=int(outputs[-1]))
     return h, w, c
 
 

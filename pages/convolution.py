@@ -10,6 +10,7 @@ from cnnviz import convolution as cv
 from cnnviz import kernels
 from cnnviz.plots import convolution as plots
 from cnnviz.ui.image_picker import pick_image
+from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.models import current_model, label
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
@@ -187,7 +188,7 @@ try:
     output = cv.conv_output(x, kernel, bias, stride, padding, dilation)
     geo = cv.geometry(x.shape[:2], kernel.shape[:2], stride, padding, dilation)
 except ValueError as error:
-    st.error(t("conv.bad_settings", error=error))
+    st.error(t("conv.bad_settings", error=message_text(error)))
     st.stop()
 
 oh, ow = geo.output_hw

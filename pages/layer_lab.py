@@ -7,6 +7,7 @@ from cnnviz.kernels import NAMES as KERNEL_NAMES
 from cnnviz.kernels import kernel
 from cnnviz.plots import layer_lab as plots
 from cnnviz.ui.image_picker import pick_image
+from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import device, t
 from cnnviz.ui.entry import ensure_entrypoint
 
@@ -60,9 +61,9 @@ def lab():
     )
     result = layerlab.analyse(settings)
     if result.conv_error:
-        st.error(t("ll.error.conv", message=result.conv_error), icon="🚫")
+        st.error(t("ll.error.conv", message=message_text(result.conv_error)), icon="🚫")
     elif result.pool_error:
-        st.error(t("ll.error.pool", message=result.pool_error), icon="🚫")
+        st.error(t("ll.error.pool", message=message_text(result.pool_error)), icon="🚫")
 
     row1 = st.columns(3)
     row1[0].metric(t("ll.metric.conv_shape"), shape_text(result.conv_shape), help=t("ll.metric.conv_shape.help"))

@@ -7,6 +7,7 @@ from cnnviz import codegen
 from cnnviz.plots.architecture import architecture_figure
 from cnnviz.ui import builder
 from cnnviz.ui import models as ui_models
+from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 from cnnviz.ui.entry import ensure_entrypoint
@@ -31,7 +32,7 @@ try:
     spec = arch.with_classes(arch.from_rows(rows, input_shape, name=st.session_state[builder.PRESET]), classes)
     summary = arch.summarize(spec)
 except arch.ArchitectureError as err:
-    st.error(t("modelpage.invalid", error=err))
+    st.error(t("modelpage.invalid", error=message_text(err)))
     spec = summary = None
 
 if summary is not None:

@@ -7,6 +7,7 @@ import streamlit as st
 from cnnviz import convolution as cv
 from cnnviz.plots import convolution as plots
 from cnnviz.ui.image_picker import pick_image
+from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 from cnnviz.ui.entry import ensure_entrypoint
@@ -91,7 +92,7 @@ try:
     output = cv.pool_output(x, kind, pool, stride, padding)
     geo = cv.pool_geometry(x.shape[:2], pool, stride, padding)
 except ValueError as error:
-    st.error(t("conv.bad_settings", error=error))
+    st.error(t("conv.bad_settings", error=message_text(error)))
     st.stop()
 oh, ow = geo.output_hw
 st.info(t("pool.shape_line", h=x.shape[0], w=x.shape[1], c=x.shape[2], oh=oh, ow=ow, oc=output.shape[2]))

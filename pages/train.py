@@ -6,6 +6,7 @@ from cnnviz import training
 from cnnviz.ui import builder, trainer
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
+from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import t
 from cnnviz.ui.entry import ensure_entrypoint
 
@@ -23,7 +24,7 @@ chosen = trainer.settings()
 try:
     h, w, c = training.check_trainable(info.model)
 except ValueError as err:
-    st.error(t("train.cannot", error=err))
+    st.error(t("train.cannot", error=message_text(err)))
     st.stop()
 st.caption(t("train.data", n=chosen.train_samples, n_val=chosen.val_samples, h=h, w=w, c=c,
              classes=", ".join(ui_models.class_label(n) for n in training.CLASSES)) + " " +

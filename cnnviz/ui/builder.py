@@ -20,6 +20,7 @@ from cnnviz.datasets import SHAPE_CLASSES
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
+from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 
@@ -28,7 +29,7 @@ PRESET = PREFIX + "preset"  # which preset the table started from
 VERSION = PREFIX + "version"  # bumped to reset the table editor to a preset
 INPUT_H, INPUT_W, INPUT_C, CLASSES = (PREFIX + k for k in ("h", "w", "c", "classes"))
 UPLOAD = PREFIX + "upload"
-UPLOAD_RESULT = PREFIX + "upload_result"  # (sha256, error text or None)
+UPLOAD_RESULT = PREFIX + "upload_result"  # (sha256, the ModelFileError or None): shown in the language of the run
 USED = PREFIX + "used"  # a message after "use this model"
 APP = PREFIX + "app"  # the chosen Keras application
 APP_NOTICE = PREFIX + "app_notice"  # (label, why the weights are random, or None)
@@ -206,7 +207,7 @@ def _on_upload() -> None:
     try:
         model = modelfiles.load_bytes(data, file.name)
     except modelfiles.ModelFileError as err:
-        st.session_state[UPLOAD_RESULT] = (digest, str(err))
+        st.session_state[UPLOAD_RESULT] = (digest, err)
         return
     outputs = int(model.outputs[0].shape[-1]) if model.outputs[0].shape[-1] is not None else 0
     names = SHAPE_CLASSES if outputs == len(SHAPE_CLASSES) else tuple(str(i) for i in range(outputs))
@@ -228,7 +229,7 @@ def upload_model() -> None:
     if result is None or st.session_state.get(UPLOAD) is None:
         return
     if result[1]:
-        st.error(t("modelpage.upload.refused", reason=result[1]))
+        st.error(t("modelpage.upload.refused", reason=message_text(result[1])))
     else:
         st.success(t("modelpage.upload.ok", name=plain(st.session_state[UPLOAD].name)))
 
@@ -262,7 +263,7 @@ def application_picker() -> None:
     if notice is not None:
         label, reason = notice
         if reason:
-            st.warning(t("modelpage.app.no_weights", name=label, reason=reason))
+            st.warning(t("modelpage.app.no_weights", name=label, reason=message_text(reason)))
         else:
             st.success(t("modelpage.app.ok", name=label))
 
