@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.messages import MessageError
+
 KINDS = ("die", "loaded_die", "uniform", "custom")
 MAX_SPAN = 200  # support width a bar chart can still show
 
@@ -40,21 +42,21 @@ def table(values, weights) -> Distribution:
         v = np.asarray(values, dtype=np.float64).ravel()
         w = np.asarray(weights, dtype=np.float64).ravel()
     except (TypeError, ValueError):
-        raise ValueError("the table must hold numbers only.") from None
+        raise MessageError("prob.msg.numbers") from None
     if v.size == 0 or v.size != w.size:
-        raise ValueError("the table needs at least one row, each with a value and a weight.")
+        raise MessageError("prob.msg.rows")
     if not (np.all(np.isfinite(v)) and np.all(np.isfinite(w))):
-        raise ValueError("every row of the table needs a value and a weight (no empty cells).")
+        raise MessageError("prob.msg.empty")
     if np.any(v != np.round(v)):
-        raise ValueError("values must be whole numbers (like the faces of a die).")
+        raise MessageError("prob.msg.whole")
     if np.any(w < 0):
-        raise ValueError("weights cannot be negative.")
+        raise MessageError("prob.msg.negative")
     if w.sum() <= 0:
-        raise ValueError("at least one weight must be above 0.")
+        raise MessageError("prob.msg.zero")
     v = v.astype(np.int64)
     lo, hi = int(v.min()), int(v.max())
     if hi - lo + 1 > MAX_SPAN:
-        raise ValueError(f"values must lie within {MAX_SPAN} consecutive whole numbers, got {lo}..{hi}.")
+        raise MessageError("prob.msg.span", span=MAX_SPAN, lo=lo, hi=hi)
     probs = np.zeros(hi - lo + 1)
     np.add.at(probs, v - lo, w)  # repeated values add up
     return Distribution(lo, probs / probs.sum())
@@ -62,16 +64,16 @@ def table(values, weights) -> Distribution:
 
 def die(sides: int = 6) -> Distribution:
     if int(sides) < 1:
-        raise ValueError(f"a die needs at least 1 side, got {sides}.")
+        raise MessageError("prob.msg.sides", sides=sides)
     return uniform(1, int(sides))
 
 
 def loaded_die(face: int = 6, probability: float = 0.5, sides: int = 6) -> Distribution:
     """A die that shows `face` with `probability`; the other faces share the rest equally."""
     if not 1 <= face <= sides:
-        raise ValueError(f"the loaded face must be between 1 and {sides}, got {face}.")
+        raise MessageError("prob.msg.face", sides=sides, face=face)
     if not 0 <= probability <= 1:
-        raise ValueError(f"a probability lies between 0 and 1, got {probability}.")
+        raise MessageError("prob.msg.probability", p=probability)
     if sides == 1:
         return die(1)
     weights = np.full(sides, (1 - probability) / (sides - 1))
@@ -82,7 +84,7 @@ def loaded_die(face: int = 6, probability: float = 0.5, sides: int = 6) -> Distr
 def uniform(low: int, high: int) -> Distribution:
     low, high = int(low), int(high)
     if high < low:
-        raise ValueError(f"the range is empty: {low}..{high} (the lowest value must not exceed the highest).")
+        raise MessageError("prob.msg.range", low=low, high=high)
     return table(np.arange(low, high + 1), np.ones(high - low + 1))
 
 
@@ -98,7 +100,7 @@ def sample(dist: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:
 def monte_carlo(f1: Distribution, f2: Distribution, n: int, seed: int = 0) -> tuple[np.ndarray, Distribution]:
     """n sampled sums r1 + r2 (seeded) and their relative frequencies on f1 * f2's support."""
     if int(n) < 1:
-        raise ValueError(f"the number of samples must be at least 1, got {n}.")
+        raise MessageError("prob.msg.samples", n=n)
     rng = np.random.default_rng(seed)
     sums = sample(f1, n, rng) + sample(f2, n, rng)
     exact = convolve(f1, f2)

@@ -7,6 +7,7 @@ import streamlit as st
 from cnnviz import kernels
 from cnnviz import probability as pr
 from cnnviz.plots import convolution as plots
+from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 from cnnviz.ui.entry import ensure_entrypoint
@@ -57,7 +58,7 @@ try:
     with right:
         f2 = choose("f2", K + "f2", "die")
 except ValueError as error:
-    st.error(t("prob.bad_table", error=error))
+    st.error(t("prob.bad_table", error=message_text(error)))
     st.stop()
 
 fs = pr.convolve(f1, f2)

@@ -7,6 +7,7 @@ import re
 import pytest
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from cnnviz import i18n
 from cnnviz.ui import state
 from tests.app.conftest import no_exception, open_app
 
@@ -84,3 +85,12 @@ def test_refused_upload_in_korean_and_after_switching_back(shown_lang):
     shown_lang["lang"] = "en"
     at.run()
     assert at.error and "HDF5 (.h5) model files are not accepted" in at.error[0].value
+
+
+def test_probability_table_with_an_empty_cell_in_korean():
+    at = open_app("probability", lang="ko", **{
+        "probability.f1.kind": "custom",
+        "probability.f1.table.ko": {"edited_rows": {0: {i18n.t("prob.weight", "ko"): None}}, "added_rows": [], "deleted_rows": []}})
+    no_exception(at)
+    assert at.error and "빈 칸이 있으면 안 됩니다" in at.error[0].value, [e.value for e in at.error]
+    assert "empty cells" not in at.error[0].value

@@ -15,6 +15,7 @@ import pytest
 
 from cnnviz import architecture as arch
 from cnnviz import arithmetic, i18n, messages, modelfiles, training
+from cnnviz import probability as pr
 from cnnviz import convolution as cv
 from cnnviz.layerlab import Settings, analyse
 from cnnviz.messages import Message, MessageError, Verbatim
@@ -139,6 +140,11 @@ RAISES = {
     "train.msg.channels": lambda: training.check_trainable(_Model((32, 32, 2), (4,))),
     "train.msg.size": lambda: training.check_trainable(_Model((4, 32, 1), (4,))),
     "train.msg.classes": lambda: training.check_trainable(_Model((32, 32, 1), (2,))),
+    "prob.msg.empty": lambda: pr.table([1, 2], [1, np.nan]),
+    "prob.msg.whole": lambda: pr.table([1.5], [1]),
+    "prob.msg.span": lambda: pr.table([0, 10**6], [1, 1]),
+    "prob.msg.face": lambda: pr.loaded_die(9, 0.5, 6),
+    "prob.msg.range": lambda: pr.uniform(5, 2),
 }
 
 
