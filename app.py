@@ -3,7 +3,10 @@
 import streamlit as st
 
 from cnnviz.ui import errors, sidebar
+from cnnviz.ui.gc_freeze import freeze_imports
 from cnnviz.ui.state import t
+
+freeze_imports()  # after the imports above (TensorFlow, Keras): see cnnviz.ui.gc_freeze
 
 st.set_page_config(page_title="cnnviz", page_icon=":material/neurology:", layout="wide")
 
