@@ -16,6 +16,9 @@ from importlib import resources
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from cnnviz import i18n
+from cnnviz.messages import MessageError
+
 # Photos from scikit-image's data folder (public domain / CC0), shrunk to 320 px; then generated shapes
 # like those the trained default learned (`python -m cnnviz.train_default --samples`).
 SAMPLES = (
@@ -49,32 +52,23 @@ INFO_FRAMES = "cnnviz.frames"
 INFO_SIZE = "cnnviz.original_size"
 
 
-# Why an upload was refused: code -> English message (the UI shows t("images.error.<code>", **values)).
-MESSAGES = {
-    "no_sample": "No sample image called '{name}'.",
-    "empty": "The file is empty.",
-    "file_too_large": "The file is too large: the limit is {mb} MB.",
-    "not_image": "This file is not an image (or not one we can read).",
-    "unsupported": "{format} files are not supported. Please upload a PNG, JPEG, GIF, WebP or BMP image.",
-    "no_pixels": "The image has no pixels.",
-    "too_large": "The image is too large: the limit is {limit} megapixels.",
-    "too_large_size": "The image is too large ({width}x{height} pixels): the limit is {limit} megapixels.",
-    "too_large_mp": "The image is too large ({megapixels} megapixels): the limit is {limit} megapixels.",
-    "truncated": "The image file is truncated (incomplete): please upload it again.",
-    "damaged": "The image data is damaged and cannot be decoded.",
-}
+# Why an upload was refused. The texts are cnnviz/i18n's "images.error.<code>", as for every message cnnviz
+# computes (cnnviz.messages); MESSAGES is their English, str() of the error.
+CODES = ("no_sample", "empty", "file_too_large", "not_image", "unsupported", "no_pixels", "too_large",
+         "too_large_size", "too_large_mp", "truncated", "damaged")
+MESSAGES = {code: i18n.texts(i18n.DEFAULT)[f"images.error.{code}"] for code in CODES}
 
 
-class ImageError(ValueError):
+class ImageError(MessageError):
     """An upload that cannot be used; the message is meant for the user.
 
-    `code` (a key of MESSAGES) and `values` let a UI show the same reason in another language.
+    `code` (a key of MESSAGES) and `values` let a UI show the same reason in another language
+    (`key` is "images.error.<code>", as for every cnnviz.messages.MessageError).
     """
 
     def __init__(self, code: str, **values):
         self.code = code
-        self.values = values
-        super().__init__(MESSAGES[code].format(**values))
+        super().__init__(f"images.error.{code}", **values)
 
 
 def sample_bytes(name: str) -> bytes:
