@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from bench.common import chromium, open_app, start_server, stop_server, summary, wait_idle
+from bench.common import ROOT, chromium, open_app, start_server, stop_server, summary, wait_idle
 
 NAME = "browser"
 QUIET_MS = 400
@@ -124,6 +124,23 @@ def _slider_focus(page, key: str):
     return lambda: thumb.focus()
 
 
+def _choose(page, key: str, option: str) -> None:
+    """Pick `option` in the selectbox with this key (typing into its combobox; clicks can miss)."""
+    box = page.locator(f"{_key(key)} input").first
+    for _ in range(5):
+        box.click()
+        page.keyboard.type(option)
+        page.keyboard.press("Enter")
+        wait_idle(page)
+        shown = page.evaluate("sel => { const el = document.querySelector(sel); return el.textContent + ' ' + "
+                              "[...el.querySelectorAll('input')].map(i => i.value + ' ' + (i.getAttribute('aria-label') || '')).join(' '); }",
+                              _key(key))
+        if option in shown:
+            return
+    page.screenshot(path=str(ROOT / "test-artifacts" / "bench-choose-failed.png"), full_page=True)
+    raise RuntimeError(f"could not choose {option!r} in {key}: {shown!r}")
+
+
 def _radio_focus(page, key: str):
     checked = page.locator(f"{_key(key)} input[type='radio']:checked").first
     return lambda: checked.focus()
@@ -143,9 +160,7 @@ def run(repeats: int = 30) -> dict:
 
         open_app(page, server.url, "layer_lab")
         # The default kernel is the identity, whose maps do not change with its size: take the box blur.
-        page.locator(_key("ll.kernel_preset")).first.click()
-        page.get_by_role("option", name="Box blur").first.click()
-        wait_idle(page)
+        _choose(page, "ll.kernel_preset", "Box blur")
         maps = [_key("ll.pre_chart"), _key("ll.post_chart"), _key("ll.pooled_chart")]
         _changes(page, traffic, _slider_focus(page, "ll.kernel_h"), ["ArrowRight", "ArrowLeft"], maps, 2)  # warm
         out["layer_lab: kernel height slider"] = _changes(
