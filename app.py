@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz.ui import errors, sidebar
+from cnnviz.ui import errors, keras_state, sidebar
 from cnnviz.ui.gc_freeze import freeze_imports
 from cnnviz.ui.state import t
 
@@ -35,3 +35,5 @@ try:
     page.run()
 except Exception as err:  # noqa: BLE001 - the error boundary; st.rerun/st.stop are BaseExceptions and pass
     errors.show(err, page.url_path)
+finally:
+    keras_state.protect()  # before Streamlit's post-run keras reset: see cnnviz/ui/keras_state.py
