@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.browser.conftest, cnnviz
 
-from bench import SECTIONS  # noqa: E402
+from bench import SECTIONS, targets  # noqa: E402
 from bench.common import gpus, machine, versions  # noqa: E402
 
 NAMES = [m.rsplit(".", 1)[1] for m in SECTIONS]
@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(section.table(result))
         print(f"({result['environment']['seconds']} s, load before {load_before})\n", flush=True)
         out.write_text(json.dumps(results, indent=2) + "\n")  # after each section: a later failure keeps it
+    print(targets.table(results))
     print(f"wrote {out}")
     return 0
 
