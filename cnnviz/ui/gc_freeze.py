@@ -1,7 +1,6 @@
 """Keep Streamlit's per-run garbage collections cheap once TensorFlow is imported.
 
-Streamlit runs a full collection after every script run (twice with Keras loaded: its
-keras.backend.clear_session() collects too). Each walks every tracked object, and TensorFlow and
+Streamlit runs a full collection after every script run (runner.postScriptGC). Each walks every tracked object, and TensorFlow and
 Keras bring ~300k at import: ~0.2 s per collection on two cores, on every rerun and fragment rerun.
 gc.freeze() moves the objects that exist once the imports are done (long-lived module objects) out
 of the collector's reach; objects made later (models, session state) are collected as before.

@@ -1,6 +1,6 @@
 """Keep Keras's process-wide state when Streamlit finishes a script run.
 
-After every script run of every session, Streamlit calls keras.backend.clear_session()
+After every script run of every session, Streamlit calls keras.backend.clear_session
 (streamlit/runtime/scriptrunner/script_runner.py, _clean_problem_modules). That replaces Keras's
 global state objects for all threads at once and drops TensorFlow's kernel cache, while other
 sessions may be inside a Keras scope (the StatelessScope that counts an uploaded model's parameters

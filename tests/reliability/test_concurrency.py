@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import threading
 import time
 import urllib.request
 
@@ -44,6 +45,25 @@ def image_for(i: int) -> tuple[bytes, tuple[int, int]]:
     buf = io.BytesIO()
     im.save(buf, "PNG")
     return buf.getvalue(), size
+
+
+def run_in_own_thread(coro):
+    """asyncio.run in a thread of its own: the sync Playwright fixtures of other browser tests keep an
+    event loop running in the main thread for the whole pytest session."""
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = err
+
+    thread = threading.Thread(target=target, name="concurrency-test")
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 async def wait_for_run(page) -> None:
@@ -170,7 +190,7 @@ def test_eight_sessions_at_once_each_see_their_own_results():
     server = start_server("reliability-concurrency.log")
     try:
         start = time.monotonic()
-        results = asyncio.run(all_sessions(exe, server.url))
+        results = run_in_own_thread(all_sessions(exe, server.url))
         seconds = time.monotonic() - start
         alive = server.proc.poll() is None and health(server.url) == b"ok"
         server_rss = rss_mb(server.proc.pid)  # a figure for the README: one process, its models, 8 sessions
