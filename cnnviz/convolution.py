@@ -281,6 +281,20 @@ def model_filters(model) -> list[ModelFilter]:
 MAX_CROP_HEIGHT = 2048  # pixels of the shrunk image that crop() keeps at most
 
 
+def shrunk_size(image_size: tuple[int, int], width: int, size: int) -> tuple[int, int]:
+    """(width, height) of the image shrunk to `width` pixels wide (at least `size` each way) for cropping."""
+    width = max(int(width), int(size))
+    # Capped: a 1x3000 upload at 320 wide would be 960000 pixels tall (gigabytes, and no JPEG can hold it).
+    height = min(max(int(size), round(image_size[1] * width / image_size[0])), MAX_CROP_HEIGHT)
+    return width, height
+
+
+def crop_limits(image_size: tuple[int, int], width: int, size: int) -> tuple[int, int]:
+    """The largest top row and left column of a size x size crop (at least 1, for a slider's range)."""
+    w, h = shrunk_size(image_size, width, size)
+    return max(1, h - size), max(1, w - size)
+
+
 def crop(image, width: int, top: int, left: int, size: int, channels: int = 1, decimals: int = 2):
     """A size x size crop of `image` (PIL) shrunk to `width` pixels wide, as numbers in [0, 1].
 
@@ -292,9 +306,7 @@ def crop(image, width: int, top: int, left: int, size: int, channels: int = 1, d
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}.")
     rgb = image.convert("RGB")
-    width = max(int(width), int(size))
-    # Capped: a 1x3000 upload at 320 wide would be 960000 pixels tall (gigabytes, and no JPEG can hold it).
-    height = min(max(int(size), round(rgb.height * width / rgb.width)), MAX_CROP_HEIGHT)
+    width, height = shrunk_size(rgb.size, width, size)
     small = rgb.resize((width, height), Image.Resampling.BILINEAR)
     top = min(max(int(top), 0), height - size)
     left = min(max(int(left), 0), width - size)

@@ -3,65 +3,22 @@
 import time
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz import convolution as cv
 from cnnviz import kernels
 from cnnviz.plots import convolution as plots
-from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.messages import text as message_text
+from cnnviz.ui import steps
 from cnnviz.ui.models import current_model, label
-from cnnviz.ui.persist import bound
-from cnnviz.ui.state import t
 from cnnviz.ui.entry import ensure_entrypoint
+from cnnviz.ui.state import t
+from cnnviz.ui.steps import keep
 
 ensure_entrypoint()
 
 K = "convolution."  # widget keys of this page
 ROW, COL = K + "row", K + "col"
-
-
-def keep(key: str, default) -> dict:
-    """Widget arguments whose value lives in session_state[key]: it survives language and page switches."""
-    return bound(key, key + ".w", default)
-
-
-def grid_editor(values: np.ndarray, key: str, decimals: int) -> np.ndarray:
-    """An editable number grid showing `decimals` places but keeping the full values (a model's weights
-    stay exact); empty cells come back as NaN (cnnviz reports them)."""
-    columns = [str(c) for c in range(values.shape[1])]
-    frame = pd.DataFrame(np.asarray(values, dtype=float), columns=columns)
-    config = {c: st.column_config.NumberColumn(format=f"%.{decimals}f") for c in columns}
-    edited = st.data_editor(frame, key=key, hide_index=False, width="content", column_config=config)
-    return edited.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-
-
-def channel_editors(values: np.ndarray, key: str, decimals: int) -> np.ndarray:
-    """One editor per channel (tabs when there are several)."""
-    channels = values.shape[2]
-    if channels == 1:
-        return grid_editor(values[:, :, 0], f"{key}.0", decimals)[:, :, None]
-    tabs = st.tabs([t("conv.channel_n", n=c) for c in range(channels)])
-    out = []
-    for c, tab in enumerate(tabs):
-        with tab:
-            out.append(grid_editor(values[:, :, c], f"{key}.{c}", decimals))
-    return np.stack(out, axis=-1)
-
-
-def position_slider(label: str, key: str, length: int, help_text: str) -> int:
-    st.session_state[key] = min(st.session_state.get(key, 0), length - 1)  # the output may have shrunk
-    if length == 1:
-        st.caption(t("conv.only_one", what=label))
-        return 0
-    return st.slider(label, 0, length - 1, help=help_text, **keep(key, 0))
-
-
-def step_by(delta: int, length_h: int, length_w: int) -> None:
-    flat = st.session_state.get(ROW, 0) * length_w + st.session_state.get(COL, 0)
-    flat = (flat + delta) % (length_h * length_w)
-    st.session_state[ROW], st.session_state[COL] = divmod(flat, length_w)
 
 
 def show_step(step: cv.ConvStep, output: np.ndarray, frame: int) -> None:
@@ -106,35 +63,20 @@ st.markdown(t("conv.intro"))
 
 # --- input ---
 st.header(t("conv.input"))
-c1, c2, c3 = st.columns(3)
-source = c1.radio(t("conv.input_source"), ["image", "grid"], **keep(K + "source", "image"),
-                  format_func=lambda s: t(f"conv.input_source.{s}"), horizontal=True)
-size = c2.slider(t("conv.input_size"), 5, 12, **keep(K + "size", 6), help=t("help.input_size"))
-channels = c3.radio(t("conv.channels"), [1, 3], **keep(K + "channels", 1), horizontal=True, help=t("help.channel"),
-                    format_func=lambda n: t(f"conv.channels.{n}"))
+source, size, channels = steps.input_source(K, min_size=5)
 
 layer_filter = None
 kernel_source = "preset"
 if source == "image":
-    image = pick_image()
-    c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
-    width = c1.slider(t("conv.image_width"), 16, 320, step=4, **keep(K + "width", 32), help=t("conv.image_width.help"))
-    height = max(size, round(image.height * max(width, size) / image.width))
-    top_max, left_max = max(1, height - size), max(1, max(width, size) - size)
-    st.session_state[K + "top"] = min(st.session_state.get(K + "top", 10), top_max)  # the image may have shrunk
-    st.session_state[K + "left"] = min(st.session_state.get(K + "left", 10), left_max)
-    top = c2.slider(t("conv.crop_top"), 0, top_max, **keep(K + "top", 10))
-    left = c3.slider(t("conv.crop_left"), 0, left_max, **keep(K + "left", 10))
-    x, preview = cv.crop(image, width, top, left, size, channels)
-    c4.image(preview.resize((preview.width * 4, preview.height * 4), 0), caption=t("conv.crop_caption"), width=260)
+    x, origin = steps.image_crop(K, size, channels, preview_width=260)
     with st.expander(t("conv.edit_numbers")):
-        x = channel_editors(x, f"{K}xedit.{width}.{top}.{left}.{size}.{channels}", 2)
+        x = steps.channel_editors(x, f"{K}xedit.{origin}.{size}.{channels}", 2)
 else:
     rng = np.random.default_rng(size * 10 + channels)
     start = np.zeros((size, size, channels))
     start[:, size // 2 :, :] = 1.0  # a vertical edge: Sobel x lights up along it
     start = np.round(start + rng.integers(0, 3, start.shape) / 10, 2)
-    x = channel_editors(start, f"{K}grid.{size}.{channels}", 2)
+    x = steps.channel_editors(start, f"{K}grid.{size}.{channels}", 2)
 
 # --- kernel ---
 st.header(t("conv.kernel"))
@@ -175,7 +117,7 @@ else:
     c4.caption(t("conv.model_layer_settings", strides=layer_filter.strides, padding=layer_filter.padding,
                  dilation=layer_filter.dilation))
 st.caption(t("conv.kernel_edit_hint"))
-kernel = channel_editors(start_kernel, kernel_key, 4 if kernel_source == "model" else 3)
+kernel = steps.channel_editors(start_kernel, kernel_key, 4 if kernel_source == "model" else 3)
 
 c1, c2, c3, c4 = st.columns(4)
 bias = c1.number_input(t("conv.bias"), step=0.1, format="%.4f", **keep(f"{kernel_key}.bias", bias_default),
@@ -199,12 +141,12 @@ st.info(t("conv.shape_line", h=x.shape[0], w=x.shape[1], c=x.shape[2], kh=kernel
 st.header(t("conv.position"))
 c1, c2 = st.columns(2)
 with c1:
-    row = position_slider(t("conv.row"), ROW, oh, t("help.position"))
+    row = steps.position_slider(t("conv.row"), ROW, oh)
 with c2:
-    col = position_slider(t("conv.col"), COL, ow, t("help.position"))
+    col = steps.position_slider(t("conv.col"), COL, ow)
 b1, b2, b3, b4 = st.columns([1, 1, 1, 2])
-b1.button(t("conv.previous"), key=K + "prev", on_click=step_by, args=(-1, oh, ow), width="stretch")
-b2.button(t("conv.next"), key=K + "next", on_click=step_by, args=(1, oh, ow), width="stretch")
+b1.button(t("conv.previous"), key=K + "prev", on_click=steps.step_by, args=(ROW, COL, -1, oh, ow), width="stretch")
+b2.button(t("conv.next"), key=K + "next", on_click=steps.step_by, args=(ROW, COL, 1, oh, ow), width="stretch")
 play = b3.button(t("conv.play"), key=K + "play", type="primary", width="stretch", help=t("conv.play.help"))
 delay = b4.slider(t("conv.delay"), 0.0, 1.0, step=0.1, **keep(K + "delay", 0.3))
 
