@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import struct
@@ -16,21 +15,11 @@ import pytest
 from cnnviz import modelfiles
 from cnnviz.modelfiles import ModelFileError
 from tests.reliability.conftest import errors, exceptions, open_app
+from tests.ziputil import make_zip as zip_of, members as members_of
 
 MB = 1024 * 1024
 
 
-def members_of(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return {i.filename: zf.read(i) for i in zf.infolist()}
-
-
-def zip_of(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=compression) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return out.getvalue()
 
 
 def edited(data: bytes, edit, compression=zipfile.ZIP_STORED) -> bytes:

@@ -1,6 +1,5 @@
 """Uploaded model files: refused before Keras sees them when dishonest, loaded when honest."""
 
-import io
 import json
 import os
 import zipfile
@@ -12,23 +11,13 @@ import pytest
 from cnnviz import activations, modelfiles
 from cnnviz.layers import MinPooling2D
 from cnnviz.modelfiles import ModelFileError
+from tests.ziputil import make_zip as _zip, members as _members
 
 
 def _saved(model) -> bytes:
     return modelfiles.model_bytes(model)
 
 
-def _members(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return {i.filename: zf.read(i) for i in zf.infolist()}
-
-
-def _zip(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=compression) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return out.getvalue()
 
 
 def _with_config(data: bytes, edit) -> bytes:
