@@ -25,7 +25,7 @@ SAMPLES = (
     "astronaut", "coffee", "chelsea", "rocket", "camera", "coins",
     "shape_circle", "shape_square", "shape_triangle", "shape_cross",
 )
-DEFAULT_SAMPLE = "astronaut"
+DEFAULT_SAMPLE = "shape_triangle"  # one of the trained default's classes: the first prediction means something
 
 # Pillow format names we decode. The JPEG opener also yields "MPO", Pillow's name for many phone photos.
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")

@@ -39,7 +39,7 @@ def zoom_z(at) -> np.ndarray:
     return np.asarray([_array(row) for row in z]) if isinstance(z, list) else _array(z)
 
 
-def expected_layers(sample="astronaut", pre=False):
+def expected_layers(sample=images.DEFAULT_SAMPLE, pre=False):
     info = load_preset("seed_trained")
     x = images.preprocess(images.load_sample(sample), (120, 60, 1), fit="crop")
     return info, activations.extract(info.model, x[np.newaxis], pre_activation=pre)

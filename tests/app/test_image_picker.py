@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from cnnviz import images
 from cnnviz.ui import image_picker as ip
 from tests.unit.test_images import png_header_only
 
@@ -54,8 +55,9 @@ def to_upload(at: AppTest) -> AppTest:
 
 def test_first_load_shows_the_default_sample(at):
     assert at.sidebar.radio(key=ip.W_SOURCE).value == "gallery"
-    assert at.sidebar.selectbox(key=ip.W_SAMPLE).value == "astronaut"
-    assert shown(at).startswith("size=320x320")
+    assert at.sidebar.selectbox(key=ip.W_SAMPLE).value == images.DEFAULT_SAMPLE
+    w, h = images.load_sample(images.DEFAULT_SAMPLE).size
+    assert shown(at).startswith(f"size={w}x{h}")
     assert not at.error
 
 
@@ -148,7 +150,8 @@ def test_another_session_never_sees_an_upload(at):
     upload(at, "secret.png", png(color=(1, 2, 3)))
     other = AppTest.from_function(picker_app, default_timeout=60)
     other.run()
-    assert "(1, 2, 3)" not in shown(other) and shown(other).startswith("size=320x320")
+    w, h = images.load_sample(images.DEFAULT_SAMPLE).size
+    assert "(1, 2, 3)" not in shown(other) and shown(other).startswith(f"size={w}x{h}")
     other.sidebar.radio(key=ip.W_SOURCE).set_value("upload").run()
     assert "(1, 2, 3)" not in shown(other)
 
