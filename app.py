@@ -10,8 +10,6 @@ freeze_imports()  # after the imports above (TensorFlow, Keras): see cnnviz.ui.g
 
 st.set_page_config(page_title="cnnviz", page_icon=":material/neurology:", layout="wide")
 
-sidebar.render()
-
 pages = {
     t("nav.section.learn"): [
         st.Page("pages/layer_lab.py", title=t("nav.layer_lab"), icon=":material/tune:", url_path="layer_lab", default=True),
@@ -30,7 +28,8 @@ pages = {
     ],
 }
 errors.install()
-page = st.navigation(pages)
+page = st.navigation(pages)  # first: the browser draws nothing of a run before the navigation arrives
+sidebar.render()
 try:
     page.run()
 except Exception as err:  # noqa: BLE001 - the error boundary; st.rerun/st.stop are BaseExceptions and pass
