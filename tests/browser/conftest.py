@@ -96,15 +96,23 @@ def server():
     stop_server(srv)
 
 
-@pytest.fixture(scope="session")
-def browser():
+def require_browser() -> str:
+    """The Chromium to drive, once Playwright is importable; fails under CI, skips elsewhere."""
     exe = _chromium()
     if exe is None:
         _missing("no Chromium found (apt-get install chromium, or set CNNVIZ_CHROMIUM)")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright  # noqa: F401
     except ImportError:
         _missing("playwright is not installed (pip install -r requirements-dev.txt)")
+    return exe
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = require_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         yield b

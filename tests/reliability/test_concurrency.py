@@ -21,7 +21,7 @@ import urllib.request
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import CHROMIUM_ARGS, _chromium, _missing, start_server, stop_server
+from tests.browser.conftest import CHROMIUM_ARGS, require_browser, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -180,13 +180,7 @@ def health(url: str) -> bytes:
 
 @pytest.mark.slow
 def test_eight_sessions_at_once_each_see_their_own_results():
-    exe = _chromium()
-    if exe is None:
-        _missing("no Chromium found (apt-get install chromium, or set CNNVIZ_CHROMIUM)")
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        _missing("playwright is not installed (pip install -r requirements-dev.txt)")
+    exe = require_browser()
     server = start_server("reliability-concurrency.log")
     try:
         start = time.monotonic()
