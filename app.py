@@ -1,38 +1,51 @@
-"""cnnviz entrypoint: page config, the shared sidebar, navigation over pages/."""
+"""cnnviz entrypoint: page config, the shared sidebar, navigation over pages/.
+
+`streamlit run app.py` finds the st.App at the bottom (Streamlit looks for one before it runs a script)
+and serves this same file through it: each page view runs main(), and the server's lifespan starts the
+warm-up (cnnviz.ui.warmup) as soon as the server is up, before any student opens a page.
+"""
 
 import streamlit as st
 
-from cnnviz.ui import errors, keras_state, sidebar
+from cnnviz.ui import errors, keras_state, sidebar, style, warmup
 from cnnviz.ui.gc_freeze import freeze_imports
 from cnnviz.ui.state import t
 
-freeze_imports()  # after the imports above (TensorFlow, Keras): see cnnviz.ui.gc_freeze
 
-st.set_page_config(page_title="cnnviz", page_icon=":material/neurology:", layout="wide")
+def main() -> None:
+    freeze_imports()  # after the imports above; again whenever a run or the warm-up imported more (Keras)
+    st.set_page_config(page_title="cnnviz", page_icon=":material/neurology:", layout="wide")
+    style.apply()
+    pages = {
+        t("nav.section.learn"): [
+            st.Page("pages/layer_lab.py", title=t("nav.layer_lab"), icon=":material/tune:", url_path="layer_lab", default=True),
+            st.Page("pages/convolution.py", title=t("nav.convolution"), icon=":material/grid_on:", url_path="convolution"),
+            st.Page("pages/pooling.py", title=t("nav.pooling"), icon=":material/compress:", url_path="pooling"),
+            st.Page("pages/probability.py", title=t("nav.probability"), icon=":material/casino:", url_path="probability"),
+            st.Page("pages/glossary.py", title=t("nav.glossary"), icon=":material/menu_book:", url_path="glossary"),
+        ],
+        t("nav.section.inspect"): [
+            st.Page("pages/activations.py", title=t("nav.activations"), icon=":material/local_fire_department:", url_path="activations"),
+            st.Page("pages/filters.py", title=t("nav.filters"), icon=":material/filter_alt:", url_path="filters"),
+        ],
+        t("nav.section.build"): [
+            st.Page("pages/model.py", title=t("nav.model"), icon=":material/account_tree:", url_path="model"),
+            st.Page("pages/train.py", title=t("nav.train"), icon=":material/show_chart:", url_path="train"),
+        ],
+    }
+    errors.install()
+    page = st.navigation(pages)  # first: the browser draws nothing of a run before the navigation arrives
+    sidebar.render()
+    try:
+        page.run()
+    except Exception as err:  # noqa: BLE001 - the error boundary; st.rerun/st.stop are BaseExceptions and pass
+        errors.show(err, page.url_path)
+    finally:
+        keras_state.protect()  # before Streamlit's post-run keras reset: see cnnviz/ui/keras_state.py
+        freeze_imports()
 
-pages = {
-    t("nav.section.learn"): [
-        st.Page("pages/layer_lab.py", title=t("nav.layer_lab"), icon=":material/tune:", url_path="layer_lab", default=True),
-        st.Page("pages/convolution.py", title=t("nav.convolution"), icon=":material/grid_on:", url_path="convolution"),
-        st.Page("pages/pooling.py", title=t("nav.pooling"), icon=":material/compress:", url_path="pooling"),
-        st.Page("pages/probability.py", title=t("nav.probability"), icon=":material/casino:", url_path="probability"),
-        st.Page("pages/glossary.py", title=t("nav.glossary"), icon=":material/menu_book:", url_path="glossary"),
-    ],
-    t("nav.section.inspect"): [
-        st.Page("pages/activations.py", title=t("nav.activations"), icon=":material/local_fire_department:", url_path="activations"),
-        st.Page("pages/filters.py", title=t("nav.filters"), icon=":material/filter_alt:", url_path="filters"),
-    ],
-    t("nav.section.build"): [
-        st.Page("pages/model.py", title=t("nav.model"), icon=":material/account_tree:", url_path="model"),
-        st.Page("pages/train.py", title=t("nav.train"), icon=":material/show_chart:", url_path="train"),
-    ],
-}
-errors.install()
-page = st.navigation(pages)  # first: the browser draws nothing of a run before the navigation arrives
-sidebar.render()
-try:
-    page.run()
-except Exception as err:  # noqa: BLE001 - the error boundary; st.rerun/st.stop are BaseExceptions and pass
-    errors.show(err, page.url_path)
-finally:
-    keras_state.protect()  # before Streamlit's post-run keras reset: see cnnviz/ui/keras_state.py
+
+if __name__ == "__main__":  # a script run: one page view of one session
+    main()
+else:  # imported as the server's ASGI app by `streamlit run app.py` (or `uvicorn app:app`)
+    app = st.App(__file__, lifespan=warmup.lifespan)

@@ -6,16 +6,16 @@ The only backend-specific code of cnnviz sits here, in small functions.
 from __future__ import annotations
 
 import contextlib
+import functools
 
-import keras
 
+@functools.cache
+def prepare() -> None:
+    """Import Keras and, with TensorFlow, let GPU memory grow on demand instead of taking the whole card
+    at first use. Runs once, before anything else here and before cnnviz.models builds a model (so before
+    TensorFlow initialises its GPUs). Too late or no GPU: nothing to do."""
+    import keras
 
-def _enable_tensorflow_memory_growth() -> None:
-    """With TensorFlow, let GPU memory grow on demand instead of taking the whole card at first use.
-
-    Must run before TensorFlow initialises its GPUs, hence at this module's import (the sidebar and
-    cnnviz.models import it before any tensor exists). Too late or no GPU: nothing to do.
-    """
     if keras.backend.backend() != "tensorflow":
         return
     import tensorflow as tf
@@ -27,7 +27,11 @@ def _enable_tensorflow_memory_growth() -> None:
             pass
 
 
-_enable_tensorflow_memory_growth()
+def _keras():
+    prepare()
+    import keras
+
+    return keras
 
 
 def _torch_devices() -> list[str]:
@@ -39,6 +43,7 @@ def _torch_devices() -> list[str]:
 
 def list_devices() -> list[str]:
     """Devices as Keras names them, CPU first: e.g. ['cpu:0', 'gpu:0']."""
+    keras = _keras()
     if keras.backend.backend() == "torch":
         found = _torch_devices()
     else:
@@ -62,7 +67,7 @@ def device_scope(name: str | None):
     """A context that places Keras work on `name` (a no-op for None)."""
     if not name:
         return contextlib.nullcontext()
-    return keras.device(name)
+    return _keras().device(name)
 
 
 def placed_on(tensor) -> str:
@@ -82,6 +87,7 @@ def placed_on(tensor) -> str:
 
 def ran_on(name: str | None) -> str:
     """Runs a tiny Keras op inside device_scope(name) and returns where it really ran."""
+    keras = _keras()
     with device_scope(name):
         out = keras.ops.add(keras.ops.ones((1,)), 1.0)
     return placed_on(out)

@@ -2,8 +2,8 @@
 
 `analyse` turns the user's settings into every number the page shows (shapes, the
 'same' split, parameters, MACs, receptive field, the formulas with the user's numbers),
-without TensorFlow. `feature_maps` runs an image through real Keras layers with those
-settings. Bad settings come back as student-readable messages, never as exceptions,
+without TensorFlow (this module imports Keras only inside `feature_maps`). `feature_maps` runs
+an image through the layer's F filters with Keras. Bad settings come back as student-readable messages, never as exceptions,
 so the page can show what still works.
 """
 
@@ -193,27 +193,65 @@ def image_to_input(image, height: int, width: int, channels: int) -> np.ndarray:
     return rgb[..., [i % 3 for i in range(channels)]]
 
 
+# The lab's filters: filter 0 is the kernel the student picks, the others a fixed, labelled bank,
+# then seeded random kernels, so that every one of the layer's F maps means something.
+BANK = ("sobel_x", "sobel_y", "laplacian", "box_blur", "sharpen", "emboss")
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str  # a cnnviz.kernels name
+    seed: int  # for "random": the kernels.kernel seed (0 for the others)
+
+
+def filter_bank(chosen: str, filters: int) -> list[Filter]:
+    """The F filters of the lab's conv layer: `chosen` first, then BANK, then random kernels (seed = index)."""
+    bank = [Filter(chosen, 0)] + [Filter(name, 0) for name in BANK]
+    bank += [Filter("random", i) for i in range(len(bank), max(filters, len(bank)))]
+    return bank[:max(int(filters), 1)]
+
+
+def bank_kernels(bank: list[Filter], size) -> np.ndarray:
+    """(F, kh, kw): each filter's 2-D kernel at this size."""
+    from cnnviz.kernels import kernel
+
+    return np.stack([kernel(f.name, size, seed=f.seed) for f in bank]).astype(np.float32)
+
+
 @dataclass
 class Maps:
     x: np.ndarray  # (H, W, C) the input
-    weights: np.ndarray  # (kh, kw, C, 1) the kernel Conv2D used
-    bias: float
-    pre: np.ndarray  # (H', W') before the activation
-    post: np.ndarray  # (H', W') after the activation
-    pooled: np.ndarray | None  # (H'', W'') after the pooling layer; None when the pooling is impossible
+    weights: np.ndarray  # (kh, kw, C, F) the kernel Conv2D used
+    bias: float  # the same bias for every filter
+    pre: np.ndarray  # (H', W', F) before the activation
+    post: np.ndarray  # (H', W', F) after the activation
+    pooled: np.ndarray | None  # (H'', W'', F) after the pooling layer; None when the pooling is impossible
     device: str  # where Keras placed the conv output
 
+    def limit(self) -> float:
+        """One symmetric colour range |v| <= limit shared by the three grids (1 when all are 0)."""
+        stages = [self.pre, self.post] + ([self.pooled] if self.pooled is not None else [])
+        finite = [np.abs(a[np.isfinite(a)]) for a in stages]
+        m = max((float(a.max()) for a in finite if a.size), default=0.0)
+        return m or 1.0
 
-def conv_weights(kernel2d: np.ndarray, channels: int) -> np.ndarray:
-    """(kh, kw, C, 1): the 2-D kernel on every input channel, divided by C so that
-    e.g. the identity kernel gives the channel mean instead of its sum."""
-    k = np.asarray(kernel2d, dtype=np.float32)
-    return np.repeat(k[:, :, None, None] / channels, channels, axis=2).astype(np.float32)
+
+def conv_weights(kernels2d: np.ndarray, channels: int) -> np.ndarray:
+    """(kh, kw, C, F) from F 2-D kernels (F, kh, kw) (or one (kh, kw)): each on every input channel,
+    divided by C so that e.g. the identity kernel gives the channel mean instead of its sum."""
+    k = np.asarray(kernels2d, dtype=np.float32)
+    if k.ndim == 2:
+        k = k[None]
+    per_channel = np.transpose(k, (1, 2, 0))[:, :, None, :] / channels  # (kh, kw, 1, F)
+    return np.repeat(per_channel, channels, axis=2).astype(np.float32)
 
 
-def feature_maps(x: np.ndarray, st: Settings, kernel2d: np.ndarray, bias: float = 0.0, device: str | None = None) -> Maps:
-    """Run x (H, W, C) through a real keras Conv2D (one filter: kernel2d on every channel, + bias),
-    the activation, and the pooling layer, on `device`. Raises ValueError for impossible conv settings."""
+def feature_maps(x: np.ndarray, st: Settings, kernels2d: np.ndarray, bias: float = 0.0, device: str | None = None) -> Maps:
+    """Run x (H, W, C) through the lab's layers with Keras, on `device`: the conv (F filters: kernels2d
+    (F, kh, kw) on every channel, + bias), its activation, then the pooling layer. Keras's Conv2D.call
+    is exactly keras.ops.conv, plus the bias, then the activation: the same ops run here, without
+    building a layer per rerun (tests compare with a real Conv2D). Raises ValueError for impossible
+    conv settings."""
     import keras
 
     from cnnviz.devices import device_scope
@@ -221,17 +259,15 @@ def feature_maps(x: np.ndarray, st: Settings, kernel2d: np.ndarray, bias: float 
 
     x = np.asarray(x, dtype=np.float32)
     ar.conv2d_output_shape(x.shape, 1, st.kernel_size, st.strides, st.padding, st.dilation_rate)
-    weights = conv_weights(kernel2d, x.shape[-1])
+    weights = conv_weights(kernels2d, x.shape[-1])
     if weights.shape[:2] != tuple(ar.pair(st.kernel_size)):
         raise ValueError(f"kernel is {weights.shape[0]}x{weights.shape[1]}, the layer wants {st.kernel_size}.")
+    ops = keras.ops
     with device_scope(device):
-        # Fresh small layers: building one costs far less than a model, and nothing is shared between sessions.
-        conv = keras.layers.Conv2D(1, st.kernel_size, strides=st.strides, padding=st.padding,
-                                   dilation_rate=st.dilation_rate, activation=None)
-        conv.build((1, *x.shape))
-        conv.set_weights([weights, np.array([bias], dtype=np.float32)])
-        pre = conv(x[None])
-        post = keras.layers.Activation(st.activation)(pre)
+        pre = ops.conv(x[None], weights, strides=st.strides, padding=st.padding, dilation_rate=st.dilation_rate,
+                       data_format="channels_last")
+        pre = ops.add(pre, ops.full((weights.shape[-1],), bias, dtype="float32"))
+        post = keras.activations.get(st.activation)(pre)
         pooled = None
         try:
             ar.pool2d_output_shape(tuple(post.shape[1:]), st.pool_size, st.pool_strides, st.pool_padding)
@@ -239,10 +275,11 @@ def feature_maps(x: np.ndarray, st: Settings, kernel2d: np.ndarray, bias: float 
             pass
         else:
             pooled = pooling_layer(st.pool_kind, st.pool_size, st.pool_strides, st.pool_padding)(post)
-    where = str(getattr(pre, "device", "") or "").rsplit("device:", 1)[-1]  # '/job:.../device:CPU:0' -> 'CPU:0'
-    to_np = keras.ops.convert_to_numpy
-    return Maps(x, weights, float(bias), to_np(pre)[0, :, :, 0], to_np(post)[0, :, :, 0],
-                None if pooled is None else to_np(pooled)[0, :, :, 0], str(where))
+    from cnnviz.devices import placed_on
+
+    to_np = ops.convert_to_numpy
+    return Maps(x, weights, float(bias), to_np(pre)[0], to_np(post)[0],
+                None if pooled is None else to_np(pooled)[0], placed_on(pre))
 
 
 def image_shape(image) -> tuple[int, int, int]:

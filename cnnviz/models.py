@@ -5,17 +5,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import keras
-from keras import layers
-
-from cnnviz import devices  # noqa: F401  (GPU memory growth before TensorFlow touches a GPU)
 from cnnviz.datasets import SHAPE_CLASSES
+
+if TYPE_CHECKING:
+    import keras
+
+# Keras is imported by the functions that build or load a model, not here: the sidebar and the pages
+# that need no model read PRESETS without waiting for TensorFlow (cnnviz.ui.warmup imports it early).
+
+
+def _keras():
+    """keras, after cnnviz.devices has set GPU memory growth (before TensorFlow touches a GPU)."""
+    from cnnviz import devices
+
+    devices.prepare()
+    import keras
+
+    return keras
 
 
 def seed_model() -> keras.Model:
     """The lecture's example model, untrained: 120x60x1 in, 4 classes out, 133,792 parameters."""
+    keras = _keras()
+    layers = keras.layers
     return keras.Sequential(
         [
             keras.Input(shape=(120, 60, 1)),
@@ -35,6 +49,8 @@ def seed_model() -> keras.Model:
 
 def tiny_vgg(classes: int = 10) -> keras.Model:
     """Tiny VGG as in CNN Explainer: 64x64x3, two conv-conv-pool blocks of 10 3x3 filters."""
+    keras = _keras()
+    layers = keras.layers
     return keras.Sequential(
         [
             keras.Input(shape=(64, 64, 3)),
@@ -53,6 +69,8 @@ def tiny_vgg(classes: int = 10) -> keras.Model:
 
 def lenet5(classes: int = 10) -> keras.Model:
     """LeNet-5 style: 32x32x1, 6 and 16 5x5 filters with average pooling, then 120-84-classes."""
+    keras = _keras()
+    layers = keras.layers
     return keras.Sequential(
         [
             keras.Input(shape=(32, 32, 1)),
@@ -86,6 +104,7 @@ def weights_path() -> Path:
 
 def load_seed_trained() -> keras.Model:
     """The seed model trained on `cnnviz.datasets.shapes` (circle, square, triangle, cross)."""
+    keras = _keras()
     path = weights_path()
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.train_default` to make it.")

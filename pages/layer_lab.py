@@ -4,12 +4,12 @@ import streamlit as st
 
 from cnnviz import codegen, layerlab
 from cnnviz.kernels import NAMES as KERNEL_NAMES
-from cnnviz.kernels import kernel
-from cnnviz.plots import layer_lab as plots
+from cnnviz.ui import layer_lab as ui
+from cnnviz.ui import warmup
+from cnnviz.ui.entry import ensure_entrypoint
 from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import device, t
-from cnnviz.ui.entry import ensure_entrypoint
 
 ensure_entrypoint()
 
@@ -24,6 +24,7 @@ def shape_text(shape) -> str:
 
 @st.fragment
 def lab():
+    """The controls, shapes and arithmetic; a control here reruns this fragment (and those inside it)."""
     col_in, col_conv, col_pool = st.columns(3, gap="large")
     with col_in:
         st.subheader(t("ll.input"))
@@ -34,6 +35,7 @@ def lab():
             h = st.slider(t("ll.input_h"), 1, 256, 120, key="ll.input_h")
             w = st.slider(t("ll.input_w"), 1, 256, 60, key="ll.input_w")
             c = st.slider(t("ll.input_c"), 1, 4, 1, key="ll.input_c", help=t("ll.input_c.help"))
+        input_shape_line = st.empty()  # the shapes this input makes, right under its sliders (phones stack columns)
     with col_conv:
         st.subheader(t("ll.conv"))
         filters = st.slider(t("ll.filters"), 1, 64, 10, key="ll.filters", help=t("ll.filters.help"))
@@ -45,6 +47,7 @@ def lab():
                            help=t("ll.padding.help"))
         activation = st.selectbox(t("ll.activation"), layerlab.ACTIVATIONS, key="ll.activation",
                                   help=t("ll.activation.help"))
+        conv_shape_line = st.empty()  # the output shape, right under the sliders that change it
     with col_pool:
         st.subheader(t("ll.pool"))
         pool_kind = st.selectbox(t("ll.pool_kind"), layerlab.POOLING_KINDS, key="ll.pool_kind",
@@ -53,6 +56,7 @@ def lab():
         pool_stride = st.slider(t("ll.pool_stride"), 1, 6, 2, key="ll.pool_stride", help=t("ll.stride.help"))
         pool_padding = st.radio(t("ll.pool_padding"), ["valid", "same"], horizontal=True, key="ll.pool_padding",
                                 help=t("ll.padding.help"))
+        pool_shape_line = st.empty()
 
     settings = layerlab.Settings(
         input_shape=(h, w, c), filters=filters, kernel_size=(kh, kw), strides=stride, padding=padding,
@@ -60,6 +64,9 @@ def lab():
         pool_strides=None if pool_stride == pool_size else pool_stride, pool_padding=pool_padding,
     )
     result = layerlab.analyse(settings)
+    input_shape_line.markdown(t("ll.shape.input", conv=shape_text(result.conv_shape), pool=shape_text(result.pool_shape)))
+    conv_shape_line.markdown(t("ll.shape.conv", input=shape_text((h, w, c)), output=shape_text(result.conv_shape)))
+    pool_shape_line.markdown(t("ll.shape.pool", output=shape_text(result.pool_shape)))
     if result.conv_error:
         st.error(t("ll.error.conv", message=message_text(result.conv_error)), icon="🚫")
     elif result.pool_error:
@@ -107,54 +114,84 @@ def lab():
     else:
         st.caption(t("ll.arith.pool.none"))
 
+    footprint(settings, result.conv_shape[:2] if result.conv_shape else None)
+
+    st.subheader(t("ll.code"))
+    st.code(codegen.conv_pool_code(settings.input_shape, settings.conv_kwargs(), settings.pool_kwargs()), language="python")
+
+    maps(settings, result.conv_error is None)
+
+
+@st.fragment
+def footprint(settings: layerlab.Settings, out_hw):
+    """The padded input with the kernel's taps at one output position; the stepper reruns only this."""
     st.subheader(t("ll.grid"))
     st.caption(t("ll.grid.caption"))
-    out_hw = result.conv_shape[:2] if result.conv_shape else None
     pos_cols = st.columns([1, 1, 3])
     for key, limit in (("ll.out_row", out_hw[0] if out_hw else 1), ("ll.out_col", out_hw[1] if out_hw else 1)):
         if st.session_state.get(key, 0) > limit - 1:  # the output shrank under the stepper
             st.session_state[key] = limit - 1
     out_r = pos_cols[0].number_input(t("ll.out_row"), 0, max(out_hw[0] - 1, 0) if out_hw else 0, 0, key="ll.out_row")
     out_c = pos_cols[1].number_input(t("ll.out_col"), 0, max(out_hw[1] - 1, 0) if out_hw else 0, 0, key="ll.out_col")
-    labels = {k: t(f"ll.grid.{name}") for k, name in zip(range(5), ("input", "padding", "unread", "tap", "tap_pad"))}
-    labels.update(input_title=t("ll.grid.input_title"), output_title=t("ll.grid.output_title"), zoomed=t("ll.grid.zoomed"))
-    st.plotly_chart(
-        plots.window_grid((h, w), (kh, kw), stride, padding, dilation, (int(out_r), int(out_c)), out_hw, labels),
-        key="ll.grid_chart", width="stretch",
-    )
+    grid = ui.grid(settings, (int(out_r), int(out_c)), out_hw)
+    st.caption(ui.grid_title(grid, out_hw))
+    st.container(key="ll.grid_image").image(ui.grid_png(grid))
+    st.markdown(ui.grid_legend())
 
-    st.subheader(t("ll.code"))
-    st.code(codegen.conv_pool_code(settings.input_shape, settings.conv_kwargs(), settings.pool_kwargs()), language="python")
 
+@st.fragment
+def maps(settings: layerlab.Settings, possible: bool):
+    """Every filter's map through Keras; the kernel, bias and zoom controls rerun only this."""
     st.subheader(t("ll.maps"))
-    st.caption(t("ll.maps.caption"))
+    st.caption(t("ll.maps.caption", f=settings.filters))
     k_cols = st.columns([1, 1, 2])
     preset = k_cols[0].selectbox(t("ll.kernel_preset"), KERNEL_NAMES, key="ll.kernel_preset",
                                  format_func=lambda n: t(f"ll.kernel.{n}"), help=t("ll.kernel.help"))
     bias = k_cols[1].slider(t("ll.bias"), -1.0, 1.0, 0.0, 0.05, key="ll.bias", help=t("ll.bias.help"))
-    weights2d = kernel(preset, (kh, kw))
+    bank = layerlab.filter_bank(preset, settings.filters)
+    kernels = layerlab.bank_kernels(bank, settings.kernel_size)
     with k_cols[2]:
-        st.plotly_chart(plots.kernel_figure(weights2d, t("ll.kernel_weights")), key="ll.kernel_chart",
-                        width="stretch")
-        st.caption(t("ll.kernel_weights.caption", n=c))
-    if result.conv_error:
+        st.markdown(f"**{t('ll.kernel_weights')}**")
+        st.container(key="ll.kernel_image").image(ui.kernel_png(kernels[0]))
+        st.caption(t("ll.kernel_weights.caption", n=settings.input_shape[2]))
+    st.markdown(f"**{t('ll.kernels')}**")
+    st.container(key="ll.kernels_image").image(ui.kernels_png(kernels))
+    st.caption(ui.bank_names(bank))
+    if not possible:
         st.warning(t("ll.maps.none"))
         return
-    x = layerlab.image_to_input(image, h, w, c)
-    maps = layerlab.feature_maps(x, settings, weights2d, bias, device())
-    cols = st.columns(4)
-    with cols[0]:
-        st.markdown(f"**{t('ll.maps.input')}**")
-        st.image(layerlab.display_image(x), clamp=True, width="stretch", caption=shape_text(x.shape))
-    cols[1].plotly_chart(plots.map_figure(maps.pre, t("ll.maps.pre"), diverging=True), key="ll.pre_chart")
-    cols[2].plotly_chart(plots.map_figure(maps.post, t("ll.maps.post", activation=activation),
-                                          diverging=activation != "relu"), key="ll.post_chart")
-    if maps.pooled is not None:
-        cols[3].plotly_chart(plots.map_figure(maps.pooled, t("ll.maps.pooled", kind=t(f"ll.pool_kind.{pool_kind}")),
-                                              diverging=activation != "relu"), key="ll.pooled_chart")
-    else:
-        cols[3].warning(t("ll.maps.no_pool"))
-    st.caption(t("ll.maps.device", device=maps.device or device()))
+    if not warmup.keras_ready():  # only right after the server started: the arithmetic above is already shown
+        waiting = st.info(t("ll.maps.loading"), icon="⏳")
+        warmup.wait_for_keras()
+        waiting.empty()
+    h, w, c = settings.input_shape
+    result = ui.feature_maps(layerlab.image_to_input(image, h, w, c), settings, kernels, bias, device())
+    pictures = ui.map_pngs(result)
+    top = st.columns([1, 3])
+    top[0].container(key="ll.input_image").image(layerlab.display_image(result.x), clamp=True,
+                                                 caption=f"{t('ll.maps.input')}: {shape_text(result.x.shape)}")
+    with top[1]:
+        st.markdown(f"**{t('ll.maps.scale')}**")
+        st.container(key="ll.colour_bar").image(pictures["bar"])
+    stages = [("pre", t("ll.maps.pre")), ("post", t("ll.maps.post", activation=settings.activation))]
+    if result.pooled is not None:
+        stages.append(("pooled", t("ll.maps.pooled", kind=t(f"ll.pool_kind.{settings.pool_kind}"))))
+    for stage, title in stages:
+        values = getattr(result, stage)
+        st.markdown(f"**{title}** · {shape_text(values.shape)}")
+        st.container(key=f"ll.{stage}_image").image(pictures[stage])
+    if result.pooled is None:
+        st.warning(t("ll.maps.no_pool"))
+    st.caption(t("ll.maps.device", device=result.device or device()))
+
+    if st.toggle(t("ll.zoom"), key="ll.zoom", help=t("ll.zoom.help")):
+        z_cols = st.columns([1, 2])
+        stage = z_cols[0].selectbox(t("ll.zoom.stage"), [s for s, _ in stages], key="ll.zoom.stage",
+                                    format_func=dict(stages).get)
+        index = z_cols[1].slider(t("ll.zoom.filter"), 0, settings.filters - 1, 0, key="ll.zoom.filter") \
+            if settings.filters > 1 else 0
+        st.plotly_chart(ui.zoom_figure(getattr(result, stage)[:, :, index], f"{dict(stages)[stage]} · {index}",
+                                       result.limit()), key="ll.zoom_chart")
 
 
 lab()

@@ -1,15 +1,26 @@
-"""Figures of the Layer lab: the padded input grid with one window, feature maps, a kernel."""
+"""Pictures of the Layer lab: the padded input grid with one window, the layer's maps, its kernels.
+
+Everything that changes with a slider is a PNG (PIL), not a plotly figure: a browser draws an image
+in a few milliseconds, where each plotly chart costs it tens to hundreds. Only the optional zoomed map
+(`map_figure`, values on hover) is plotly. Texts in the images are digits only (the default font has
+no Korean); labels in words are the page's to write beside them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from PIL import Image, ImageDraw
 
 from cnnviz import arithmetic as ar
+from cnnviz.plots.activations import _font, channel_grid, lut
+from cnnviz.plots.filters import DIVERGING, diverging_colours
 
 # Cell kinds of the input grid, in drawing order.
 INPUT, PADDING, UNREAD, TAP, TAP_PAD = range(5)
+KINDS = ("input", "padding", "unread", "tap", "tap_pad")  # names of the kinds, for the page's legend
 COLORS = {
     INPUT: "#e8eef7",
     PADDING: "#fbe3c0",
@@ -18,11 +29,12 @@ COLORS = {
     TAP_PAD: "#dd6b20",
 }
 OUT_CELL, OUT_SELECTED = "#e6f4ea", "#2f855a"
-DEFAULT_LABELS = {
-    INPUT: "input", PADDING: "padding", UNREAD: "never read (stride / dilation)",
-    TAP: "kernel tap", TAP_PAD: "kernel tap on padding", "window": "window",
-    "input_title": "padded input", "output_title": "output",
-}
+WINDOW = "#1a202c"
+_INK = (90, 90, 90)
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
 
 
 def _crop(lo: int, hi: int, focus_lo: int, focus_hi: int, max_cells: int) -> tuple[int, int]:
@@ -34,18 +46,26 @@ def _crop(lo: int, hi: int, focus_lo: int, focus_hi: int, max_cells: int) -> tup
     return start, start + max_cells
 
 
-def _discrete_scale(colors: list[str]) -> list:
-    n = len(colors)
-    scale = []
-    for i, c in enumerate(colors):
-        scale += [[i / n, c], [(i + 1) / n, c]]
-    return scale
+@dataclass(frozen=True)
+class Grid:
+    """The cells of the padded input around one window, and of the output around its position."""
+
+    kinds: np.ndarray  # (rows, cols) of INPUT..TAP_PAD
+    rows: np.ndarray  # input row index of each grid row (negative / >= H: padding)
+    cols: np.ndarray
+    padded_hw: tuple[int, int]  # the whole padded input
+    out_rows: np.ndarray  # output rows/cols shown (empty when the output is impossible)
+    out_cols: np.ndarray
+    out_pos: tuple[int, int]
+
+    @property
+    def zoomed(self) -> bool:
+        return (len(self.rows), len(self.cols)) != self.padded_hw
 
 
-def window_grid(size_hw, kernel_hw, stride, padding, dilation, out_pos, out_hw=None, labels=None, max_cells=40) -> go.Figure:
-    """The padded input (left) with the taps of output position out_pos = (row, col), and the
-    output grid (right) with that position. Big grids are cropped around the window."""
-    labels = {**DEFAULT_LABELS, **(labels or {})}
+def grid_cells(size_hw, kernel_hw, stride, padding, dilation, out_pos, out_hw=None, max_cells=40) -> Grid:
+    """The padded input with the taps of output position out_pos = (row, col) marked, cropped around
+    the window to at most max_cells per side, and the output cells around that position."""
     (h, w), (kh, kw) = size_hw, kernel_hw
     (top, bottom) = ar.padding_split(h, kh, stride, padding, dilation)
     (left, right) = ar.padding_split(w, kw, stride, padding, dilation)
@@ -58,79 +78,139 @@ def window_grid(size_hw, kernel_hw, stride, padding, dilation, out_pos, out_hw=N
     r0, r1 = _crop(-top, h + bottom, min(taps_r, default=0), max(taps_r, default=0), max_cells)
     c0, c1 = _crop(-left, w + right, min(taps_c, default=0), max(taps_c, default=0), max_cells)
     rows, cols = np.arange(r0, r1), np.arange(c0, c1)
-    pad_r = (rows < 0) | (rows >= h)
-    pad_c = (cols < 0) | (cols >= w)
-    pad = pad_r[:, None] | pad_c[None, :]
+    pad = ((rows < 0) | (rows >= h))[:, None] | ((cols < 0) | (cols >= w))[None, :]
     z = np.where(pad, PADDING, INPUT)
     unread = np.isin(rows, list(unread_r))[:, None] | np.isin(cols, list(unread_c))[None, :]
     z = np.where(~pad & unread, UNREAD, z)
     tap = np.isin(rows, taps_r)[:, None] & np.isin(cols, taps_c)[None, :]
     z = np.where(tap & ~pad, TAP, z)
     z = np.where(tap & pad, TAP_PAD, z)
-
-    in_title = f"{labels['input_title']}: {h + top + bottom}×{w + left + right}"
-    if (r1 - r0, c1 - c0) != (h + top + bottom, w + left + right):
-        in_title += f" ({labels.get('zoomed', 'zoomed')}: {r1 - r0}×{c1 - c0})"
-    out_title = labels["output_title"] + (f": {out_hw[0]}×{out_hw[1]}" if out_hw else "")
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.08,
-                        subplot_titles=(in_title, out_title))
-    fig.update_annotations(yshift=28)  # above the column numbers on the top axis
-    gap = 1 if max(len(rows), len(cols)) <= 60 else 0
-    fig.add_trace(go.Heatmap(z=z, x=cols, y=rows, zmin=-0.5, zmax=4.5, showscale=False, xgap=gap, ygap=gap,
-                             colorscale=_discrete_scale([COLORS[k] for k in range(5)]),
-                             customdata=np.vectorize(lambda k: labels[k])(z),
-                             hovertemplate="row %{y}, col %{x}: %{customdata}<extra></extra>"), 1, 1)
-    if taps_r and taps_c:
-        fig.add_shape(type="rect", x0=min(taps_c) - 0.5, x1=max(taps_c) + 0.5, y0=min(taps_r) - 0.5,
-                      y1=max(taps_r) + 0.5, line=dict(color="#1a202c", width=2), row=1, col=1)
-    # Legend entries for the cell kinds (heatmaps have no legend of their own).
-    for k in range(5):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=labels[k],
-                                 marker=dict(size=12, symbol="square", color=COLORS[k])), 1, 1)
     if out_hw:
         oh, ow = out_hw
-        o_r0, o_r1 = _crop(0, oh, r, r, max_cells)
-        o_c0, o_c1 = _crop(0, ow, c, c, max_cells)
-        orows, ocols = np.arange(o_r0, o_r1), np.arange(o_c0, o_c1)
-        oz = (orows[:, None] == r) & (ocols[None, :] == c)
-        ogap = 1 if max(len(orows), len(ocols)) <= 60 else 0
-        fig.add_trace(go.Heatmap(z=oz.astype(int), x=ocols, y=orows, zmin=0, zmax=1, showscale=False,
-                                 xgap=ogap, ygap=ogap, colorscale=[[0, OUT_CELL], [1, OUT_SELECTED]],
-                                 hovertemplate="row %{y}, col %{x}<extra></extra>"), 1, 2)
-    for col in (1, 2):
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if col == 1 else 2}", constrain="domain",
-                         showgrid=False, zeroline=False, row=1, col=col)
-        fig.update_xaxes(showgrid=False, zeroline=False, side="top", constrain="domain", row=1, col=col)
-    fig.update_layout(height=480, margin=dict(l=10, r=10, t=80, b=10), plot_bgcolor="white",
-                      legend=dict(orientation="h", yanchor="top", y=-0.02, x=0))
-    return fig
+        out_rows, out_cols = np.arange(*_crop(0, oh, r, r, max_cells)), np.arange(*_crop(0, ow, c, c, max_cells))
+    else:
+        out_rows = out_cols = np.arange(0)
+    return Grid(z, rows, cols, (h + top + bottom, w + left + right), out_rows, out_cols, (r, c))
 
 
-def map_figure(values: np.ndarray, title: str, diverging: bool = False, height: int = 380) -> go.Figure:
-    """A 2-D map (H, W) as a heatmap with rows downwards; diverging maps are centred on 0."""
+def _cell_size(n_rows: int, n_cols: int, width: int) -> int:
+    return int(np.clip(width // max(n_rows, n_cols, 1), 5, 26))
+
+
+def _draw_cells(colours: np.ndarray, cell: int, gap: int) -> Image.Image:
+    """(rows, cols, 3) colours as square cells of `cell` px with `gap` px of white between them."""
+    n_r, n_c = colours.shape[:2]
+    big = np.repeat(np.repeat(colours, cell, axis=0), cell, axis=1)
+    if gap:
+        mask = np.zeros((n_r * cell, n_c * cell), bool)
+        mask[cell - gap::cell, :] = True
+        mask[:, cell - gap::cell] = True
+        big[mask] = 255
+    return Image.fromarray(big.astype("uint8"), "RGB")
+
+
+def _with_indices(cells: Image.Image, rows: np.ndarray, cols: np.ndarray, cell: int) -> Image.Image:
+    """The cell picture with row numbers on the left and column numbers on top (every k-th one)."""
+    font = _font()
+    margin_l, margin_t = 26, 16
+    out = Image.new("RGB", (cells.width + margin_l, cells.height + margin_t), (255, 255, 255))
+    out.paste(cells, (margin_l, margin_t))
+    draw = ImageDraw.Draw(out)
+    step = max(1, int(np.ceil(22 / cell)))  # one number per ~22 px
+    for i, r in enumerate(rows):
+        if i % step == 0:
+            draw.text((1, margin_t + i * cell + (cell - 11) // 2), str(int(r)), fill=_INK, font=font)
+    for j, c in enumerate(cols):
+        if j % step == 0:
+            draw.text((margin_l + j * cell, 1), str(int(c)), fill=_INK, font=font)
+    return out
+
+
+def window_grid_image(grid: Grid, width: int = 520) -> Image.Image:
+    """The padded input (left) with the window's taps and its outline, and the output (right) with the
+    window's position: one image, about `width` px for the input part."""
+    n_r, n_c = grid.kinds.shape
+    cell = _cell_size(n_r, n_c, width)
+    gap = 1 if cell >= 8 else 0
+    palette = np.array([_rgb(COLORS[k]) for k in range(5)], dtype="uint8")
+    left = _draw_cells(palette[grid.kinds], cell, gap)
+    taps = np.argwhere(np.isin(grid.kinds, (TAP, TAP_PAD)))
+    if taps.size:
+        (y0, x0), (y1, x1) = taps.min(axis=0), taps.max(axis=0)
+        ImageDraw.Draw(left).rectangle([x0 * cell - 1, y0 * cell - 1, (x1 + 1) * cell, (y1 + 1) * cell],
+                                       outline=_rgb(WINDOW), width=2)
+    left = _with_indices(left, grid.rows, grid.cols, cell)
+    if not len(grid.out_rows):
+        return left
+    r, c = grid.out_pos
+    selected = (grid.out_rows[:, None] == r) & (grid.out_cols[None, :] == c)
+    out_palette = np.array([_rgb(OUT_CELL), _rgb(OUT_SELECTED)], dtype="uint8")
+    o_cell = _cell_size(len(grid.out_rows), len(grid.out_cols), int(width * 0.6))
+    right = _with_indices(_draw_cells(out_palette[selected.astype(int)], o_cell, 1 if o_cell >= 8 else 0),
+                          grid.out_rows, grid.out_cols, o_cell)
+    space = 36
+    img = Image.new("RGB", (left.width + space + right.width, max(left.height, right.height)), (255, 255, 255))
+    img.paste(left, (0, 0))
+    img.paste(right, (left.width + space, 0))
+    return img
+
+
+def maps_grid(maps: np.ndarray, limit: float, max_width: int = 1100, max_channels: int | None = None) -> Image.Image:
+    """All F maps (H, W, F) of one stage, tiled with their filter index, on the diverging scale
+    [-limit, limit] (zero white), so that the pre-activation, activation and pooled grids compare."""
+    return channel_grid(maps, scale="network", vrange=(-limit, limit), colorscale=DIVERGING,
+                        max_width=max_width, max_channels=max_channels)
+
+
+def colour_bar(limit: float, width: int = 300, height: int = 12) -> Image.Image:
+    """The legend of maps_grid: the diverging scale from -limit to +limit with -limit, 0, +limit written."""
+    ramp = lut(DIVERGING)[np.linspace(0, 255, width).round().astype("int64")]
+    bar = Image.fromarray(np.repeat(ramp[None], height, axis=0).astype("uint8"), "RGB")
+    img = Image.new("RGB", (width + 40, height + 16), (255, 255, 255))
+    img.paste(bar, (20, 0))
+    draw = ImageDraw.Draw(img)
+    font = _font()
+    for value, x in ((-limit, 20), (0.0, 20 + width // 2), (limit, 20 + width)):
+        text = f"{value:.3g}"
+        draw.text((x - 3 * len(text), height + 2), text, fill=_INK, font=font)
+    return img
+
+
+def kernel_image(kernel2d: np.ndarray, cell: int = 36) -> Image.Image:
+    """One 2-D kernel as cells on a zero-centred diverging scale with each weight written in (up to 11x11)."""
+    k = np.asarray(kernel2d, dtype="float32")
+    m = float(np.max(np.abs(k))) or 1.0
+    cell = max(14, min(cell, 260 // max(k.shape)))
+    img = _draw_cells(diverging_colours(k, m), cell, 1)
+    if max(k.shape) <= 11:
+        draw = ImageDraw.Draw(img)
+        font = _font()
+        for (i, j), v in np.ndenumerate(k):
+            text = f"{v:.2g}"
+            ink = (255, 255, 255) if abs(v) > 0.6 * m else (30, 30, 30)
+            draw.text((j * cell + max(1, (cell - 6 * len(text)) // 2), i * cell + (cell - 11) // 2), text,
+                      fill=ink, font=font)
+    return img
+
+
+def kernels_strip(kernels: np.ndarray, target: int = 40) -> Image.Image:
+    """The F 2-D kernels (F, kh, kw) side by side with their filter index, each on its own symmetric range."""
+    k = np.asarray(kernels, dtype="float32")
+    limits = np.abs(k).reshape(len(k), -1).max(axis=1)
+    norm = k / np.where(limits > 0, limits, 1.0)[:, None, None]
+    return channel_grid(np.transpose(norm, (1, 2, 0)), scale="network", vrange=(-1.0, 1.0), colorscale=DIVERGING,
+                        target=target)
+
+
+def map_figure(values: np.ndarray, title: str, limit: float | None = None, height: int = 380) -> go.Figure:
+    """A 2-D map (H, W) as a heatmap with rows downwards and values on hover, on the grids' diverging
+    scale [-limit, limit] (its own largest |value| when not given)."""
     v = np.asarray(values, dtype=np.float32)
-    kwargs = dict(colorscale="Greys_r", colorbar=dict(thickness=10))
-    if diverging:
-        m = float(np.max(np.abs(v))) or 1.0
-        kwargs.update(colorscale="RdBu_r", zmin=-m, zmax=m)
-    fig = go.Figure(go.Heatmap(z=v, hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>", **kwargs))
+    m = limit or float(np.max(np.abs(v[np.isfinite(v)]), initial=0.0)) or 1.0
+    fig = go.Figure(go.Heatmap(z=v, colorscale=DIVERGING, zmin=-m, zmax=m, colorbar=dict(thickness=10),
+                               hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showgrid=False, zeroline=False)
     fig.update_xaxes(constrain="domain", showgrid=False, zeroline=False)
     fig.update_layout(title=dict(text=f"{title}<br><sup>{v.shape[0]}×{v.shape[1]}</sup>", x=0, font=dict(size=14)),
                       height=height, margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="white")
-    return fig
-
-
-def kernel_figure(kernel2d: np.ndarray, title: str = "", height: int = 260) -> go.Figure:
-    """The kernel's weights as a diverging heatmap with the numbers written in."""
-    k = np.asarray(kernel2d, dtype=np.float32)
-    m = float(np.max(np.abs(k))) or 1.0
-    text = [[f"{v:.2g}" for v in row] for row in k] if k.size <= 121 else None
-    fig = go.Figure(go.Heatmap(z=k, colorscale="RdBu_r", zmin=-m, zmax=m, text=text,
-                               texttemplate="%{text}" if text else None, xgap=1, ygap=1,
-                               hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showgrid=False, zeroline=False)
-    fig.update_xaxes(constrain="domain", showgrid=False, zeroline=False)
-    fig.update_layout(title=dict(text=title, x=0, font=dict(size=14)), height=height,
-                      margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white")
     return fig

@@ -9,12 +9,15 @@ of the collector's reach; objects made later (models, session state) are collect
 from __future__ import annotations
 
 import gc
+import sys
 
-_frozen = False  # module state: once per process (gc.get_freeze_count() itself walks the frozen list)
+_modules_at_freeze = 0  # len(sys.modules) at the last freeze (gc.get_freeze_count() itself walks the frozen list)
 
 
 def freeze_imports() -> None:
-    global _frozen
-    if not _frozen:
+    """Freeze once more whenever modules were imported since the last time (Keras is imported lazily, by
+    the warm-up thread or a page's run, after app.py's first freeze); otherwise nothing (cheap)."""
+    global _modules_at_freeze
+    if len(sys.modules) != _modules_at_freeze:
         gc.freeze()  # no gc.collect() first: it would delay the first page by ~0.2 s; import garbage is small
-        _frozen = True
+        _modules_at_freeze = len(sys.modules)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnviz import devices, i18n
 from cnnviz.ui import models as ui_models
-from cnnviz.ui import state
+from cnnviz.ui import state, warmup
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 
@@ -53,6 +53,12 @@ def _devices() -> tuple[str, ...]:
 
 
 def device() -> None:
+    if not warmup.keras_ready():  # right after the server started: the list comes with Keras, on the next run
+        current = st.session_state.get(state.DEVICE) or "cpu:0"
+        st.sidebar.selectbox(t("sidebar.device"), [current], format_func=_device_label, disabled=True,
+                             key=W_DEVICE + ".waiting", help=t("sidebar.device.help"))
+        st.sidebar.caption(t("sidebar.device.loading"))
+        return
     options = list(_devices())
     if st.session_state.get(state.DEVICE) not in options:  # first load, or a device that went away
         st.session_state[state.DEVICE] = devices.resolve(st.session_state.get(state.DEVICE))

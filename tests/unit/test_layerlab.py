@@ -82,32 +82,70 @@ def test_bad_combinations_give_messages_keras_agrees_with(settings, where):
 
 @pytest.mark.parametrize("settings", CASES)
 @pytest.mark.parametrize("preset", ["sobel_x", "gaussian_blur", "random"])
-def test_feature_maps_equal_a_full_keras_conv_and_pool(settings, preset):
+def test_feature_maps_equal_a_real_keras_conv2d_with_every_filter(settings, preset):
     rng = np.random.default_rng(1)
     x = rng.random(settings.input_shape, dtype=np.float32)
-    k2d = kernel(preset, settings.kernel_size)
-    maps = layerlab.feature_maps(x, settings, k2d, bias=-0.5, device="cpu:0")
-    # Reference: one Conv2D with the activation built in, then the pooling layer.
-    conv = keras.layers.Conv2D(1, settings.kernel_size, strides=settings.strides, padding=settings.padding,
+    bank = layerlab.filter_bank(preset, settings.filters)
+    kernels = layerlab.bank_kernels(bank, settings.kernel_size)
+    maps = layerlab.feature_maps(x, settings, kernels, bias=-0.5, device="cpu:0")
+    # Reference: a real Conv2D with F filters and the activation built in, weights set cell by cell
+    # (filter f's 2-D kernel on every input channel, divided by C), then the pooling layer.
+    c, f = x.shape[-1], settings.filters
+    weights = np.zeros((*settings.kernel_size, c, f), np.float32)
+    for i in range(f):
+        for ch in range(c):
+            weights[:, :, ch, i] = kernel(bank[i].name, settings.kernel_size, seed=bank[i].seed) / c
+    conv = keras.layers.Conv2D(f, settings.kernel_size, strides=settings.strides, padding=settings.padding,
                                dilation_rate=settings.dilation_rate, activation=settings.activation)
     conv.build((1, *x.shape))
-    weights = np.repeat(k2d[:, :, None, None], x.shape[-1], axis=2) / x.shape[-1]
-    conv.set_weights([weights, np.array([-0.5], np.float32)])
+    conv.set_weights([weights, np.full((f,), -0.5, np.float32)])
     post = conv(x[None])
     pooled = pooling_layer(settings.pool_kind, settings.pool_size, settings.pool_strides, settings.pool_padding)(post)
-    np.testing.assert_allclose(maps.post, np.asarray(post)[0, :, :, 0], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(maps.pooled, np.asarray(pooled)[0, :, :, 0], rtol=1e-5, atol=1e-6)
+    assert maps.post.shape[-1] == maps.pre.shape[-1] == maps.pooled.shape[-1] == f
+    np.testing.assert_allclose(maps.post, np.asarray(post)[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(maps.pooled, np.asarray(pooled)[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(maps.weights, weights)
     assert maps.pre.shape == maps.post.shape
     if settings.activation == "relu":
         np.testing.assert_allclose(maps.post, np.maximum(maps.pre, 0), atol=1e-6)
         assert (maps.pre < 0).any()  # the 'before' map really differs from the 'after' one
-    assert "CPU" in maps.device.upper()
+    assert maps.device == "cpu:0"
+    limit = maps.limit()
+    assert limit == pytest.approx(max(np.abs(maps.pre).max(), np.abs(maps.post).max(), np.abs(maps.pooled).max()))
+
+
+def test_filter_bank_is_the_chosen_kernel_then_a_fixed_labelled_bank_then_seeded_random():
+    bank = layerlab.filter_bank("emboss", 10)
+    assert [b.name for b in bank] == ["emboss", *layerlab.BANK, "random", "random", "random"]
+    assert [b.seed for b in bank[7:]] == [7, 8, 9]  # each random filter its own seed: all different
+    k = layerlab.bank_kernels(bank, (5, 3))
+    assert k.shape == (10, 5, 3)
+    assert not np.allclose(k[7], k[8])
+    assert [b.name for b in layerlab.filter_bank("sobel_y", 1)] == ["sobel_y"]
+    assert len(layerlab.filter_bank("identity", 64)) == 64
+    np.testing.assert_array_equal(layerlab.bank_kernels(bank, 3)[0], kernel("emboss", 3))
+
+
+def test_conv_weights_put_each_kernel_on_every_channel():
+    k = np.arange(2 * 3 * 3, dtype=np.float32).reshape(2, 3, 3)
+    w = layerlab.conv_weights(k, 4)
+    assert w.shape == (3, 3, 4, 2)
+    for f in range(2):
+        for ch in range(4):
+            np.testing.assert_allclose(w[:, :, ch, f], k[f] / 4)
+    assert layerlab.conv_weights(k[0], 1).shape == (3, 3, 1, 1)
+
+
+def test_limit_of_all_zero_maps_is_one():
+    s = layerlab.Settings(input_shape=(6, 6, 1), filters=2, activation="relu")
+    maps = layerlab.feature_maps(np.zeros((6, 6, 1), np.float32), s, np.zeros((2, 3, 3), np.float32))
+    assert maps.limit() == 1.0
 
 
 def test_feature_maps_skip_an_impossible_pooling():
     s = layerlab.Settings(input_shape=(4, 4, 1), kernel_size=(3, 3), padding="valid", pool_size=3)
     maps = layerlab.feature_maps(np.ones((4, 4, 1), np.float32), s, kernel("identity"))
-    assert maps.pre.shape == (2, 2) and maps.pooled is None
+    assert maps.pre.shape == (2, 2, 1) and maps.pooled is None
 
 
 def test_feature_maps_refuse_impossible_conv():

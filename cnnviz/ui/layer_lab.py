@@ -1,0 +1,124 @@
+"""Streamlit glue of the Layer lab: the session's last maps, cached PNGs, the grid's legend and titles.
+
+The maps are per user, so the last one lives in session state (a rerun that changed only the pooling
+or the zoom does not run the convolution again); PNGs depend only on the numbers, so st.cache_data
+may share them between sessions (an entry is found only with the same numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import layerlab
+from cnnviz.plots import activations as act_plots
+from cnnviz.plots import layer_lab as plots
+from cnnviz.ui.state import t
+from cnnviz.ui.text import plain
+
+MAPS = "cnnviz.layer_lab.maps"  # (key, layerlab.Maps) of this session's last run
+MAX_MAPS = 64  # the filters slider's maximum: every map is drawn
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        h.update(str(a.shape).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def feature_maps(x: np.ndarray, settings: layerlab.Settings, kernels: np.ndarray, bias: float,
+                 device: str) -> layerlab.Maps:
+    """layerlab.feature_maps, reused while its inputs are those of this session's last call."""
+    key = (_digest(x, kernels), settings.input_shape, settings.kernel_size, settings.strides, settings.padding,
+           settings.dilation_rate, settings.activation, settings.pool_kind, settings.pool_size,
+           settings.pool_stride, settings.pool_padding, float(bias), device)
+    memo = st.session_state.get(MAPS)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    result = layerlab.feature_maps(x, settings, kernels, bias, device)
+    st.session_state[MAPS] = (key, result)
+    return result
+
+
+def _png(image) -> bytes:
+    return act_plots.png_bytes(image)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _maps_png(values: np.ndarray, limit: float) -> bytes:
+    return _png(plots.maps_grid(values, limit, max_channels=MAX_MAPS))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _bar_png(limit: float) -> bytes:
+    return _png(plots.colour_bar(limit))
+
+
+def map_pngs(result: layerlab.Maps) -> dict[str, bytes]:
+    """PNGs of the pre-activation, activation and pooled grids on one shared scale, and its colour bar."""
+    limit = result.limit()
+    out = {"pre": _maps_png(result.pre, limit), "post": _maps_png(result.post, limit), "bar": _bar_png(limit)}
+    if result.pooled is not None:
+        out["pooled"] = _maps_png(result.pooled, limit)
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def kernel_png(kernel2d: np.ndarray) -> bytes:
+    return _png(plots.kernel_image(kernel2d))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def kernels_png(kernels: np.ndarray) -> bytes:
+    return _png(plots.kernels_strip(kernels))
+
+
+def bank_names(bank: list[layerlab.Filter]) -> str:
+    """'0: Box blur (your choice) · 1: Edges: Sobel x · …' in the session's language."""
+    def name(i: int, f: layerlab.Filter) -> str:
+        label = t(f"ll.kernel.{f.name}") if f.name != "random" or f.seed == 0 else t("ll.kernel.random_n", seed=f.seed)
+        return f"{i}: {label}" + (f" ({t('ll.kernel.chosen')})" if i == 0 else "")
+
+    return " · ".join(name(i, f) for i, f in enumerate(bank))
+
+
+def grid(settings: layerlab.Settings, out_pos: tuple[int, int], out_hw) -> plots.Grid:
+    h, w, _ = settings.input_shape
+    return plots.grid_cells((h, w), settings.kernel_size, settings.strides, settings.padding, settings.dilation_rate,
+                            out_pos, out_hw)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _grid_png(kinds: np.ndarray, rows: np.ndarray, cols: np.ndarray, padded_hw, out_rows, out_cols, out_pos) -> bytes:
+    return _png(plots.window_grid_image(plots.Grid(kinds, rows, cols, padded_hw, out_rows, out_cols, out_pos)))
+
+
+def grid_png(g: plots.Grid) -> bytes:
+    return _grid_png(g.kinds, g.rows, g.cols, g.padded_hw, g.out_rows, g.out_cols, g.out_pos)
+
+
+def grid_title(g: plots.Grid, out_hw) -> str:
+    """'Padded input: 122×62 (showing 40×40) · Conv2D output: 120×60, position (0, 0)'."""
+    ph, pw = g.padded_hw
+    text = f"{t('ll.grid.input_title')}: {ph}×{pw}"
+    if g.zoomed:
+        text += f" ({t('ll.grid.zoomed')} {len(g.rows)}×{len(g.cols)})"
+    if out_hw:
+        text += f" · {t('ll.grid.output_title')}: {out_hw[0]}×{out_hw[1]}, " + t("ll.grid.position", row=g.out_pos[0],
+                                                                                 col=g.out_pos[1])
+    return text
+
+
+def grid_legend() -> str:
+    """The grid's colours with their names as markdown: KaTeX colour boxes (no HTML), our own texts."""
+    items = [(plots.COLORS[k], t(f"ll.grid.{name}")) for k, name in enumerate(plots.KINDS)]
+    items.append((plots.OUT_SELECTED, t("ll.grid.selected")))
+    return "   ".join(rf"$\fcolorbox{{#888888}}{{{colour}}}{{\phantom{{0}}}}$ {plain(label)}" for colour, label in items)
+
+
+def zoom_figure(values: np.ndarray, title: str, limit: float):
+    return plots.map_figure(values, title, limit=limit)
