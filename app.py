@@ -43,6 +43,7 @@ def main() -> None:
     finally:
         keras_state.protect()  # before Streamlit's post-run keras reset: see cnnviz/ui/keras_state.py
         freeze_imports()
+        warmup.run_finished()  # the warm-up's Keras import waits for the first page (cnnviz.ui.warmup)
 
 
 if __name__ == "__main__":  # a script run: one page view of one session

@@ -5,10 +5,13 @@ add a module and list it in SECTIONS below to add a section. Helpers shared by s
 """
 
 SECTIONS = (
+    "bench.floor",  # 0. floors of this run: the bare Streamlit app (slider, cold start), import keras + Conv2D
     "bench.extraction",  # 1. cached extractor vs naive Model+predict vs bare forward pass
     "bench.reruns",  # 2. server-side rerun time per page after a control change (AppTest)
     "bench.browser",  # 3. slider -> new maps on screen in Chromium, websocket bytes per rerun
     "bench.coldstart",  # 4. streamlit run -> first page rendered; top imports
     "bench.memory",  # 5. server RSS: app opened, every page visited, per extra session
     "bench.training",  # 6. Train page's loop vs bare model.fit, samples/s
+    "bench.load",  # 7. a class: N websocket sessions moving a slider (load generator), cross-checked in Chromium
 )
+NEEDS_FLOOR = ("browser", "coldstart", "load")  # their ratios need this run's floors: `floor` runs first

@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.browser.conftest, cnnviz
 
-from bench import SECTIONS, targets  # noqa: E402
+from bench import NEEDS_FLOOR, SECTIONS, targets  # noqa: E402
 from bench.common import gpus, machine, versions  # noqa: E402
 
 NAMES = [m.rsplit(".", 1)[1] for m in SECTIONS]
@@ -28,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=[], help="same as the positional section names")
     parser.add_argument("--repeats", type=int, default=30, help="timed calls per case (default 30)")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    parser.add_argument("--sessions", type=int, default=30, help="load: simulated sessions (default 30)")
+    parser.add_argument("--seconds", type=float, default=60, help="load: how long each session moves its slider")
     args = parser.parse_args(argv)
     chosen = list(args.sections) + list(args.only)
+    if chosen and "floor" not in chosen and any(c in NEEDS_FLOOR for c in chosen):
+        chosen.insert(0, "floor")  # ratios only against floors measured in the same run
     unknown = [s for s in chosen if s not in NAMES]
     if unknown:
         parser.error(f"unknown section(s) {unknown}; choose from {NAMES}")
@@ -45,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         section = importlib.import_module(module_name)
         started = time.perf_counter()
         load_before = machine()["load_average_1_5_15"]
-        result = section.run(args.repeats)
+        if name == "load":
+            result = section.run(args.repeats, sessions=args.sessions, seconds=args.seconds)
+        else:
+            result = section.run(args.repeats)
         result["environment"] = {
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "seconds": round(time.perf_counter() - started, 1),

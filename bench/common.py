@@ -129,10 +129,13 @@ def gpus() -> list[str]:
 
 # --- a streamlit server and a browser, as the browser tests start them ---
 
-def start_server(log_name: str):
+FLOOR: dict = {}  # this run's floors (bench.floor), for the sections that state ratios
+
+
+def start_server(log_name: str, script: str = "app.py", env: dict | None = None):
     from tests.browser.conftest import start_server as _start
 
-    return _start(log_name)
+    return _start(log_name, env=env, script=script)
 
 
 def stop_server(server) -> None:

@@ -35,7 +35,7 @@ with right:
     fit = fit_choice()
     x = model_input(image, shape, fit=fit)
     shown = plots.input_image(x)
-    st.image(shown, caption=t("activations.input", h=shape[0], w=shape[1], c=shape[2]), width=shown.width)
+    st.image(shown, output_format="PNG", caption=t("activations.input", h=shape[0], w=shape[1], c=shape[2]), width=shown.width)
 with left:
     st.image(image, caption=t("activations.original", w=image.width, h=image.height),
              width=plots.display_width(image.size, height=240))
@@ -91,7 +91,8 @@ def zoom() -> None:
     values = maps[..., ch] if maps.ndim == 3 else maps
     lo, hi = plots.value_range(values)
     chart, notes = st.columns([3, 2])
-    chart.plotly_chart(plots.channel_heatmap(values, vrange=vrange), key="activations.zoom.chart")
+    chart.plotly_chart(plots.channel_heatmap(values, vrange=vrange), key="activations.zoom.chart",
+                       config={"displayModeBar": False})
     notes.caption(t("activations.zoom.caption", layer=plain(name), channel=ch, lo=lo, hi=hi))
 
 
@@ -118,4 +119,4 @@ for name in names:
                  time=t("activations.layer.ms", ms=ms * 1000) if ms is not None else "—"))
     if maps.ndim == 3 and maps.shape[-1] > ui.MAX_CHANNELS:
         st.caption(t("activations.channels_capped", shown=ui.MAX_CHANNELS, total=maps.shape[-1]))
-    st.image(ui.grid_png(maps, scale, vrange))
+    st.image(ui.grid_png(maps, scale, vrange), output_format="PNG")

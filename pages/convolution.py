@@ -7,7 +7,6 @@ import streamlit as st
 
 from cnnviz import convolution as cv
 from cnnviz import kernels
-from cnnviz.plots import convolution as plots
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui import steps
 from cnnviz.ui.models import current_model, label
@@ -30,24 +29,15 @@ def show_step(step: cv.ConvStep, output: np.ndarray, frame: int) -> None:
         st.markdown(t("conv.at_position", row=i, col=j))
         for c in range(step.kernel.shape[2]):  # one row per channel: input window, kernel, their products
             input_col, kernel_col, product_col = st.columns([3, 2, 2])
-            input_col.plotly_chart(
-                plots.number_grid(step.padded[:, :, c], t("conv.input_grid", n=c), step.geometry.padding_mask(),
-                                  (step.rows, step.cols), origin=(top, left)),
-                key=f"{K}in.{frame}.{c}", config={"displayModeBar": False},
-            )
-            kernel_col.plotly_chart(
-                plots.number_grid(step.kernel[:, :, c], t("conv.kernel_grid", n=c), decimals=3, diverging=True),
-                key=f"{K}k.{frame}.{c}", config={"displayModeBar": False},
-            )
-            product_col.plotly_chart(
-                plots.number_grid(step.products[:, :, c], t("conv.products_grid", n=c), decimals=3, diverging=True),
-                key=f"{K}prod.{frame}.{c}", config={"displayModeBar": False},
-            )
+            steps.number_grid(input_col, t("conv.input_grid", n=c), step.padded[:, :, c], step.geometry.padding_mask(),
+                              (step.rows, step.cols), origin=(top, left))
+            steps.number_grid(kernel_col, t("conv.kernel_grid", n=c), step.kernel[:, :, c], decimals=3, diverging=True)
+            steps.number_grid(product_col, t("conv.products_grid", n=c), step.products[:, :, c], decimals=3,
+                              diverging=True)
             product_col.metric(t("conv.channel_sum", n=c), f"{step.channel_sums[c]:.4f}")
         st.caption(t("conv.grid_legend"))
     with right_col:
-        st.plotly_chart(plots.output_map(output, step.position, t("conv.output_map")), key=f"{K}out.{frame}",
-                        config={"displayModeBar": False})
+        steps.output_map(st, t("conv.output_map"), output, step.position)
         st.metric(t("conv.total"), f"{step.total:.4f}")
         st.metric(t("conv.after_relu"), f"{step.relu:.4f}")
     with st.expander(t("conv.arithmetic"), expanded=True):

@@ -38,12 +38,12 @@ st.caption(t("filters.scale", lim=limit))
 if nf > ui.MAX_FILTERS or cin > ui.MAX_KERNEL_CHANNELS:
     st.caption(t("filters.capped", filters=min(nf, ui.MAX_FILTERS), nf=nf,
                  channels=min(cin, ui.MAX_KERNEL_CHANNELS), cin=cin))
-st.image(ui.kernel_png(kernel))
+st.image(ui.kernel_png(kernel), output_format="PNG")
 
 if filters.is_rgb_first_layer(info.model, layer):
     st.subheader(t("filters.rgb"))
     st.caption(t("filters.rgb.help"))
-    st.image(ui.rgb_png(kernel))
+    st.image(ui.rgb_png(kernel), output_format="PNG")
 
 # --- bias and statistics ---
 st.subheader(t("filters.bias"))

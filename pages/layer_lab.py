@@ -135,7 +135,7 @@ def footprint(settings: layerlab.Settings, out_hw):
     out_c = pos_cols[1].number_input(t("ll.out_col"), 0, max(out_hw[1] - 1, 0) if out_hw else 0, 0, key="ll.out_col")
     grid = ui.grid(settings, (int(out_r), int(out_c)), out_hw)
     st.caption(ui.grid_title(grid, out_hw))
-    st.container(key="ll.grid_image").image(ui.grid_png(grid))
+    st.container(key="ll.grid_image").image(ui.grid_png(grid), output_format="PNG")
     st.markdown(ui.grid_legend())
 
 
@@ -152,10 +152,10 @@ def maps(settings: layerlab.Settings, possible: bool):
     kernels = layerlab.bank_kernels(bank, settings.kernel_size)
     with k_cols[2]:
         st.markdown(f"**{t('ll.kernel_weights')}**")
-        st.container(key="ll.kernel_image").image(ui.kernel_png(kernels[0]))
+        st.container(key="ll.kernel_image").image(ui.kernel_png(kernels[0]), output_format="PNG")
         st.caption(t("ll.kernel_weights.caption", n=settings.input_shape[2]))
     st.markdown(f"**{t('ll.kernels')}**")
-    st.container(key="ll.kernels_image").image(ui.kernels_png(kernels))
+    st.container(key="ll.kernels_image").image(ui.kernels_png(kernels), output_format="PNG")
     st.caption(ui.bank_names(bank))
     if not possible:
         st.warning(t("ll.maps.none"))
@@ -168,18 +168,18 @@ def maps(settings: layerlab.Settings, possible: bool):
     result = ui.feature_maps(layerlab.image_to_input(image, h, w, c), settings, kernels, bias, device())
     pictures = ui.map_pngs(result)
     top = st.columns([1, 3])
-    top[0].container(key="ll.input_image").image(layerlab.display_image(result.x), clamp=True,
+    top[0].container(key="ll.input_image").image(layerlab.display_image(result.x), clamp=True, output_format="PNG",
                                                  caption=f"{t('ll.maps.input')}: {shape_text(result.x.shape)}")
     with top[1]:
         st.markdown(f"**{t('ll.maps.scale')}**")
-        st.container(key="ll.colour_bar").image(pictures["bar"])
+        st.container(key="ll.colour_bar").image(pictures["bar"], output_format="PNG")
     stages = [("pre", t("ll.maps.pre")), ("post", t("ll.maps.post", activation=settings.activation))]
     if result.pooled is not None:
         stages.append(("pooled", t("ll.maps.pooled", kind=t(f"ll.pool_kind.{settings.pool_kind}"))))
     for stage, title in stages:
         values = getattr(result, stage)
         st.markdown(f"**{title}** · {shape_text(values.shape)}")
-        st.container(key=f"ll.{stage}_image").image(pictures[stage])
+        st.container(key=f"ll.{stage}_image").image(pictures[stage], output_format="PNG")
     if result.pooled is None:
         st.warning(t("ll.maps.no_pool"))
     st.caption(t("ll.maps.device", device=result.device or device()))

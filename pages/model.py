@@ -21,45 +21,53 @@ if builder.USED in st.session_state:
     st.success(st.session_state.pop(builder.USED))
 
 # --- the architecture: a preset, then the user's edits ---
-start = builder.start_from_preset()
-st.subheader(t("modelpage.input"))
-input_shape, classes = builder.input_controls()
-st.subheader(t("modelpage.layers"))
-st.caption(t("modelpage.layers.caption"))
-rows = builder.layer_table(start)
+@st.fragment
+def architecture() -> None:
+    """The preset, the layer table and what follows from it; its controls rerun only this part."""
+    if builder.USED in st.session_state:  # "use this model" changed the sidebar's model: redraw it all
+        st.rerun()
+    start = builder.start_from_preset()
+    st.subheader(t("modelpage.input"))
+    input_shape, classes = builder.input_controls()
+    st.subheader(t("modelpage.layers"))
+    st.caption(t("modelpage.layers.caption"))
+    rows = builder.layer_table(start)
 
-try:
-    spec = arch.with_classes(arch.from_rows(rows, input_shape, name=st.session_state[builder.PRESET]), classes)
-    summary = arch.summarize(spec)
-except arch.ArchitectureError as err:
-    st.error(t("modelpage.invalid", error=message_text(err)))
-    spec = summary = None
+    try:
+        spec = arch.with_classes(arch.from_rows(rows, input_shape, name=st.session_state[builder.PRESET]), classes)
+        summary = arch.summarize(spec)
+    except arch.ArchitectureError as err:
+        st.error(t("modelpage.invalid", error=message_text(err)))
+        spec = summary = None
 
-if summary is not None:
-    # --- summary, as model.summary() would print it after building ---
-    st.subheader(t("modelpage.summary"))
-    cols = st.columns(3)
-    cols[0].metric(t("modelpage.total"), f"{summary.total_params:,}")
-    cols[1].metric(t("modelpage.total_macs"), f"{summary.total_macs:,}")
-    cols[2].metric(t("modelpage.output"), str(summary.output_shape))
-    st.dataframe(builder.summary_frame(summary), hide_index=True, width="stretch")
-    st.caption(t("modelpage.sum.caption"))
+    if summary is not None:
+        # --- summary, as model.summary() would print it after building ---
+        st.subheader(t("modelpage.summary"))
+        cols = st.columns(3)
+        cols[0].metric(t("modelpage.total"), f"{summary.total_params:,}")
+        cols[1].metric(t("modelpage.total_macs"), f"{summary.total_macs:,}")
+        cols[2].metric(t("modelpage.output"), str(summary.output_shape))
+        st.table(builder.summary_frame(summary), hide_index=True)  # static: a grid widget costs the browser ~0.1 s per change
+        st.caption(t("modelpage.sum.caption"))
 
-    st.subheader(t("modelpage.figure"))
-    st.plotly_chart(architecture_figure(summary, spec.input_shape, t("modelpage.figure.input")),
-                    key="modelpage.figure")
+        st.subheader(t("modelpage.figure"))
+        st.plotly_chart(architecture_figure(summary, spec.input_shape, t("modelpage.figure.input")),
+                        key="modelpage.figure")
 
-    st.subheader(t("modelpage.code"))
-    st.code(codegen.model_code(spec), language="python")
-    st.caption(t("modelpage.code.caption"))
+        st.subheader(t("modelpage.code"))
+        st.code(codegen.model_code(spec), language="python")
+        st.caption(t("modelpage.code.caption"))
 
-    name = builder.built_name()
-    left, right = st.columns(2)
-    left.button(t("modelpage.use"), type="primary", on_click=builder.use_spec, args=(spec, name),
-                help=t("modelpage.use.help"), key="modelpage.use")
-    right.download_button(t("modelpage.download"), data=builder.spec_download(spec),
-                          file_name=f"{spec.name}.keras", mime="application/zip", on_click="ignore",
-                          key="modelpage.download")
+        name = builder.built_name()
+        left, right = st.columns(2)
+        left.button(t("modelpage.use"), type="primary", on_click=builder.use_spec, args=(spec, name),
+                    help=t("modelpage.use.help"), key="modelpage.use")
+        right.download_button(t("modelpage.download"), data=builder.spec_download(spec),
+                              file_name=f"{spec.name}.keras", mime="application/zip", on_click="ignore",
+                              key="modelpage.download")
+
+
+architecture()
 
 # --- bring your own model ---
 st.divider()

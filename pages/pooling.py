@@ -4,7 +4,6 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import convolution as cv
-from cnnviz.plots import convolution as plots
 from cnnviz.ui import steps
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.entry import ensure_entrypoint
@@ -68,11 +67,9 @@ for c in range(x.shape[2]):
     g1, g2, g3 = st.columns([3, 2, 2])
     winner = step.winners[c]
     marked = [] if winner is None else [(int(step.rows[winner[0]]), int(step.cols[winner[1]]))]
-    g1.plotly_chart(plots.number_grid(step.padded[:, :, c], t("pool.input_grid"), geo.padding_mask(),
-                                      (step.rows, step.cols), marked, pad_text="", origin=(top, left)),
-                    key=f"{K}in.{c}", config={"displayModeBar": False})
-    g2.plotly_chart(plots.output_map(output[:, :, c], step.position, t("pool.output_map")), key=f"{K}out.{c}",
-                    config={"displayModeBar": False})
+    steps.number_grid(g1, t("pool.input_grid"), step.padded[:, :, c], geo.padding_mask(), (step.rows, step.cols),
+                      marked, pad_text="", origin=(top, left))
+    steps.output_map(g2, t("pool.output_map"), output[:, :, c], step.position)
     real = step.window[:, :, c][~step.window_padding]
     numbers = ", ".join(f"{v:.2f}" for v in real)
     if kind == "average":

@@ -8,6 +8,7 @@ from cnnviz import kernels
 from cnnviz import probability as pr
 from cnnviz.plots import convolution as plots
 from cnnviz.ui.messages import text as message_text
+from cnnviz.ui import steps
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 from cnnviz.ui.entry import ensure_entrypoint
@@ -99,11 +100,8 @@ st.markdown(t("prob.two_d.text"))
 box, gauss = kernels.kernel("box_blur", 3), kernels.kernel("gaussian_blur", 3)
 both = pr.convolve2d(box, gauss)
 c1, c2, c3 = st.columns([3, 3, 4])
-c1.plotly_chart(plots.number_grid(box, t("prob.two_d.box"), decimals=3, colorscale="Blues"), key=K + "box",
-                config={"displayModeBar": False})
-c2.plotly_chart(plots.number_grid(gauss, t("prob.two_d.gauss"), decimals=3, colorscale="Blues"), key=K + "gauss",
-                config={"displayModeBar": False})
-c3.plotly_chart(plots.number_grid(both, t("prob.two_d.both"), decimals=3, colorscale="Blues"), key=K + "both",
-                config={"displayModeBar": False})
+steps.number_grid(c1, t("prob.two_d.box"), box, decimals=3, colorscale="Blues")
+steps.number_grid(c2, t("prob.two_d.gauss"), gauss, decimals=3, colorscale="Blues")
+steps.number_grid(c3, t("prob.two_d.both"), both, decimals=3, colorscale="Blues")
 st.caption(t("prob.two_d.caption", total=f"{both.sum():.4f}"))
 st.page_link("pages/convolution.py", label=t("prob.to_images.link"), icon=":material/grid_on:")

@@ -1,12 +1,18 @@
-"""Figures for the convolution, pooling and probability pages: number grids and bar charts.
+"""Pictures for the convolution, pooling and probability pages: number grids (images) and bar charts.
 
-Builders return plotly figures; pages show them. Titles and labels come in already translated.
+Number grids change at every step, so they are PIL images (cheap for a browser to redraw); the bar charts
+of the probability page are plotly figures. Titles and labels come in already translated and the pages
+write them above the images (the images hold digits only).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
+
+from cnnviz.plots import cells as C
+from cnnviz.plots.activations import lut
 
 PAD_COLOR = "#d9d9d9"  # plot background: padding cells are left empty (NaN) so it shows through
 WINDOW_COLOR = "#ff7f0e"
@@ -22,72 +28,55 @@ def _fmt(v: float, decimals: int) -> str:
     return "0" if text.strip("-0.") == "" else text  # no "-0.00"
 
 
-def _cell_rect(r: int, c: int, color: str, width: int = 3, dash: str | None = None) -> dict:
-    return dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, xref="x", yref="y",
-                line=dict(color=color, width=width, dash=dash), fillcolor="rgba(0,0,0,0)")
+def _colours(z: np.ndarray, pad: np.ndarray, colorscale: str, diverging: bool) -> np.ndarray:
+    """RGB per cell: the values on their own range (symmetric around 0 when diverging), padding grey."""
+    finite = z[~pad & np.isfinite(z)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if diverging:
+        bound = max(abs(lo), abs(hi), 1e-9)
+        lo, hi = -bound, bound
+    span = hi - lo if hi > lo else 1.0
+    idx = ((np.nan_to_num(z, nan=lo) - lo) / span * 255).round().clip(0, 255).astype("int64")
+    colours = lut("RdBu" if diverging else colorscale)[idx]
+    colours[pad | ~np.isfinite(z)] = C.rgb(PAD_COLOR)
+    return colours
 
 
-def number_grid(
-    values,
-    title: str = "",
-    padding=None,
-    window=None,
-    marked=(),
-    decimals: int = 2,
-    colorscale: str = "gray",
-    diverging: bool = False,
-    pad_text: str = "0",
-    origin=(0, 0),
-) -> go.Figure:
-    """A 2-D array as a heatmap with each number written in its cell.
+def number_grid(values, padding=None, window=None, marked=(), decimals: int = 2, colorscale: str = "gray",
+                diverging: bool = False, pad_text: str = "0", origin=(0, 0), current=None) -> Image.Image:
+    """A 2-D array as coloured cells with each number written in, and its row and column numbers.
 
     padding: (H, W) bool, cells drawn grey with `pad_text`; window: (rows, cols) index arrays, each cell
-    outlined (a dilated window shows its gaps); marked: cells outlined in green (a pooling winner).
-    origin: the (row, col) label of the top-left cell, so padded grids can number the input from 0.
+    outlined in orange (a dilated window shows its gaps); marked: cells outlined in green (a pooling winner);
+    current: one (row, col) outlined in red (the output cell being computed). origin: the (row, col) label
+    of the top-left cell, so padded grids number the input from 0.
     """
     z = np.array(values, dtype=np.float64)
     h, w = z.shape
     pad = np.zeros((h, w), dtype=bool) if padding is None else np.asarray(padding, dtype=bool)
-    text = np.array([[pad_text if pad[r, c] else _fmt(z[r, c], decimals) for c in range(w)] for r in range(h)])
-    shown = np.where(pad, np.nan, z)
-    finite = shown[np.isfinite(shown)]
-    zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    if diverging:
-        bound = max(abs(zmin), abs(zmax), 1e-9)
-        zmin, zmax = -bound, bound
-    fig = go.Figure(
-        go.Heatmap(
-            z=shown, text=text, texttemplate="%{text}", textfont=dict(size=11 if max(h, w) < 14 else 9),
-            colorscale="RdBu" if diverging else colorscale, zmin=zmin, zmax=zmax if zmax > zmin else zmin + 1,
-            showscale=False, hoverinfo="skip", xgap=1, ygap=1,
-        )
-    )
-    shapes = []
+    text = [[pad_text if pad[r, c] else _fmt(z[r, c], decimals) for c in range(w)] for r in range(h)]
+    colours = _colours(z, pad, colorscale, diverging)
+    longest = max((len(s) for row in text for s in row), default=1)
+    cell = max(CELL_PX, 7 * longest + 8) if max(h, w) <= 16 else max(14, 480 // max(h, w))
+    img = C.draw_cells(colours, cell, 1)
+    if cell >= 26:
+        C.write_numbers(img, text, cell, C.dark(colours))
     if window is not None:
         rows, cols = window
-        shapes += [_cell_rect(int(r), int(c), WINDOW_COLOR) for r in rows for c in cols]
-    shapes += [_cell_rect(int(r), int(c), WIN_COLOR, 4) for r, c in marked]
+        C.outline(img, [(int(r), int(c)) for r in rows for c in cols], cell, WINDOW_COLOR, 3)
+    C.outline(img, [(int(r), int(c)) for r, c in marked], cell, WIN_COLOR, 4)
+    if current is not None:
+        C.outline(img, [(int(current[0]), int(current[1]))], cell, CURRENT_COLOR, 4)
     r0, c0 = origin
-    fig.update_layout(
-        title=dict(text=title, font=dict(size=14), y=0.98, yanchor="top"), shapes=shapes, plot_bgcolor=PAD_COLOR,
-        margin=dict(l=30, r=10, t=60 if title else 24, b=10),
-        height=max(160, CELL_PX * h + 80), width=max(160, CELL_PX * w + 50),
-    )
-    fig.update_xaxes(tickmode="array", tickvals=list(range(w)), ticktext=[str(c - c0) for c in range(w)],
-                     side="top", showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(tickmode="array", tickvals=list(range(h)), ticktext=[str(r - r0) for r in range(h)],
-                     autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x")
-    return fig
+    return C.with_indices(img, np.arange(h) - r0, np.arange(w) - c0, cell)
 
 
-def output_map(values, current, title: str = "", decimals: int = 2, filled=None) -> go.Figure:
-    """The output map with the current cell outlined; `filled` (bool) greys out cells not yet computed."""
+def output_map(values, current, decimals: int = 2, filled=None) -> Image.Image:
+    """The output map with the current cell outlined in red; `filled` (bool) greys out cells not yet computed."""
     z = np.array(values, dtype=np.float64)
     padding = None if filled is None else ~np.asarray(filled, dtype=bool)
-    fig = number_grid(z, title, padding=padding, decimals=decimals, diverging=bool((z < 0).any()),
-                      colorscale="Viridis", pad_text="")
-    fig.add_shape(_cell_rect(int(current[0]), int(current[1]), CURRENT_COLOR, 4))
-    return fig
+    return number_grid(z, padding=padding, decimals=decimals, diverging=bool((z < 0).any()), colorscale="Viridis",
+                       pad_text="", current=current)
 
 
 def distribution_bars(values, probs, title: str = "", color: str = "#1f77b4", x_label: str = "",

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
 from cnnviz import arithmetic as ar
+from cnnviz.plots.cells import draw_cells, rgb, with_indices
 from cnnviz.plots.activations import _font, channel_grid, lut
 from cnnviz.plots.filters import DIVERGING, diverging_colours
 
@@ -30,11 +31,7 @@ COLORS = {
 }
 OUT_CELL, OUT_SELECTED = "#e6f4ea", "#2f855a"
 WINDOW = "#1a202c"
-_INK = (90, 90, 90)
-
-
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+_INK = (90, 90, 90)  # the colour bar's numbers
 
 
 def _crop(lo: int, hi: int, focus_lo: int, focus_hi: int, max_cells: int) -> tuple[int, int]:
@@ -97,56 +94,27 @@ def _cell_size(n_rows: int, n_cols: int, width: int) -> int:
     return int(np.clip(width // max(n_rows, n_cols, 1), 5, 26))
 
 
-def _draw_cells(colours: np.ndarray, cell: int, gap: int) -> Image.Image:
-    """(rows, cols, 3) colours as square cells of `cell` px with `gap` px of white between them."""
-    n_r, n_c = colours.shape[:2]
-    big = np.repeat(np.repeat(colours, cell, axis=0), cell, axis=1)
-    if gap:
-        mask = np.zeros((n_r * cell, n_c * cell), bool)
-        mask[cell - gap::cell, :] = True
-        mask[:, cell - gap::cell] = True
-        big[mask] = 255
-    return Image.fromarray(big.astype("uint8"), "RGB")
-
-
-def _with_indices(cells: Image.Image, rows: np.ndarray, cols: np.ndarray, cell: int) -> Image.Image:
-    """The cell picture with row numbers on the left and column numbers on top (every k-th one)."""
-    font = _font()
-    margin_l, margin_t = 26, 16
-    out = Image.new("RGB", (cells.width + margin_l, cells.height + margin_t), (255, 255, 255))
-    out.paste(cells, (margin_l, margin_t))
-    draw = ImageDraw.Draw(out)
-    step = max(1, int(np.ceil(22 / cell)))  # one number per ~22 px
-    for i, r in enumerate(rows):
-        if i % step == 0:
-            draw.text((1, margin_t + i * cell + (cell - 11) // 2), str(int(r)), fill=_INK, font=font)
-    for j, c in enumerate(cols):
-        if j % step == 0:
-            draw.text((margin_l + j * cell, 1), str(int(c)), fill=_INK, font=font)
-    return out
-
-
 def window_grid_image(grid: Grid, width: int = 520) -> Image.Image:
     """The padded input (left) with the window's taps and its outline, and the output (right) with the
     window's position: one image, about `width` px for the input part."""
     n_r, n_c = grid.kinds.shape
     cell = _cell_size(n_r, n_c, width)
     gap = 1 if cell >= 8 else 0
-    palette = np.array([_rgb(COLORS[k]) for k in range(5)], dtype="uint8")
-    left = _draw_cells(palette[grid.kinds], cell, gap)
+    palette = np.array([rgb(COLORS[k]) for k in range(5)], dtype="uint8")
+    left = draw_cells(palette[grid.kinds], cell, gap)
     taps = np.argwhere(np.isin(grid.kinds, (TAP, TAP_PAD)))
     if taps.size:
         (y0, x0), (y1, x1) = taps.min(axis=0), taps.max(axis=0)
         ImageDraw.Draw(left).rectangle([x0 * cell - 1, y0 * cell - 1, (x1 + 1) * cell, (y1 + 1) * cell],
-                                       outline=_rgb(WINDOW), width=2)
-    left = _with_indices(left, grid.rows, grid.cols, cell)
+                                       outline=rgb(WINDOW), width=2)
+    left = with_indices(left, grid.rows, grid.cols, cell)
     if not len(grid.out_rows):
         return left
     r, c = grid.out_pos
     selected = (grid.out_rows[:, None] == r) & (grid.out_cols[None, :] == c)
-    out_palette = np.array([_rgb(OUT_CELL), _rgb(OUT_SELECTED)], dtype="uint8")
+    out_palette = np.array([rgb(OUT_CELL), rgb(OUT_SELECTED)], dtype="uint8")
     o_cell = _cell_size(len(grid.out_rows), len(grid.out_cols), int(width * 0.6))
-    right = _with_indices(_draw_cells(out_palette[selected.astype(int)], o_cell, 1 if o_cell >= 8 else 0),
+    right = with_indices(draw_cells(out_palette[selected.astype(int)], o_cell, 1 if o_cell >= 8 else 0),
                           grid.out_rows, grid.out_cols, o_cell)
     space = 36
     img = Image.new("RGB", (left.width + space + right.width, max(left.height, right.height)), (255, 255, 255))
@@ -181,7 +149,7 @@ def kernel_image(kernel2d: np.ndarray, cell: int = 36) -> Image.Image:
     k = np.asarray(kernel2d, dtype="float32")
     m = float(np.max(np.abs(k))) or 1.0
     cell = max(14, min(cell, 260 // max(k.shape)))
-    img = _draw_cells(diverging_colours(k, m), cell, 1)
+    img = draw_cells(diverging_colours(k, m), cell, 1)
     if max(k.shape) <= 11:
         draw = ImageDraw.Draw(img)
         font = _font()

@@ -8,9 +8,35 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import convolution as cv
+from cnnviz.plots import convolution as plots
+from cnnviz.plots.activations import png_bytes
 from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _grid_png(values: np.ndarray, padding, window, marked, decimals, colorscale, diverging, pad_text, origin,
+              current) -> bytes:
+    return png_bytes(plots.number_grid(values, padding, window, marked, decimals, colorscale, diverging, pad_text,
+                                       origin, current))
+
+
+def number_grid(where, title: str, values, padding=None, window=None, marked=(), decimals: int = 2,
+                colorscale: str = "gray", diverging: bool = False, pad_text: str = "0", origin=(0, 0), current=None):
+    """A titled number grid (cnnviz.plots.convolution.number_grid) as a PNG in `where` (st or a column)."""
+    where.markdown(f"**{title}**")
+    window = None if window is None else tuple(np.asarray(a) for a in window)
+    where.image(_grid_png(np.asarray(values), padding, window, tuple(marked), decimals, colorscale, diverging, pad_text,
+                          tuple(origin), current), output_format="PNG")
+
+
+def output_map(where, title: str, values, current, decimals: int = 2, filled=None):
+    """The output map with the current cell outlined (cnnviz.plots.convolution.output_map), titled."""
+    z = np.asarray(values, dtype=np.float64)
+    padding = None if filled is None else ~np.asarray(filled, dtype=bool)
+    number_grid(where, title, z, padding=padding, decimals=decimals, diverging=bool((z < 0).any()),
+                colorscale="Viridis", pad_text="", current=tuple(int(v) for v in current))
 
 
 def keep(key: str, default) -> dict:
@@ -65,7 +91,7 @@ def image_crop(prefix: str, size: int, channels: int, preview_width: int) -> tup
     top = c2.slider(t("conv.crop_top"), 0, top_max, **keep(prefix + "top", 10))
     left = c3.slider(t("conv.crop_left"), 0, left_max, **keep(prefix + "left", 10))
     x, preview = cv.crop(image, width, top, left, size, channels)
-    c4.image(preview.resize((preview.width * 4, preview.height * 4), 0), caption=t("conv.crop_caption"),
+    c4.image(preview.resize((preview.width * 4, preview.height * 4), 0), output_format="PNG", caption=t("conv.crop_caption"),
              width=preview_width)
     return x, f"{width}.{top}.{left}"
 

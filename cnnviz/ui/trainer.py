@@ -81,7 +81,7 @@ def show_results(h: training.History, chart, filters) -> None:
         chart.plotly_chart(curves_figure(h, curve_labels()), key=f"{PREFIX}chart.{len(h.loss)}")
     if h.snapshots:
         with filters.container():
-            st.image(filter_grid(h.snapshots, [str(i) for i in range(len(h.snapshots))]))
+            st.image(filter_grid(h.snapshots, [str(i) for i in range(len(h.snapshots))]), output_format="PNG")
             st.caption(t("train.filters.caption"))
 
 

@@ -8,12 +8,19 @@ answers from its first second: pages that need no Keras (the Layer lab's control
 glossary) are drawn at once, and the Layer lab's maps wait for `wait_for_keras()` behind a notice.
 
 Without a warm-up (AppTest, a notebook), `wait_for_keras()` imports Keras in the calling thread.
+
+Why the import waits a moment: TensorFlow's import holds the GIL for about 40% of its ~3 s, in single
+stretches of up to 0.6 s (its C++ initialisers, not the loading of its libraries), and while it does, the
+server can neither run a page nor send what a page has drawn, nor serve the browser's JavaScript. So the
+import starts as soon as a page asks for Keras (its controls and arithmetic are then already on their way
+to the browser) or a run finished, or after GRACE_S with no page at all (a server started before class).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -27,6 +34,9 @@ _all_done = threading.Event()
 timings: dict[str, float] = {}  # seconds per warm-up step, for the log and the bench
 errors: list[str] = []  # what failed (the app still works: the step just happens in a user's run)
 KERAS_TIMEOUT = 300  # s: a page stops waiting for the warm-up thread's import after this long
+GRACE_S = 2.0  # s after the server started: with no page run by then, the import starts anyway
+SEND_S = 0.2  # s for the server to send what the run that asked has drawn, before the import holds the GIL
+_go = threading.Event()  # a page asked for Keras, or a run finished
 
 
 def _imported(name: str) -> bool:
@@ -81,8 +91,26 @@ def _layer_lab_maps() -> None:
     layerlab.feature_maps(np.zeros((h, w, c), "float32"), settings, kernels, 0.0, "cpu:0")
 
 
+def _page_modules() -> None:
+    """What the first page imports besides Keras (plotly, the Layer lab's modules, the images' font): plain
+    Python, which shares the GIL with the server, done while the browser is still loading its JavaScript."""
+    import importlib
+
+    for name in ("plotly.graph_objects", "cnnviz.codegen", "cnnviz.layerlab", "cnnviz.ui.layer_lab",
+                 "cnnviz.ui.image_picker", "cnnviz.plots.layer_lab"):
+        importlib.import_module(name)
+    from cnnviz.plots.activations import _font, lut
+
+    _font()
+    lut("RdBu_r")
+
+
 def _run() -> None:
     started = time.perf_counter()
+    _step("page_modules", _page_modules)
+    if _go.wait(max(GRACE_S - (time.perf_counter() - started), 0)):
+        time.sleep(SEND_S)
+    timings["waited"] = time.perf_counter() - started
     try:
         _step("import_keras", _import_keras)
     finally:
@@ -94,8 +122,8 @@ def _run() -> None:
     freeze_imports()
     timings["total"] = time.perf_counter() - started
     _all_done.set()
-    log.info("cnnviz warm-up done in %.1f s: %s", timings["total"],
-             ", ".join(f"{k} {v:.2f} s" for k, v in timings.items() if k != "total"))
+    steps = ", ".join(f"{k} {v:.2f} s" for k, v in timings.items() if k != "total")
+    print(f"cnnviz warm-up done in {timings['total']:.1f} s: {steps}", file=sys.stderr, flush=True)  # the server log
 
 
 def start() -> threading.Thread:
@@ -117,8 +145,14 @@ def done(timeout: float | None = None) -> bool:
     return _all_done.wait(timeout) if _thread is not None else False
 
 
+def run_finished() -> None:
+    """app.py, after each page run: the warm-up's import may start now (cheap)."""
+    _go.set()
+
+
 def wait_for_keras() -> None:
     """Return once Keras is importable: wait for the warm-up's import, or import it here."""
+    _go.set()
     if _thread is not None and not _keras_done.wait(KERAS_TIMEOUT):
         log.warning("warm-up still importing Keras after %s s; importing in this run", KERAS_TIMEOUT)
     from cnnviz import devices
@@ -126,8 +160,16 @@ def wait_for_keras() -> None:
     devices.prepare()
 
 
+ENV = "CNNVIZ_WARMUP"  # "0": no warm-up at server start (Keras is then imported by the first page that needs it)
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 @contextlib.asynccontextmanager
 async def lifespan(_app):
     """st.App's lifespan: start the warm-up and serve at once (it runs beside the first requests)."""
-    start()
+    if enabled():
+        start()
     yield None

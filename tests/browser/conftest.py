@@ -57,12 +57,12 @@ class Server:
         self.url = f"http://localhost:{port}"
 
 
-def start_server(log_name: str = "streamlit.log", env: dict | None = None) -> Server:
+def start_server(log_name: str = "streamlit.log", env: dict | None = None, script: str = "app.py") -> Server:
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
     log = ARTIFACTS / log_name
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},

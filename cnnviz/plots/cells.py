@@ -1,0 +1,75 @@
+"""Grids of square cells drawn with PIL: colours, outlines, row and column numbers, numbers in cells.
+
+Shared by the Layer lab's footprint grid and the step-by-step pages' number grids: an image is drawn by
+a browser in a few milliseconds, a plotly chart in tens to hundreds. Text is digits only (the default
+font has no Korean); titles in words are the page's to write above them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from cnnviz.plots.activations import _font
+
+WHITE = (255, 255, 255)
+INK = (90, 90, 90)
+_MARGIN_LEFT, _MARGIN_TOP = 26, 16
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def draw_cells(colours: np.ndarray, cell: int, gap: int) -> Image.Image:
+    """(rows, cols, 3) colours as square cells of `cell` px with `gap` px of white between them."""
+    n_r, n_c = colours.shape[:2]
+    big = np.repeat(np.repeat(np.asarray(colours, dtype="uint8"), cell, axis=0), cell, axis=1)
+    if gap:
+        mask = np.zeros((n_r * cell, n_c * cell), bool)
+        mask[cell - gap::cell, :] = True
+        mask[:, cell - gap::cell] = True
+        big[mask] = 255
+    return Image.fromarray(big, "RGB")
+
+
+def outline(img: Image.Image, cells, cell: int, colour: str, width: int) -> None:
+    """Outline each (row, col) cell of a draw_cells image (before with_indices adds its margins)."""
+    draw = ImageDraw.Draw(img)
+    for r, c in cells:
+        draw.rectangle([c * cell, r * cell, (c + 1) * cell - 1, (r + 1) * cell - 1], outline=rgb(colour), width=width)
+
+
+def write_numbers(img: Image.Image, text: list[list[str]], cell: int, ink: np.ndarray) -> None:
+    """Write text[r][c] centred in each cell; ink (rows, cols) True for white text on dark cells."""
+    draw = ImageDraw.Draw(img)
+    font = _font()
+    for r, row in enumerate(text):
+        for c, s in enumerate(row):
+            if not s:
+                continue
+            width = draw.textlength(s, font=font)
+            draw.text((c * cell + (cell - width) / 2, r * cell + (cell - 11) / 2 - 1), s,
+                      fill=WHITE if ink[r, c] else (25, 25, 25), font=font)
+
+
+def dark(colours: np.ndarray) -> np.ndarray:
+    """Cells whose colour needs white text (relative luminance below one half)."""
+    c = np.asarray(colours, dtype="float64") / 255
+    return (0.2126 * c[..., 0] + 0.7152 * c[..., 1] + 0.0722 * c[..., 2]) < 0.5
+
+
+def with_indices(cells: Image.Image, rows, cols, cell: int) -> Image.Image:
+    """The cell picture with row numbers on the left and column numbers on top (every k-th one)."""
+    font = _font()
+    out = Image.new("RGB", (cells.width + _MARGIN_LEFT, cells.height + _MARGIN_TOP), WHITE)
+    out.paste(cells, (_MARGIN_LEFT, _MARGIN_TOP))
+    draw = ImageDraw.Draw(out)
+    step = max(1, int(np.ceil(22 / cell)))  # one number per ~22 px
+    for i, r in enumerate(rows):
+        if i % step == 0:
+            draw.text((1, _MARGIN_TOP + i * cell + (cell - 11) // 2), str(int(r)), fill=INK, font=font)
+    for j, c in enumerate(cols):
+        if j % step == 0:
+            draw.text((_MARGIN_LEFT + j * cell + 2, 1), str(int(c)), fill=INK, font=font)
+    return out
