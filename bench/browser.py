@@ -141,7 +141,7 @@ P95_TARGET = 3.0
 
 def _changes(page, traffic, case: Case, n: int) -> dict:
     """Press case.keys[i % len] on the focused control n times; latency and bytes of each change."""
-    latencies, ws, media, failures = [], [], [], 0
+    latencies, run_ends, ws, media, failures = [], [], [], [], 0
     control = page.locator(case.focus).first
     for i in range(n):
         control.focus()
@@ -157,11 +157,14 @@ def _changes(page, traffic, case: Case, n: int) -> dict:
             failures += 1
             continue
         latencies.append(b["last"] - b["t0"])
+        if b["runEnd"]:
+            run_ends.append(b["runEnd"] - b["t0"])
         w, m, _ = traffic.since(mark)
         ws.append(w / 1024)
         media.append(m / 1024)
         page.wait_for_timeout(300)  # a key press right after a rerun can be dropped
-    return {"page_updated": summary(latencies), "websocket_kib": summary(ws, "KiB"), "media_kib": summary(media, "KiB"),
+    return {"page_updated": summary(latencies), "run_finished": summary(run_ends),
+            "page_updated_samples": latencies, "run_finished_samples": run_ends, "websocket_kib": summary(ws, "KiB"), "media_kib": summary(media, "KiB"),
             "total_kib": summary([a + b for a, b in zip(ws, media)], "KiB"), "failures": failures}
 
 

@@ -165,8 +165,7 @@ def maps(settings: layerlab.Settings, possible: bool):
         warmup.wait_for_keras()
         waiting.empty()
     h, w, c = settings.input_shape
-    result = ui.feature_maps(layerlab.image_to_input(image, h, w, c), settings, kernels, bias, device())
-    pictures = ui.map_pngs(result)
+    result, pictures = ui.feature_maps(layerlab.image_to_input(image, h, w, c), settings, kernels, bias, device())
     top = st.columns([1, 3])
     top[0].container(key="ll.input_image").image(layerlab.display_image(result.x), clamp=True, output_format="PNG",
                                                  caption=f"{t('ll.maps.input')}: {shape_text(result.x.shape)}")
@@ -176,10 +175,9 @@ def maps(settings: layerlab.Settings, possible: bool):
     stages = [("pre", t("ll.maps.pre")), ("post", t("ll.maps.post", activation=settings.activation))]
     if result.pooled is not None:
         stages.append(("pooled", t("ll.maps.pooled", kind=t(f"ll.pool_kind.{settings.pool_kind}"))))
-    for stage, title in stages:
-        values = getattr(result, stage)
-        st.markdown(f"**{title}** · {shape_text(values.shape)}")
-        st.container(key=f"ll.{stage}_image").image(pictures[stage], output_format="PNG")
+    st.markdown(t("ll.maps.stages", stages=" → ".join(f"**{title}** ({shape_text(getattr(result, stage).shape)})"
+                                                      for stage, title in stages)))
+    st.container(key="ll.maps_image").image(pictures["stages"], output_format="PNG")
     if result.pooled is None:
         st.warning(t("ll.maps.no_pool"))
     st.caption(t("ll.maps.device", device=result.device or device()))

@@ -171,6 +171,7 @@ TEXTS = {
     "ll.maps.pre": "Feature map (before activation)",
     "ll.maps.post": "Activation map ({activation})",
     "ll.maps.pooled": "After {kind}",
+    "ll.maps.stages": "Each column is one filter, its maps from top to bottom: {stages}",
     "ll.maps.device": "Computed by Keras on {device}.",
     "ll.shape.input": "→ Conv2D **{conv}** → pooling **{pool}**",
     "ll.shape.conv": "{input} → **{output}** (Conv2D output)",

@@ -171,6 +171,7 @@ TEXTS = {
     "ll.maps.pre": "피쳐 맵 (활성화 전)",
     "ll.maps.post": "액티베이션 맵 ({activation})",
     "ll.maps.pooled": "{kind} 후",
+    "ll.maps.stages": "한 열이 필터 하나이고, 위에서 아래로 그 맵들입니다: {stages}",
     "ll.maps.device": "Keras가 {device}에서 계산했습니다.",
     "ll.shape.input": "→ Conv2D **{conv}** → 풀링 **{pool}**",
     "ll.shape.conv": "{input} → **{output}** (Conv2D 출력)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -88,11 +88,35 @@ def _tile_size(h: int, w: int, target: int) -> tuple[int, int]:
     return h * z, w * z
 
 
+@cache
 def _font():
+    """The images' font, loaded once (ImageFont.load_default reads and parses it on every call)."""
     try:
         return ImageFont.load_default(size=11)
     except TypeError:  # Pillow built without FreeType
         return ImageFont.load_default()
+
+
+@lru_cache(maxsize=4096)
+def _glyphs(text: str) -> Image.Image:
+    """`text` rendered once as a mask ("L"): pictures that change on every rerun paste it instead of
+    asking FreeType to draw the same digits again."""
+    font = _font()
+    _, _, right, bottom = font.getbbox(text)
+    mask = Image.new("L", (max(int(right), 1), max(int(bottom), 1)), 0)
+    ImageDraw.Draw(mask).text((0, 0), text, fill=255, font=font)
+    return mask
+
+
+def text_width(text: str) -> int:
+    return _glyphs(text).width
+
+
+def put_text(img: Image.Image, xy, text: str, fill=(60, 60, 60)) -> None:
+    """Draw `text` at xy (its top-left) in `fill`, from the glyph cache."""
+    mask = _glyphs(text)
+    x, y = int(round(xy[0])), int(round(xy[1]))
+    img.paste(fill, (x, y, x + mask.width, y + mask.height), mask)
 
 
 def channel_grid(
@@ -125,8 +149,6 @@ def channel_grid(
     label = _LABEL if labels else 0
     img = Image.new("RGB", (cols * (tw + _GAP) + _GAP, rows * (th + label + _GAP) + _GAP), _BG)
     colours = lut(colorscale)[(norm * 255).round().astype("int64")]  # (h, w, c, 3)
-    draw = ImageDraw.Draw(img)
-    font = _font()
     for ch in range(c):
         r, k = divmod(ch, cols)
         x0, y0 = _GAP + k * (tw + _GAP), _GAP + r * (th + label + _GAP)
@@ -135,7 +157,7 @@ def channel_grid(
             tile = tile.resize((tw, th), Image.Resampling.NEAREST)
         img.paste(tile, (x0, y0 + label))
         if labels:
-            draw.text((x0, y0 - 1), str(ch), fill=(60, 60, 60), font=font)
+            put_text(img, (x0, y0 - 1), str(ch))
     return img
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cnnviz.plots.activations import _font
+from cnnviz.plots.activations import put_text, text_width
 
 WHITE = (255, 255, 255)
 INK = (90, 90, 90)
@@ -42,15 +42,11 @@ def outline(img: Image.Image, cells, cell: int, colour: str, width: int) -> None
 
 def write_numbers(img: Image.Image, text: list[list[str]], cell: int, ink: np.ndarray) -> None:
     """Write text[r][c] centred in each cell; ink (rows, cols) True for white text on dark cells."""
-    draw = ImageDraw.Draw(img)
-    font = _font()
     for r, row in enumerate(text):
         for c, s in enumerate(row):
-            if not s:
-                continue
-            width = draw.textlength(s, font=font)
-            draw.text((c * cell + (cell - width) / 2, r * cell + (cell - 11) / 2 - 1), s,
-                      fill=WHITE if ink[r, c] else (25, 25, 25), font=font)
+            if s:
+                put_text(img, (c * cell + (cell - text_width(s)) / 2, r * cell + (cell - 11) / 2 - 1), s,
+                         WHITE if ink[r, c] else (25, 25, 25))
 
 
 def dark(colours: np.ndarray) -> np.ndarray:
@@ -61,15 +57,13 @@ def dark(colours: np.ndarray) -> np.ndarray:
 
 def with_indices(cells: Image.Image, rows, cols, cell: int) -> Image.Image:
     """The cell picture with row numbers on the left and column numbers on top (every k-th one)."""
-    font = _font()
     out = Image.new("RGB", (cells.width + _MARGIN_LEFT, cells.height + _MARGIN_TOP), WHITE)
     out.paste(cells, (_MARGIN_LEFT, _MARGIN_TOP))
-    draw = ImageDraw.Draw(out)
     step = max(1, int(np.ceil(22 / cell)))  # one number per ~22 px
     for i, r in enumerate(rows):
         if i % step == 0:
-            draw.text((1, _MARGIN_TOP + i * cell + (cell - 11) // 2), str(int(r)), fill=INK, font=font)
+            put_text(out, (1, _MARGIN_TOP + i * cell + (cell - 11) // 2), str(int(r)), INK)
     for j, c in enumerate(cols):
         if j % step == 0:
-            draw.text((_MARGIN_LEFT + j * cell + 2, 1), str(int(c)), fill=INK, font=font)
+            put_text(out, (_MARGIN_LEFT + j * cell + 2, 1), str(int(c)), INK)
     return out

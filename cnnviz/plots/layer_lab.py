@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from cnnviz import arithmetic as ar
 from cnnviz.plots.cells import draw_cells, rgb, with_indices
-from cnnviz.plots.activations import _font, channel_grid, lut
+from cnnviz.plots.activations import _tile_size, channel_grid, lut, put_text
 from cnnviz.plots.filters import DIVERGING, diverging_colours
 
 # Cell kinds of the input grid, in drawing order.
@@ -123,24 +123,67 @@ def window_grid_image(grid: Grid, width: int = 520) -> Image.Image:
     return img
 
 
-def maps_grid(maps: np.ndarray, limit: float, max_width: int = 1100, max_channels: int | None = None) -> Image.Image:
-    """All F maps (H, W, F) of one stage, tiled with their filter index, on the diverging scale
-    [-limit, limit] (zero white), so that the pre-activation, activation and pooled grids compare."""
-    return channel_grid(maps, scale="network", vrange=(-limit, limit), colorscale=DIVERGING,
-                        max_width=max_width, max_channels=max_channels)
+_SCALE_STEPS = 254  # palette entries of the diverging scale; two more for the background and the labels
+_WHITE_INDEX, _INK_INDEX = 254, 255
+
+
+def _stages_palette() -> list[int]:
+    scale = lut(DIVERGING)[np.linspace(0, 255, _SCALE_STEPS).round().astype("int64")]
+    return np.concatenate([scale, [[255, 255, 255], [60, 60, 60]]]).astype("uint8").ravel().tolist()
+
+
+def maps_stages(stages: list[np.ndarray], limit: float, max_width: int = 1100, target: int = 96,
+                gap: int = 4) -> Image.Image:
+    """Every filter's maps through the layers, one column per filter: the stages (H_s, W_s, F) top to
+    bottom (before the activation, after it, after pooling), all at one zoom, so a pooled map shows how
+    much smaller it is, and all on the diverging scale [-limit, limit] (zero white). Filter indices on top;
+    columns wrap into rows of filters within max_width.
+
+    A palette image ("P": the scale's colours, white, the labels' grey): a third of the bytes of RGB to
+    build and to encode, on every change of a slider."""
+    stages = [np.asarray(a, dtype="float32") for a in stages]
+    f = stages[0].shape[-1]
+    h0, w0 = stages[0].shape[:2]
+    th0, tw0 = _tile_size(h0, w0, target)
+    sizes = [(max(1, round(a.shape[0] * th0 / h0)), max(1, round(a.shape[1] * tw0 / w0))) for a in stages]
+    label = 13
+    col_w = max(w for _, w in sizes) + gap
+    col_h = label + sum(h + gap for h, _ in sizes)
+    per_row = max(1, min(f, (max_width - gap) // col_w))
+    rows = -(-f // per_row)
+    canvas = np.full((rows * col_h + gap, per_row * col_w + gap), _WHITE_INDEX, dtype="uint8")
+    y_off = label  # of this stage's tiles inside a column
+    for a, (th, tw) in zip(stages, sizes):
+        v = np.clip(np.nan_to_num(a), -limit, limit) / limit  # -1..1
+        idx = ((v + 1.0) / 2.0 * (_SCALE_STEPS - 1)).round().astype("uint8")  # (h, w, F)
+        if (th, tw) != a.shape[:2]:
+            if th % a.shape[0] == 0 and tw % a.shape[1] == 0:  # whole-number zoom: crisp pixels
+                idx = np.repeat(np.repeat(idx, th // a.shape[0], axis=0), tw // a.shape[1], axis=1)
+            else:
+                idx = np.stack([np.asarray(Image.fromarray(idx[:, :, k]).resize((tw, th), Image.Resampling.NEAREST))
+                                for k in range(f)], axis=2)
+        for k in range(f):
+            r, c = divmod(k, per_row)
+            y, x = gap + r * col_h + y_off, gap + c * col_w
+            canvas[y:y + th, x:x + tw] = idx[:, :, k]
+        y_off += th + gap
+    img = Image.fromarray(canvas, "P")
+    img.putpalette(_stages_palette())
+    for k in range(f):
+        r, c = divmod(k, per_row)
+        put_text(img, (gap + c * col_w, gap + r * col_h - 1), str(k), _INK_INDEX)
+    return img
 
 
 def colour_bar(limit: float, width: int = 300, height: int = 12) -> Image.Image:
-    """The legend of maps_grid: the diverging scale from -limit to +limit with -limit, 0, +limit written."""
+    """The legend of maps_stages: the diverging scale from -limit to +limit with -limit, 0, +limit written."""
     ramp = lut(DIVERGING)[np.linspace(0, 255, width).round().astype("int64")]
     bar = Image.fromarray(np.repeat(ramp[None], height, axis=0).astype("uint8"), "RGB")
     img = Image.new("RGB", (width + 40, height + 16), (255, 255, 255))
     img.paste(bar, (20, 0))
-    draw = ImageDraw.Draw(img)
-    font = _font()
     for value, x in ((-limit, 20), (0.0, 20 + width // 2), (limit, 20 + width)):
         text = f"{value:.3g}"
-        draw.text((x - 3 * len(text), height + 2), text, fill=_INK, font=font)
+        put_text(img, (x - 3 * len(text), height + 2), text, _INK)
     return img
 
 
@@ -151,13 +194,10 @@ def kernel_image(kernel2d: np.ndarray, cell: int = 36) -> Image.Image:
     cell = max(14, min(cell, 260 // max(k.shape)))
     img = draw_cells(diverging_colours(k, m), cell, 1)
     if max(k.shape) <= 11:
-        draw = ImageDraw.Draw(img)
-        font = _font()
         for (i, j), v in np.ndenumerate(k):
             text = f"{v:.2g}"
             ink = (255, 255, 255) if abs(v) > 0.6 * m else (30, 30, 30)
-            draw.text((j * cell + max(1, (cell - 6 * len(text)) // 2), i * cell + (cell - 11) // 2), text,
-                      fill=ink, font=font)
+            put_text(img, (j * cell + max(1, (cell - 6 * len(text)) // 2), i * cell + (cell - 11) // 2), text, ink)
     return img
 
 

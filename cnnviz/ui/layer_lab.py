@@ -18,8 +18,7 @@ from cnnviz.plots import layer_lab as plots
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 
-MAPS = "cnnviz.layer_lab.maps"  # (key, layerlab.Maps) of this session's last run
-MAX_MAPS = 64  # the filters slider's maximum: every map is drawn
+MAPS = "cnnviz.layer_lab.maps"  # (key, layerlab.Maps, its PNGs) of this session's last run
 
 
 def _digest(*arrays: np.ndarray) -> str:
@@ -31,40 +30,32 @@ def _digest(*arrays: np.ndarray) -> str:
 
 
 def feature_maps(x: np.ndarray, settings: layerlab.Settings, kernels: np.ndarray, bias: float,
-                 device: str) -> layerlab.Maps:
-    """layerlab.feature_maps, reused while its inputs are those of this session's last call."""
+                 device: str) -> tuple[layerlab.Maps, dict[str, bytes]]:
+    """layerlab.feature_maps and its pictures (the stages' PNG, the colour bar's), reused while the inputs
+    are those of this session's last call: maps change with nearly every change of a control, so they are
+    not hashed into a shared cache, and a rerun of the zoom alone recomputes nothing."""
     key = (_digest(x, kernels), settings.input_shape, settings.kernel_size, settings.strides, settings.padding,
            settings.dilation_rate, settings.activation, settings.pool_kind, settings.pool_size,
            settings.pool_stride, settings.pool_padding, float(bias), device)
     memo = st.session_state.get(MAPS)
     if memo is not None and memo[0] == key:
-        return memo[1]
+        return memo[1], memo[2]
     result = layerlab.feature_maps(x, settings, kernels, bias, device)
-    st.session_state[MAPS] = (key, result)
-    return result
+    pictures = map_pngs(result)
+    st.session_state[MAPS] = (key, result, pictures)
+    return result, pictures
 
 
 def _png(image) -> bytes:
     return act_plots.png_bytes(image)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _maps_png(values: np.ndarray, limit: float) -> bytes:
-    return _png(plots.maps_grid(values, limit, max_channels=MAX_MAPS))
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _bar_png(limit: float) -> bytes:
-    return _png(plots.colour_bar(limit))
-
-
 def map_pngs(result: layerlab.Maps) -> dict[str, bytes]:
-    """PNGs of the pre-activation, activation and pooled grids on one shared scale, and its colour bar."""
+    """The stages' picture (pre-activation, activation, pooled: one column per filter) on one shared
+    scale, and its colour bar."""
     limit = result.limit()
-    out = {"pre": _maps_png(result.pre, limit), "post": _maps_png(result.post, limit), "bar": _bar_png(limit)}
-    if result.pooled is not None:
-        out["pooled"] = _maps_png(result.pooled, limit)
-    return out
+    stages = [result.pre, result.post] + ([result.pooled] if result.pooled is not None else [])
+    return {"stages": _png(plots.maps_stages(stages, limit)), "bar": _png(plots.colour_bar(limit))}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -93,12 +84,13 @@ def grid(settings: layerlab.Settings, out_pos: tuple[int, int], out_hw) -> plots
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _grid_png(kinds: np.ndarray, rows: np.ndarray, cols: np.ndarray, padded_hw, out_rows, out_cols, out_pos) -> bytes:
-    return _png(plots.window_grid_image(plots.Grid(kinds, rows, cols, padded_hw, out_rows, out_cols, out_pos)))
+def _grid_png(kinds: np.ndarray, rows: np.ndarray, cols: np.ndarray, out_rows, out_cols, out_pos) -> bytes:
+    # keyed by what the picture shows: taller inputs with the window at the top draw the same cells
+    return _png(plots.window_grid_image(plots.Grid(kinds, rows, cols, (0, 0), out_rows, out_cols, out_pos)))
 
 
 def grid_png(g: plots.Grid) -> bytes:
-    return _grid_png(g.kinds, g.rows, g.cols, g.padded_hw, g.out_rows, g.out_cols, g.out_pos)
+    return _grid_png(g.kinds, g.rows, g.cols, g.out_rows, g.out_cols, g.out_pos)
 
 
 def grid_title(g: plots.Grid, out_hw) -> str:
