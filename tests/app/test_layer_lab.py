@@ -149,3 +149,68 @@ def test_korean_page_has_no_missing_texts():
     at = open_app("layer_lab", lang="ko")
     no_exception(at)
     assert at.title[0].value == "레이어 실험실"
+
+
+def test_every_filter_has_its_maps_from_keras():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    at = open_app("layer_lab")
+    at.slider(key="ll.filters").set_value(20).run()
+    no_exception(at)
+    _, maps, pictures = at.session_state["cnnviz.layer_lab.maps"]
+    assert maps.pre.shape == (120, 60, 20) and maps.post.shape == (120, 60, 20) and maps.pooled.shape == (60, 30, 20)
+    stages = Image.open(io.BytesIO(pictures["stages"]))
+    assert stages.format == "PNG"
+    # filter 0 is the chosen kernel (identity by default): its map before the activation is the input itself
+    x = maps.x[..., 0]
+    np.testing.assert_allclose(maps.pre[..., 0], x, atol=1e-6)
+    assert not np.allclose(maps.pre[..., 1], x)  # the others are the bank's filters
+    assert "19: Random (seed 19)" in " ".join(c.value for c in at.caption)
+
+
+def test_pictures_are_served_as_png_not_recompressed_to_jpeg():
+    """st.image's output_format='auto' re-encoded RGB PNGs as JPEG (lossy) on every rerun."""
+    for page in ("layer_lab", "convolution", "pooling", "activations", "probability"):
+        at = open_app(page)
+        no_exception(at)
+        # the user's own photo, shown as it is, may stay a JPEG; every picture cnnviz computes must not
+        urls = [img.url for el in at.main.image for img in el.proto.imgs if not img.caption.startswith("Original")]
+        assert urls, page
+        assert all(u.endswith(".png") for u in urls), (page, [u for u in urls if not u.endswith(".png")])
+
+
+def test_while_keras_loads_the_lab_draws_its_arithmetic_and_the_sidebar_waits(monkeypatch):
+    from cnnviz.ui import warmup
+
+    monkeypatch.setattr(warmup, "keras_ready", lambda: False)
+    at = open_app("layer_lab")
+    no_exception(at)
+    waiting = at.sidebar.selectbox(key="cnnviz.device.widget.waiting")
+    assert waiting.disabled and waiting.options == ["CPU 0"]
+    assert any("Keras is still loading" in c.value for c in at.sidebar.caption)
+    assert shown(at)["Conv2D output"] == "120 × 60 × 10"
+    assert "cnnviz.layer_lab.maps" in at.session_state  # the maps came once Keras was there
+    assert not at.info or all("Loading Keras" not in i.value for i in at.info)  # the notice is gone then
+
+
+def test_zoom_shows_one_map_with_values_on_the_grids_scale():
+    import json
+
+    at = open_app("layer_lab")
+    at.toggle(key="ll.zoom").set_value(True).run()
+    at.selectbox(key="ll.zoom.stage").set_value("pooled").run()
+    at.slider(key="ll.zoom.filter").set_value(3).run()
+    no_exception(at)
+    _, maps, _ = at.session_state["cnnviz.layer_lab.maps"]
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    import base64
+
+    import numpy as np
+
+    z = fig["data"][0]["z"]  # plotly's typed array: base64 data, dtype, shape
+    values = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(maps.pooled.shape[:2])
+    np.testing.assert_allclose(values, maps.pooled[:, :, 3], rtol=1e-5, atol=1e-6)
+    assert fig["data"][0]["zmax"] == pytest.approx(maps.limit())

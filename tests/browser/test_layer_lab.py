@@ -25,6 +25,14 @@ def wait_for_metric(page, label: str, value: str) -> None:
         "[data-testid='stMetricValue']", has_text=value).wait_for(timeout=60_000)
 
 
+MAPS_LOADED = """() => { const i = document.querySelector(".st-key-ll-maps_image img");
+  return !!i && i.complete && i.naturalWidth > 0; }"""
+
+
+def wait_for_maps(page) -> None:
+    page.wait_for_function(MAPS_LOADED, timeout=90_000)
+
+
 def no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
@@ -35,7 +43,8 @@ def test_sliders_change_the_output_shape(page, server):
     # Defaults: 120x60x1 input, 10 filters 3x3 'same', stride 1, then 2x2 max pooling.
     wait_for_metric(page, "Conv2D output", "120 × 60 × 10")
     assert metric(page, "Pooling output") == "60 × 30 × 10"
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=90_000)
+    wait_for_maps(page)
+    assert page.locator("[data-testid='stMain'] .js-plotly-plot").count() == 0  # images only, until the zoom is on
     screenshot(page, "layer_lab-default")
 
     assert set_slider(page, "Stride (s)", 1) == "2"  # 'same' with stride 2: ceil(120/2) x ceil(60/2)
@@ -60,3 +69,46 @@ def test_stride_with_dilation_shows_an_explanation(page, server):
     assert metric(page, "Conv2D output") == "—"
     assert page.locator("[data-testid='stCode']").count() >= 1  # the rest of the page still renders
     screenshot(page, "layer_lab-bad-combination")
+
+
+def test_all_filters_maps_follow_the_filter_count(page, server):
+    open_layer_lab(page, server)
+    wait_for_maps(page)
+    width = page.evaluate("document.querySelector('.st-key-ll-maps_image img').naturalWidth")
+    assert set_slider(page, "Filters (F)", -8) == "2"
+    page.wait_for_function(f"() => {{ const i = document.querySelector('.st-key-ll-maps_image img'); "
+                           f"return i && i.complete && i.naturalWidth > 0 && i.naturalWidth < {width}; }}", timeout=60_000)
+    assert page.locator("[data-testid='stCaptionContainer']", has_text="1: Edges: Sobel x").count() >= 1
+    no_exception(page)
+
+
+def test_phone_width_nothing_clipped_and_the_shape_sits_under_its_sliders(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_page(page, server, "")  # the sidebar is collapsed at phone width
+        page.wait_for_selector("[data-testid='stMetric']", timeout=90_000)
+        wait_for_maps(page)
+        main_overflow = page.evaluate(
+            "(() => { const m = document.querySelector(\"[data-testid='stMain']\"); return m.scrollWidth - m.clientWidth; })()")
+        assert main_overflow <= 1  # nothing sticks out sideways: no clipped page
+        # every formula wider than its box scrolls inside that box
+        boxes = page.evaluate("""[...document.querySelectorAll('.katex-display')].map(e =>
+            [e.scrollWidth > e.clientWidth + 1, getComputedStyle(e).overflowX])""")
+        assert boxes and all(style in ("auto", "scroll") for wide, style in boxes if wide)
+        assert any(wide for wide, _ in boxes)  # at 390 px some formula is wider than the screen: the rule matters
+
+        def top(locator):
+            return locator.first.bounding_box()["y"]
+
+        channels = top(page.locator("[data-testid='stSlider']", has_text="Input channels (C)"))
+        chain = top(page.locator("[data-testid='stMarkdownContainer']", has_text="→ Conv2D"))
+        assert 0 < chain - channels < 150  # the output shape right under the input's sliders
+        activation = top(page.locator("[data-testid='stSelectbox']", has_text="Activation"))
+        conv = top(page.locator("[data-testid='stMarkdownContainer']", has_text="(Conv2D output)"))
+        assert 0 < conv - activation < 150
+        no_exception(page)
+        screenshot(page, "layer_lab-phone")
+    finally:
+        context.close()
