@@ -26,7 +26,7 @@ APP_SELECTORS = {
     # the Layer lab's controls, its shape metrics and its formulas are on screen
     "usable": [".st-key-ll-kernel_h input[type='range']", "[data-testid='stMetric']", ".katex-display"],
     # ... and the last map of the page is a loaded image, the run finished
-    "complete": [".st-key-ll-pooled_image img"],
+    "complete": [".st-key-ll-maps_image img"],
 }
 BARE_SELECTORS = {"usable": [".st-key-bare input[type='range']"], "complete": ["[data-testid='stMarkdownContainer']"]}
 IMG_LOADED = """sel => { const i = document.querySelector(sel); return !i || i.tagName !== 'IMG' || (i.complete && i.naturalWidth > 0); }"""

@@ -45,3 +45,42 @@ def test_top_imports_one_row_per_package_first_import():
     ])
     rows = top_imports(stderr)
     assert [(r["module"], r["cumulative_ms"]) for r in rows] == [("keras", 2.5), ("tensorflow", 2.0), ("numpy", 0.9)]
+
+
+def test_targets_report_ratios_and_misses():
+    from bench import targets
+
+    results = {
+        "browser": {"cases": {"layer_lab: input height slider": {"p50_over_bare_p50": 1.9, "p95_over_bare_p50": 2.5,
+                                                                  "target_p50_ratio": 2.0},
+                              "activations: zoom channel slider": {"p50_over_bare_p50": 1.7, "p95_over_bare_p50": 2.0,
+                                                                    "target_p50_ratio": 1.5}}},
+        "coldstart": {"usable_over_bare_cold_start": 1.4, "complete_over_import_keras_conv2d": 1.3,
+                      "warm_first_over_later": 1.0},
+        "load": {"crowd_p95_over_bare_p50": 2.0, "crowd": {"error_count": 0, "wrong_state": 1, "rss_max_mib": 900}},
+    }
+    met = {target: ok for target, _, ok in targets.check(results)}
+    assert met["layer_lab: input height slider: p50 <= 2.0x, p95 <= 3x bare p50"] is True
+    assert met["activations: zoom channel slider: p50 <= 1.5x, p95 <= 3x bare p50"] is False
+    assert met["cold start: usable first page <= 1.5x bare app's cold start"] is True
+    assert met["cold start: complete first page <= 1.15x import keras + Conv2D"] is False
+    assert met["a class: no error, no session sees another's state"] is False  # one wrong answer
+    assert met["extraction <= 1.5x bare predict_on_batch (seed)"] is None  # not run
+    assert "MISSED" in targets.table(results) and "not run" in targets.table(results)
+
+
+def test_load_generator_messages_are_the_browsers_rerun_request():
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    from bench import load
+
+    msg = BackMsg()
+    msg.ParseFromString(load._back_rerun("page-hash", "frag-1", "$$ID-abc-ll.input_h", 77))
+    state = msg.rerun_script
+    assert msg.WhichOneof("type") == "rerun_script" and state.page_script_hash == "page-hash"
+    assert state.fragment_id == "frag-1"
+    (w,) = state.widget_states.widgets
+    assert w.id.endswith("ll.input_h") and list(w.double_array_value.data) == [77.0]
+    first = BackMsg()
+    first.ParseFromString(load._back_rerun(""))
+    assert not first.rerun_script.widget_states.widgets and not first.rerun_script.fragment_id
