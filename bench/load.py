@@ -158,7 +158,24 @@ async def _generate(port: int, sessions: int, seconds: float, pid: int) -> dict:
 
 
 def generate(port: int, sessions: int, seconds: float, pid: int) -> dict:
-    return asyncio.run(_generate(port, sessions, seconds, pid))
+    """Run the sessions on an asyncio loop of their own thread (a caller may already run a loop in this one,
+    as pytest does beside the sync Playwright fixtures)."""
+    import threading
+
+    out: dict = {}
+
+    def target():
+        try:
+            out["result"] = asyncio.run(_generate(port, sessions, seconds, pid))
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            out["error"] = err
+
+    thread = threading.Thread(target=target, name="cnnviz-load")
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
 
 
 def _chromium_sessions(url: str, n: int, presses: int) -> dict:
