@@ -91,5 +91,8 @@ def test_lifespan_starts_the_warm_up_unless_switched_off(fresh, monkeypatch, val
         async with fresh.lifespan(None):
             pass
 
-    asyncio.run(serve())
+    # a loop of its own thread: beside the sync Playwright fixtures this thread already runs one
+    thread = threading.Thread(target=lambda: asyncio.run(serve()))
+    thread.start()
+    thread.join()
     assert bool(started) is starts
