@@ -5,9 +5,11 @@ Pure helpers (percentile, summary, parse_vmrss, top_imports) are unit-tested in 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import platform
+import threading
 import time
 from pathlib import Path
 
@@ -186,3 +188,22 @@ def goto_page(page, path: str) -> None:
     page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']").first.click()
     page.wait_for_url(f"**/{path}", timeout=60_000)
     wait_idle(page, 300)
+
+
+def run_in_own_thread(coro):
+    """asyncio.run in a thread of its own: the sync Playwright fixtures of other browser tests keep an
+    event loop running in the main thread for the whole pytest session."""
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            out["error"] = err
+
+    thread = threading.Thread(target=target, name="cnnviz-own-loop")
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]

@@ -26,7 +26,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from bench import common
-from bench.common import rss_mib, start_server, stop_server, summary
+from bench.common import rss_mib, run_in_own_thread, start_server, stop_server, summary
 
 NAME = "load"
 PERIOD_S = 2.0
@@ -160,22 +160,7 @@ async def _generate(port: int, sessions: int, seconds: float, pid: int) -> dict:
 def generate(port: int, sessions: int, seconds: float, pid: int) -> dict:
     """Run the sessions on an asyncio loop of their own thread (a caller may already run a loop in this one,
     as pytest does beside the sync Playwright fixtures)."""
-    import threading
-
-    out: dict = {}
-
-    def target():
-        try:
-            out["result"] = asyncio.run(_generate(port, sessions, seconds, pid))
-        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
-            out["error"] = err
-
-    thread = threading.Thread(target=target, name="cnnviz-load")
-    thread.start()
-    thread.join()
-    if "error" in out:
-        raise out["error"]
-    return out["result"]
+    return run_in_own_thread(_generate(port, sessions, seconds, pid))
 
 
 def _chromium_sessions(url: str, n: int, presses: int) -> dict:

@@ -10,6 +10,8 @@ Traffic goes to localhost only.
 from __future__ import annotations
 
 import asyncio
+
+from bench.common import run_in_own_thread
 import io
 import json
 import os
@@ -45,25 +47,6 @@ def image_for(i: int) -> tuple[bytes, tuple[int, int]]:
     buf = io.BytesIO()
     im.save(buf, "PNG")
     return buf.getvalue(), size
-
-
-def run_in_own_thread(coro):
-    """asyncio.run in a thread of its own: the sync Playwright fixtures of other browser tests keep an
-    event loop running in the main thread for the whole pytest session."""
-    out: dict = {}
-
-    def target():
-        try:
-            out["value"] = asyncio.run(coro)
-        except BaseException as err:  # noqa: BLE001 - re-raised in the test's thread
-            out["error"] = err
-
-    thread = threading.Thread(target=target, name="concurrency-test")
-    thread.start()
-    thread.join()
-    if "error" in out:
-        raise out["error"]
-    return out["value"]
 
 
 async def wait_for_run(page) -> None:

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from bench.common import run_in_own_thread
 from cnnviz.ui import warmup
 
 
@@ -91,8 +92,5 @@ def test_lifespan_starts_the_warm_up_unless_switched_off(fresh, monkeypatch, val
         async with fresh.lifespan(None):
             pass
 
-    # a loop of its own thread: beside the sync Playwright fixtures this thread already runs one
-    thread = threading.Thread(target=lambda: asyncio.run(serve()))
-    thread.start()
-    thread.join()
+    run_in_own_thread(serve())  # beside the sync Playwright fixtures this thread already runs a loop
     assert bool(started) is starts
