@@ -1,8 +1,10 @@
 """Every layer's output for a batch, through one cached, compiled feature extractor per model.
 
-The extractor is a keras.Model from the model's inputs to every layer's output, plus the linear part
-(before the activation) of each conv layer that has a fused activation. It is built once per model
-object and kept in a WeakKeyDictionary, so it goes away with the model; calls go through
+The extractor is a keras.Model from the model's inputs to every layer's output and, when asked for,
+the linear part (before the activation) of each conv layer that has a fused activation: that part
+computes the convolution a second time, so the plain extractor leaves it out and the one with
+pre-activations is built only when a page shows them. Each is built once per model object and kept
+in a WeakKeyDictionary, so it goes away with the model; calls go through
 `predict_on_batch` (the backend's compiled predict step) under a per-extractor lock, so several
 browser sessions can share it. Backend-agnostic: only keras and keras.ops.
 """
@@ -27,6 +29,11 @@ def has_fused_activation(layer) -> bool:
     """A Conv1D/2D/3D whose output passes through a non-linear activation inside the layer."""
     act = getattr(layer, "activation", None)
     return isinstance(layer, _CONV_TYPES) and act is not None and act is not keras.activations.linear
+
+
+def has_pre_activations(model: keras.Model) -> bool:
+    """Whether `extract_all` gives any pre-activation for this model (a conv layer with a fused activation)."""
+    return any(has_fused_activation(layer) for layer in model.layers)
 
 
 class _LinearPart(keras.layers.Layer):
@@ -76,7 +83,7 @@ INPUT = "__input__"  # source name of the model's input in Extractor.calls
 class Extractor:
     """The compiled feature extractor of one model. Use `extract`, which caches these."""
 
-    def __init__(self, model: keras.Model):
+    def __init__(self, model: keras.Model, pre_activations: bool = True):
         try:
             inputs = list(model.inputs)
         except (AttributeError, ValueError):
@@ -94,7 +101,7 @@ class Extractor:
             self.names.extend(names)
             outputs.extend(tensors)
             self.calls.append((layer, sources, takes_list))
-            if has_fused_activation(layer):
+            if pre_activations and has_fused_activation(layer):
                 self.names.append(layer.name + PRE_SUFFIX)
                 outputs.append(_LinearPart(layer)(layer_input))
             return names
@@ -138,17 +145,28 @@ class Extractor:
         return {name: np.asarray(v) for name, v in zip(self.names, values)}
 
 
-_cache: "weakref.WeakKeyDictionary[keras.Model, Extractor]" = weakref.WeakKeyDictionary()
+_cache: "weakref.WeakKeyDictionary[keras.Model, dict[bool, Extractor]]" = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
-def extractor(model: keras.Model) -> Extractor:
-    """The cached extractor of `model`, built on first use."""
+def extractor(model: keras.Model, pre_activations: bool = True) -> Extractor:
+    """The cached extractor of `model` (with or without the conv layers' pre-activations), built on first use."""
     with _cache_lock:
-        ex = _cache.get(model)
+        built = _cache.get(model)
+        if built is None:
+            built = _cache[model] = {}
+        ex = built.get(pre_activations)
         if ex is None:
-            ex = _cache[model] = Extractor(model)
+            ex = built[pre_activations] = Extractor(model, pre_activations)
         return ex
+
+
+def _calls(model: keras.Model):
+    """The layers' calls of any extractor already built for `model` (they do not depend on the kind)."""
+    with _cache_lock:
+        built = _cache.get(model) or {}
+        ex = next(iter(built.values()), None)
+    return (ex or extractor(model, pre_activations=False)).calls
 
 
 def _as_batch(model: keras.Model, x) -> np.ndarray:
@@ -174,9 +192,10 @@ class Activations:
         return {name: self.pre.get(name, value) for name, value in self.outputs.items()}
 
 
-def extract_all(model: keras.Model, x) -> Activations:
-    """Every layer's output and the conv layers' pre-activations for the batch `x`, from one pass."""
-    values = extractor(model)(_as_batch(model, x))
+def extract_all(model: keras.Model, x, pre_activations: bool = True) -> Activations:
+    """Every layer's output and (unless pre_activations=False: `pre` is then empty) the conv layers'
+    pre-activations for the batch `x`, from one pass."""
+    values = extractor(model, pre_activations)(_as_batch(model, x))
     outputs, pre = {}, {}
     for name, value in values.items():
         if name.endswith(PRE_SUFFIX):
@@ -192,7 +211,7 @@ def extract(model: keras.Model, x, pre_activation: bool = False) -> dict[str, np
     With pre_activation=True, conv layers with a fused activation give their output before it
     (other layers are unchanged: their output is what they compute).
     """
-    return extract_all(model, x).chosen(pre_activation)
+    return extract_all(model, x, pre_activations=pre_activation).chosen(pre_activation)
 
 
 def layer_times(model: keras.Model, x, activations: Activations | None = None, repeats: int = 5) -> dict[str, float]:
@@ -204,10 +223,10 @@ def layer_times(model: keras.Model, x, activations: Activations | None = None, r
     """
     x = _as_batch(model, x)
     if activations is None:
-        activations = extract_all(model, x)
+        activations = extract_all(model, x, pre_activations=False)
     values = {f"{INPUT}:0": x, **activations.outputs}
     times = {}
-    for layer, sources, takes_list in extractor(model).calls:
+    for layer, sources, takes_list in _calls(model):
         if not all(s in values for s in sources):
             continue
         args = [ops.convert_to_tensor(values[s]) for s in sources]

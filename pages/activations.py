@@ -40,8 +40,9 @@ with left:
     st.image(image, caption=t("activations.original", w=image.width, h=image.height),
              width=plots.display_width(image.size, height=240))
 
+pre = st.session_state.get("activations.pre", False)  # the toggle below: pre-activations only when shown
 try:
-    result = ui.run(info, x, state.device())
+    result = ui.run(info, x, state.device(), pre=pre)
 except Exception as err:  # a model that cannot run this input: say why, keep the page alive
     st.error(t("error.unexpected", error=ui_errors.reason(err)))  # short: TF's OOM text runs to many lines
     st.stop()
@@ -69,7 +70,7 @@ c1, c2 = st.columns(2)
 scale = c1.radio(t("activations.scale"), plots.SCALES, horizontal=True, key="activations.scale",
                  format_func=lambda s: t(f"activations.scale.{s}"), help=t("activations.scale.help"))
 pre = c2.toggle(t("activations.pre"), key="activations.pre", help=t("activations.pre.help"),
-                disabled=not result.acts.pre)
+                disabled=not ui.has_pre(info))
 layers = result.layers(pre)
 vrange = plots.network_range(layers) if scale == "network" else None
 

@@ -46,29 +46,36 @@ def input_shape(info: ModelInfo) -> tuple[int, ...]:
     return tuple(int(d) for d in info.model.inputs[0].shape[1:])
 
 
-def run(info: ModelInfo, x: np.ndarray, device: str) -> Inference:
-    """Every layer's output for the input `x` (H, W, C) on `device`; the session's last result is reused."""
+def run(info: ModelInfo, x: np.ndarray, device: str, pre: bool = False) -> Inference:
+    """Every layer's output for the input `x` (H, W, C) on `device`, with the conv layers' pre-activations
+    when `pre` (they cost a second convolution per conv layer, so only when shown); the session's last
+    result is reused while it holds what is asked for."""
     model = info.model
     # Presets are shared and read-only; a session's own model may be trained in place, so its weights count.
     weights = "" if info.key in PRESETS else activations.weights_fingerprint(model)
     key = (info.key, id(model), weights,
            hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest(), device)
     memo = st.session_state.get(RESULT)
-    if memo is not None and memo[0] == key:
+    if memo is not None and memo[0] == key and (memo[2] or not pre):
         return memo[1]
+    with_pre = pre and activations.has_pre_activations(model)
     batch = x[np.newaxis].astype("float32")
     with devices.device_scope(device):
-        acts = activations.extract_all(model, batch)
+        acts = activations.extract_all(model, batch, pre_activations=with_pre)
         # Timed on a second call: the first may include building and compiling the extractor.
         start = time.perf_counter()
-        activations.extract_all(model, batch)
+        activations.extract_all(model, batch, pre_activations=with_pre)
         total = time.perf_counter() - start
         times = activations.layer_times(model, batch, acts, repeats=5 if len(acts.outputs) <= MAX_LAYERS else 1)
     ran = devices.ran_on(device)
     has_nan = any(not np.isfinite(v).all() for v in acts.outputs.values())
     result = Inference(acts, times, total, ran, has_nan)
-    st.session_state[RESULT] = (key, result)
+    st.session_state[RESULT] = (key, result, pre)
     return result
+
+
+def has_pre(info: ModelInfo) -> bool:
+    return activations.has_pre_activations(info.model)
 
 
 MAX_CHANNELS = 64  # per layer grid: big models (2048 channels) would make images of tens of megapixels

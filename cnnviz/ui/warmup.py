@@ -76,8 +76,8 @@ def _default_model() -> None:
 
     info = ui_models.preset(DEFAULT_MODEL)  # the process-wide cached model every session shares
     x = np.zeros((1, *info.input_shape), dtype="float32")
-    activations.extract_all(info.model, x)  # builds and compiles the extractor
-    activations.extract_all(info.model, x)
+    activations.extract_all(info.model, x, pre_activations=False)  # builds and compiles what pages call first
+    activations.extract_all(info.model, x, pre_activations=False)
 
 
 def _layer_lab_maps() -> None:

@@ -97,6 +97,27 @@ def test_pre_activation_toggle_shows_negative_values(at):
     assert any(m.value.startswith(f"**{first}**") and "before relu" in m.value for m in at.markdown)
 
 
+def test_pre_activations_are_computed_only_when_shown(at, monkeypatch):
+    """The page asks Keras for pre-activations (a second convolution per conv layer) only once the toggle
+    is on; switching it off again reuses that result instead of a new inference."""
+    from cnnviz.ui import activations as ui_act
+
+    assert at.session_state[ui_act.RESULT][1].acts.pre == {}
+    assert not at.toggle(key="activations.pre").disabled
+    calls = []
+    real = activations.extract_all
+    monkeypatch.setattr(activations, "extract_all", lambda *a, **k: calls.append(k) or real(*a, **k))
+    at.toggle(key="activations.pre").set_value(True).run()
+    no_exception(at)
+    assert calls and all(k.get("pre_activations") for k in calls)
+    convs = {layer.name for layer in load_preset("seed_trained").model.layers if activations.has_fused_activation(layer)}
+    assert len(convs) == 3 and set(at.session_state[ui_act.RESULT][1].acts.pre) == convs
+    calls.clear()
+    at.toggle(key="activations.pre").set_value(False).run()
+    no_exception(at)
+    assert calls == []
+
+
 @pytest.mark.parametrize("scale", ["channel", "layer", "network"])
 def test_colour_scales(at, scale):
     at.radio(key="activations.scale").set_value(scale).run()

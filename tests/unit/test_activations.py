@@ -134,8 +134,8 @@ def test_nested_model_is_one_layer():
 
 
 def test_extractor_is_built_once_and_predict_is_never_called(seed, monkeypatch):
-    first = A.extractor(seed)
-    assert A.extractor(seed) is first
+    first, lean = A.extractor(seed), A.extractor(seed, pre_activations=False)
+    assert A.extractor(seed) is first and A.extractor(seed, pre_activations=False) is lean and lean is not first
 
     def refuse(*args, **kwargs):
         raise AssertionError("model.predict or a new keras.Model per call")
@@ -144,7 +144,37 @@ def test_extractor_is_built_once_and_predict_is_never_called(seed, monkeypatch):
     monkeypatch.setattr(keras, "Model", refuse)
     A.extract(seed, _x((120, 60, 1), n=1))
     A.extract(seed, _x((120, 60, 1), n=1, seed=9), pre_activation=True)
-    assert A.extractor(seed) is first
+    A.extract_all(seed, _x((120, 60, 1), n=1, seed=8), pre_activations=False)
+    A.layer_times(seed, _x((120, 60, 1), n=1), repeats=1)
+    assert A.extractor(seed) is first and A.extractor(seed, pre_activations=False) is lean
+
+
+def test_outputs_alone_skip_the_second_convolution(seed):
+    """Without pre-activations the extractor computes each layer once: one output per layer and no
+    linear copy of a conv layer in its graph; the outputs are the same numbers."""
+    x = _x((120, 60, 1), seed=5)
+    lean = A.extractor(seed, pre_activations=False)
+    assert lean.names == [layer.name for layer in seed.layers]
+    assert not any(isinstance(layer, A._LinearPart) for layer in lean.model.layers)
+    assert any(isinstance(layer, A._LinearPart) for layer in A.extractor(seed).model.layers)
+    outputs_only = A.extract_all(seed, x, pre_activations=False)
+    assert outputs_only.pre == {}
+    full = A.extract_all(seed, x)
+    assert list(outputs_only.outputs) == list(full.outputs)
+    for name, value in full.outputs.items():
+        _close(outputs_only.outputs[name], value)
+    assert A.has_pre_activations(seed)
+    inp = keras.Input((6, 6, 1))
+    assert not A.has_pre_activations(keras.Model(inp, layers.Conv2D(2, 3)(inp)))
+
+
+def test_layer_times_use_the_calls_of_a_built_extractor():
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, activation="relu", name="c"),
+                              layers.Flatten(name="f")])
+    times = A.layer_times(model, _x((8, 8, 1), n=1), repeats=1)  # nothing built yet: the plain one is
+    assert set(times) == {"c", "f"} and all(t > 0 for t in times.values())
+    assert A.extractor(model, pre_activations=False).calls is A._calls(model)
 
 
 def test_cache_lets_the_model_go():
