@@ -32,8 +32,9 @@ def has_fused_activation(layer) -> bool:
 
 
 def has_pre_activations(model: keras.Model) -> bool:
-    """Whether `extract_all` gives any pre-activation for this model (a conv layer with a fused activation)."""
-    return any(has_fused_activation(layer) for layer in model.layers)
+    """Whether `extract_all` gives any pre-activation for this model (a conv layer with a fused activation,
+    nested ones included)."""
+    return any(has_fused_activation(layer) for layer in _any(model).layers.values())
 
 
 class _LinearPart(keras.layers.Layer):
@@ -43,8 +44,9 @@ class _LinearPart(keras.layers.Layer):
     with the layer's own variables, so the numbers are those Keras computes inside the layer.
     """
 
-    def __init__(self, conv, **kwargs):
-        super().__init__(name=conv.name + PRE_SUFFIX.replace("/", "__"), **kwargs)
+    def __init__(self, conv, path: str | None = None, **kwargs):
+        # Keras names cannot hold "/": a nested conv's path "block/conv" becomes "block__conv__pre_activation"
+        super().__init__(name=(path or conv.name).replace("/", "__") + PRE_SUFFIX.replace("/", "__"), **kwargs)
         self.conv = conv
 
     def build(self, input_shape):
@@ -65,23 +67,47 @@ class _LinearPart(keras.layers.Layer):
         return self.conv.compute_output_shape(input_shape)
 
 
-def _layer_outputs(layer) -> list:
-    """The layer's output tensors in the model's graph (one per output of a multi-output layer)."""
-    try:
-        out = layer.output
-    except (AttributeError, ValueError) as e:
-        raise ValueError(
-            f"Layer {layer.name!r} has no single output in this model ({e}); a layer used more than "
-            "once cannot be shown layer by layer."
-        ) from e
-    return list(out) if isinstance(out, (list, tuple)) else [out]
-
-
 INPUT = "__input__"  # source name of the model's input in Extractor.calls
+SEP = "/"  # between a nested model's name and its layers' names: "mobilenetv2_1.00_96/block_1_expand"
+
+
+def is_graph_model(layer) -> bool:
+    """A Sequential or functional model: one whose layers can be traced one by one (a subclassed model
+    cannot: its call is Python code, so it stays one layer)."""
+    return isinstance(layer, keras.Sequential) or (
+        isinstance(layer, keras.Model) and getattr(layer, "_nodes_by_depth", None) is not None
+        and hasattr(layer, "_run_through_graph"))
+
+
+_UNTRACED = "\0untraced"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a recorded call's argument comes from: an output of the extractor, by name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """One layer call of the traced graph: to re-run the layer alone on values from one pass."""
+
+    names: tuple[str, ...]  # the extractor outputs it made
+    layer: keras.layers.Layer
+    args: tuple  # with _Source where a traced tensor went in (_UNTRACED as its name: cannot re-run)
+    kwargs: dict
 
 
 class Extractor:
-    """The compiled feature extractor of one model. Use `extract`, which caches these."""
+    """The compiled feature extractor of one model. Use `extract`, which caches these.
+
+    The model's graph is traced again from fresh inputs, layer by layer, with the model's own layer
+    objects (so their weights): every layer's output in the model's graph (never a node of another
+    graph the layer was also called in, e.g. a Keras Application's own), nested Sequential and functional
+    models opened at any depth, their layers named by path ("base/block_1_expand"). Where nested layer
+    names clash, nested models stay one layer each (the extractor's layer names must be unique).
+    """
 
     def __init__(self, model: keras.Model, pre_activations: bool = True):
         try:
@@ -90,52 +116,76 @@ class Extractor:
             inputs = None
         if not inputs:
             raise ValueError("The model has no defined input yet: build it with keras.Input(shape=...) first.")
-        self.names: list[str] = []  # one per extractor output, in layer order
-        # (layer, names of the outputs it reads, whether it takes a list): to re-run a layer alone
-        self.calls: list[tuple[keras.layers.Layer, list[str], bool]] = []
-        outputs = []
+        try:
+            self._build(model, inputs, pre_activations, open_nested=True)
+        except ValueError:  # e.g. two nested models with layers of the same name
+            self._build(model, inputs, pre_activations, open_nested=False)
+        self.lock = threading.Lock()
 
-        def record(layer, sources, takes_list, layer_input, out):
-            tensors = list(out) if isinstance(out, (list, tuple)) else [out]
-            names = [layer.name] if len(tensors) == 1 else [f"{layer.name}:{i}" for i in range(len(tensors))]
+    def _build(self, model, inputs, pre_activations: bool, open_nested: bool) -> None:
+        fresh = [keras.Input(shape=tuple(t.shape[1:]), dtype=t.dtype) for t in inputs]
+        produced = {id(t): f"{INPUT}:{i}" for i, t in enumerate(fresh)}  # traced tensor -> its name
+        records = []  # (order key, names, tensors, Call, pre-activation tensor or None)
+        used: dict[str, int] = {}
+
+        def template(value):
+            if isinstance(value, keras.KerasTensor):
+                name = produced.get(id(value))
+                return _Source(name if name is not None else _UNTRACED)
+            return value
+
+        def visit(layer, args, kwargs, prefix: str, key: tuple):
+            if open_nested and is_graph_model(layer):
+                return trace(layer, args[0] if len(args) == 1 else list(args), prefix + layer.name + SEP, key)
+            path = prefix + layer.name
+            used[path] = used.get(path, 0) + 1
+            if used[path] > 1:  # a shared layer called again: its second output
+                path = f"{path}#{used[path]}"
+            call_args = keras.tree.map_structure(template, (args, kwargs))
+            out = layer(*args, **kwargs)
+            tensors = keras.tree.flatten(out)
+            names = [path] if len(tensors) == 1 else [f"{path}:{i}" for i in range(len(tensors))]
+            for name, tensor in zip(names, tensors):
+                produced[id(tensor)] = name
+            pre = None
+            if pre_activations and has_fused_activation(layer) and len(args) == 1:
+                pre = _LinearPart(layer, path)(args[0])
+            records.append((key, names, tensors, Call(tuple(names), layer, *call_args), pre))
+            return out
+
+        def trace(m, x, prefix: str, key: tuple):
+            order = {id(layer): i for i, layer in enumerate(m.layers)}
+            if isinstance(m, keras.Sequential):
+                h = x
+                for layer in m.layers:
+                    if not isinstance(layer, keras.layers.InputLayer):
+                        h = visit(layer, (h,), {}, prefix, key + (order[id(layer)],))
+                return h
+
+            def operation_fn(op):
+                return lambda *args, **kwargs: visit(op, args, kwargs, prefix, key + (order.get(id(op), -1),))
+
+            return m._run_through_graph(x, operation_fn=operation_fn)  # Keras's own walk of the graph
+
+        trace(model, fresh[0] if len(fresh) == 1 else fresh, "", ())
+        if not records:
+            raise ValueError("The model has no layers to show.")
+        records.sort(key=lambda r: r[0])  # layer order, nested layers in their parent's place
+        self.names: list[str] = []  # one per extractor output, in layer order
+        self.layers: dict[str, keras.layers.Layer] = {}  # output name -> the layer that made it
+        self.calls: list[Call] = [r[3] for r in records]
+        outputs = []
+        for _, names, tensors, _, pre in records:
             self.names.extend(names)
             outputs.extend(tensors)
-            self.calls.append((layer, sources, takes_list))
-            if pre_activations and has_fused_activation(layer):
-                self.names.append(layer.name + PRE_SUFFIX)
-                outputs.append(_LinearPart(layer)(layer_input))
-            return names
-
-        if isinstance(model, keras.Sequential):
-            # A Sequential may hold several graphs of its layers (one per build); chain the layers once
-            # on a fresh input so every output here belongs to one graph.
-            first = inputs[0]
-            inputs = [keras.Input(shape=tuple(first.shape[1:]), dtype=first.dtype)]
-            h, source = inputs[0], f"{INPUT}:0"
-            for layer in model.layers:
-                if isinstance(layer, keras.layers.InputLayer):
-                    continue
-                out = layer(h)
-                (source,) = record(layer, [source], False, h, out)
-                h = out
-        else:
-            produced = {id(t): f"{INPUT}:{i}" for i, t in enumerate(inputs)}
-            for layer in model.layers:
-                if isinstance(layer, keras.layers.InputLayer):
-                    continue
-                out = _layer_outputs(layer)
-                inp = layer.input
-                takes_list = isinstance(inp, (list, tuple))
-                tensors_in = list(inp) if takes_list else [inp]
-                sources = [produced.get(id(t)) for t in tensors_in]
-                names = record(layer, sources, takes_list, inp, out if len(out) > 1 else out[0])
-                for name, tensor in zip(names, out):
-                    produced[id(tensor)] = name
-        if not outputs:
-            raise ValueError("The model has no layers to show.")
-        self.model = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs, outputs=outputs,
+            if pre is not None:
+                self.names.append(names[0] + PRE_SUFFIX)
+                outputs.append(pre)
+        for _, names, _, call, _ in records:
+            for name in names:
+                self.layers[name] = call.layer
+        self.model = keras.Model(inputs=fresh[0] if len(fresh) == 1 else fresh, outputs=outputs,
                                  name=f"{model.name}_extractor")
-        self.lock = threading.Lock()
 
     def __call__(self, x) -> dict[str, np.ndarray]:
         with self.lock:  # the compiled predict function is not safe to enter from two threads
@@ -161,12 +211,21 @@ def extractor(model: keras.Model, pre_activations: bool = True) -> Extractor:
         return ex
 
 
-def _calls(model: keras.Model):
-    """The layers' calls of any extractor already built for `model` (they do not depend on the kind)."""
+def _any(model: keras.Model) -> Extractor:
+    """An extractor already built for `model` (its names, layers and calls do not depend on the kind)."""
     with _cache_lock:
         built = _cache.get(model) or {}
         ex = next(iter(built.values()), None)
-    return (ex or extractor(model, pre_activations=False)).calls
+    return ex or extractor(model, pre_activations=False)
+
+
+def _calls(model: keras.Model) -> list[Call]:
+    return _any(model).calls
+
+
+def layer_of(model: keras.Model, name: str) -> keras.layers.Layer:
+    """The layer that made the output called `name` in `extract` (a path "base/conv" for nested layers)."""
+    return _any(model).layers[name]
 
 
 def _as_batch(model: keras.Model, x) -> np.ndarray:
@@ -226,18 +285,20 @@ def layer_times(model: keras.Model, x, activations: Activations | None = None, r
         activations = extract_all(model, x, pre_activations=False)
     values = {f"{INPUT}:0": x, **activations.outputs}
     times = {}
-    for layer, sources, takes_list in _calls(model):
-        if not all(s in values for s in sources):
+    for call in _calls(model):
+        sources = [v for v in keras.tree.flatten((call.args, call.kwargs)) if isinstance(v, _Source)]
+        if not sources or not all(s.name in values for s in sources):
             continue
-        args = [ops.convert_to_tensor(values[s]) for s in sources]
-        arg = args if takes_list else args[0]
+        args, kwargs = keras.tree.map_structure(
+            lambda v: ops.convert_to_tensor(values[v.name]) if isinstance(v, _Source) else v, (call.args, call.kwargs))
         samples = []
         for _ in range(repeats + 1):  # the first call warms up and is dropped
             start = time.perf_counter()
-            out = layer(arg)
-            ops.convert_to_numpy(out[0] if isinstance(out, (list, tuple)) else out)  # wait for the result
+            out = call.layer(*args, **kwargs)
+            ops.convert_to_numpy(keras.tree.flatten(out)[0])  # wait for the result
             samples.append(time.perf_counter() - start)
-        times[layer.name] = float(np.median(samples[1:]))
+        for name in call.names:
+            times[name] = float(np.median(samples[1:]))
     return times
 
 

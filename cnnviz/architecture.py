@@ -53,10 +53,11 @@ class ArchitectureError(MessageError):
     A message (`key`, `values`: str() is English, cnnviz.ui.messages shows it in the session's language).
     """
 
-    def __init__(self, key: str, index: int | None = None, name: str | None = None, **values):
+    def __init__(self, key: str, index: int | None = None, layer_name: str | None = None, **values):
+        # layer_name, not name: a message may have its own {name} value (the layer's name, escaped)
         super().__init__(key, **values)
         self.index = index
-        self.name = name
+        self.name = layer_name
 
 
 def _detail(err: ValueError):

@@ -11,6 +11,7 @@ on a temporary file whose name the user never chooses.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -32,30 +33,45 @@ MAX_DEPTH = 64  # JSON nesting
 ALLOWED_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
-LAYERS = {
-    "InputLayer", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
-    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
-    "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization",
-    "LayerNormalization", "GroupNormalization", "Dropout", "SpatialDropout2D", "GaussianNoise", "Flatten",
-    "Reshape", "Permute", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
-    "ZeroPadding2D", "Cropping2D", "UpSampling2D", "Add", "Subtract", "Multiply", "Average", "Maximum",
-    "Minimum", "Concatenate", "Rescaling", "Identity", "RandomFlip", "RandomRotation", "RandomZoom",
-    "RandomTranslation", "RandomContrast",
+# Built-in Keras classes that can carry code or reach outside the model file: never accepted.
+CODE_OR_FILES = {
+    "Lambda",  # marshalled Python code
+    "TFSMLayer",  # loads a SavedModel from a path
+    "TorchModuleWrapper", "JaxLayer", "FlaxLayer",  # wrap another framework's module or functions
+    "StringLookup", "IntegerLookup", "TextVectorization",  # a vocabulary may be a file path
+    "Layer", "Wrapper", "Initializer", "Regularizer", "Constraint", "Optimizer", "Loss", "Metric",  # bare bases
+    "LossFunctionWrapper",  # wraps any function by name
 }
+HELPER_NAMES = {"__keras_tensor__"}  # symbolic tensors in functional configs
 MODELS = {"Sequential", "Functional", "Model"}
-HELPERS = {
-    # dtype policies, symbolic tensors in functional configs
-    "DTypePolicy", "FloatDTypePolicy", "__keras_tensor__",
-    # initializers, regularizers, constraints
-    "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal", "Zeros", "Ones",
-    "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Orthogonal", "Identity",
-    "L1", "L2", "L1L2", "OrthogonalRegularizer", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm",
-    # compile config: optimizers, losses, metrics, learning-rate schedules
-    "Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion",
-    "SparseCategoricalCrossentropy", "CategoricalCrossentropy", "BinaryCrossentropy", "MeanSquaredError",
-    "MeanAbsoluteError", "SparseCategoricalAccuracy", "CategoricalAccuracy", "Accuracy", "BinaryAccuracy",
-    "Mean", "MeanMetricWrapper", "ExponentialDecay", "CosineDecay", "PiecewiseConstantDecay",
-}
+
+
+def _classes(module) -> set[str]:
+    """The names of the classes a public Keras namespace exports (aliases resolved to the class's own name)."""
+    import inspect
+
+    return {obj.__name__ for name in dir(module) if not name.startswith("_")
+            for obj in [getattr(module, name)] if inspect.isclass(obj)}
+
+
+@functools.cache
+def allowed() -> tuple[frozenset[str], frozenset[str]]:
+    """(layer classes, helper classes) accepted in config.json, computed from the installed Keras:
+
+    - layers: every class of `keras.layers`, less CODE_OR_FILES;
+    - helpers: activations, initializers, regularizers, constraints, dtype policies, optimizers and their
+      learning-rate schedules, losses and metrics (a compile config), less CODE_OR_FILES.
+    Built-in classes only: a class is looked up by name in Keras, with module keras.* (see _check_object)."""
+    import keras
+
+    layers = _classes(keras.layers) - CODE_OR_FILES
+    helpers = set(HELPER_NAMES)
+    for module in (keras.activations, keras.initializers, keras.regularizers, keras.constraints,
+                   keras.dtype_policies, keras.optimizers, keras.optimizers.schedules, keras.losses, keras.metrics):
+        helpers |= _classes(module)
+    return frozenset(layers), frozenset(helpers - CODE_OR_FILES - layers)
+
+
 OWN = {"cnnviz>MinPooling2D": "MinPooling2D"}  # registered_name -> class of the project's own layers
 ALLOWED_MODULE = re.compile(r"^keras(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # Plain strings Keras resolves by name (activation='relu', loss='mse') are looked up inside Keras only.
@@ -177,7 +193,7 @@ def _walk(node, path: list[str], depth: int, layer: bool) -> None:
     if isinstance(node, dict):
         if "class_name" in node:
             _check_object(node, path)
-            layer = layer or node.get("class_name") in LAYERS or node.get("registered_name") in OWN
+            layer = layer or node.get("class_name") in allowed()[0] or node.get("registered_name") in OWN
         for key, value in node.items():
             if not isinstance(key, str):
                 raise ModelFileError("files.config.key", where=_name(_where(path)))
@@ -211,7 +227,8 @@ def _check_object(node: dict, path: list[str]) -> None:
         raise ModelFileError("files.config.module", where=where, cls=_name(cls), module=_name(repr(str(module)[:60])))
     if registered not in (None, cls):
         raise ModelFileError("files.config.custom", where=where, name=_name(repr(str(registered)[:60])))
-    if cls not in LAYERS | MODELS | HELPERS:
+    layers, helpers = allowed()
+    if cls in CODE_OR_FILES or cls not in layers | MODELS | helpers:
         raise ModelFileError("files.config.class", where=where, cls=_name(cls[:60]))
 
 

@@ -76,6 +76,9 @@ builder.upload_model()
 builder.application_picker()
 own = ui_models.session_model()
 if own is not None:
-    with st.expander(t("modelpage.current", name=plain(ui_models.label(own))), expanded=False):
+    why = builder.not_editable_reason(own.model)
+    if why is not None:  # still works on every other page; here it is shown read-only
+        st.info(t("modelpage.current.not_editable", name=plain(ui_models.label(own)), reason=message_text(why)))
+    with st.expander(t("modelpage.current", name=plain(ui_models.label(own))), expanded=why is not None):
         st.metric(t("modelpage.total"), f"{own.model.count_params():,}")
         st.dataframe(builder.model_summary_frame(own.model), hide_index=True, width="stretch")

@@ -475,7 +475,7 @@ TEXTS = {
     "modelpage.upload.ok": "{name} loaded: it is now this session's model (sidebar).",
     "modelpage.upload.desc": "Uploaded: {name}, {params} parameters.",
     "modelpage.current": "This session's model: {name}",
-    "modelpage.current.not_editable": "This session's model ({name}) is not a plain layer stack, so the table starts from a preset; its summary is below.",
+    "modelpage.current.not_editable": "This session's model ({name}) is shown read-only: {reason} The layer table starts from a preset; the model works on every other page.",
     "modelpage.app": "Or a Keras application",
     "modelpage.app.help": "Large ImageNet models from keras.applications (224x224x3 input). Their ImageNet weights are used only when Keras has them cached in ~/.keras/models: nothing is downloaded.",
     "modelpage.app.use": "Use this application",

@@ -107,13 +107,12 @@ def rgb_png(kernel: np.ndarray) -> bytes:
 
 
 def layer_kind(info: ModelInfo, name: str) -> str:
-    layer = info.model.get_layer(name.split(":")[0])
-    return type(layer).__name__
+    return type(activations.layer_of(info.model, name)).__name__
 
 
 def activation_name(info: ModelInfo, name: str) -> str | None:
     """The fused activation of a conv layer (e.g. 'relu'), else None."""
-    layer = info.model.get_layer(name.split(":")[0])
+    layer = activations.layer_of(info.model, name)
     if not activations.has_fused_activation(layer):
         return None
     return getattr(layer.activation, "__name__", str(layer.activation))

@@ -61,15 +61,18 @@ def preset_spec(key: str) -> arch.ArchSpec:
     return arch.unnamed(arch.from_model(ui_models.preset(key).model))
 
 
+def not_editable_reason(model) -> arch.ArchitectureError | None:
+    """Why the layer table cannot hold `model` (the first layer it cannot take, named), or None."""
+    try:
+        arch.from_model(model)
+    except arch.ArchitectureError as err:
+        return err
+    return None
+
+
 def _session_editable() -> bool:
     own = ui_models.session_model()
-    if own is None:
-        return False
-    try:
-        arch.from_model(own.model)
-    except arch.ArchitectureError:
-        return False
-    return True
+    return own is not None and not_editable_reason(own.model) is None
 
 
 def _start_label(key: str) -> str:
@@ -272,15 +275,29 @@ def application_picker() -> None:
 
 
 def model_summary_frame(model) -> pd.DataFrame:
-    """Layer, type, output shape and parameters as Keras reports them for a built model (no data run)."""
+    """Layer, type, output shape and parameters as Keras reports them for a built model (no data run),
+    nested models opened as `model.summary(expand_nested=True)` does: a nested model's row carries its
+    whole block's parameters, its layers follow with their path ("base/block_1_expand")."""
+    import keras
+
+    from cnnviz import activations
+
     rows = []
-    for i, layer in enumerate(model.layers, start=1):
-        try:
-            shape = layer.output.shape
-            shape = "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
-        except (AttributeError, ValueError):  # a layer used twice has no single output
-            shape = ""
-        rows.append({t("modelpage.sum.index"): i, t("modelpage.sum.name"): layer.name,
-                     t("modelpage.sum.kind"): type(layer).__name__, t("modelpage.sum.shape"): shape,
-                     t("modelpage.sum.params"): layer.count_params()})
+
+    def add(m, prefix: str) -> None:
+        for layer in m.layers:
+            if isinstance(layer, keras.layers.InputLayer):
+                continue
+            try:
+                shape = layer.output.shape
+                shape = "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+            except (AttributeError, ValueError):  # a layer used twice has no single output
+                shape = ""
+            rows.append({t("modelpage.sum.index"): len(rows) + 1, t("modelpage.sum.name"): prefix + layer.name,
+                         t("modelpage.sum.kind"): type(layer).__name__, t("modelpage.sum.shape"): shape,
+                         t("modelpage.sum.params"): layer.count_params()})
+            if activations.is_graph_model(layer):
+                add(layer, prefix + layer.name + activations.SEP)
+
+    add(model, "")
     return pd.DataFrame(rows)

@@ -104,3 +104,40 @@ def test_the_session_model_can_be_edited_again():
     # the session model's own Keras summary is listed too
     frames = at.dataframe
     assert any(len(f.value) == len(info.model.layers) for f in frames)
+
+
+def test_a_model_the_table_cannot_hold_is_shown_read_only():
+    """Was a TypeError on this page. The model works on the other pages; here its summary is shown and the
+    layer the table cannot take is named."""
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.RandomFlip(name="flip"),
+                              keras.layers.RandomRotation(0.1, name="rot"), keras.layers.Rescaling(1 / 255),
+                              keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.Flatten(),
+                              keras.layers.Dense(4, activation="softmax")])
+    from cnnviz.models import ModelInfo
+
+    state = {"cnnviz.model": "session", "cnnviz.session_model": ModelInfo("session", "aug.keras", model, ("a",) * 4, True)}
+    at = open_app("model", **state)
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("read-only" in i.value and "flip" in i.value and "RandomFlip" in i.value for i in at.info)
+    assert "session" not in at.selectbox(key="cnnviz.model_page.preset").options
+    assert any(len(f.value) == len(model.layers) for f in at.dataframe)
+    for page in ("activations", "filters", "train"):
+        at.switch_page(f"pages/{page}.py").run()
+        no_exception(at)
+
+
+def test_nested_model_summary_opens_the_nesting():
+    inner = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3, name="ic"),
+                              keras.layers.ReLU(name="ir")], name="block")
+    inp = keras.Input((16, 16, 3))
+    model = keras.Model(inp, keras.layers.Dense(2, name="head")(keras.layers.Flatten(name="flat")(inner(inp))))
+    from cnnviz.models import ModelInfo
+
+    at = open_app("model", **{"cnnviz.model": "session",
+                              "cnnviz.session_model": ModelInfo("session", "nested", model, ("a", "b"), True)})
+    no_exception(at)
+    frame = next(f.value for f in at.dataframe if len(f.value) == 5)
+    assert list(frame["Layer"]) == ["block", "block/ic", "block/ir", "flat", "head"]
+    assert list(frame["Param #"]) == [inner.count_params(), inner.layers[0].count_params(), 0,
+                                         0, model.layers[-1].count_params()]

@@ -122,15 +122,92 @@ def test_functional_branches_add_concatenate():
     assert set(A.extract_all(model, x).pre) == {"stem", "left"}
 
 
-def test_nested_model_is_one_layer():
+def test_nested_sequential_is_opened_layer_by_layer():
     keras.utils.set_random_seed(4)
-    block = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, activation="relu")], name="block")
+    block = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, activation="relu", name="bc"),
+                              layers.MaxPooling2D(name="bp")], name="block")
     inp = keras.Input((8, 8, 1))
     model = keras.Model(inp, layers.Flatten(name="flat")(block(inp)))
     x = _x((8, 8, 1))
     got = A.extract(model, x)
-    assert list(got) == ["block", "flat"]
-    _close(got["block"], block(x))
+    assert list(got) == ["block/bc", "block/bp", "flat"]
+    _close(got["block/bc"], block.layers[0](x))
+    _close(got["block/bp"], block(x))
+    _close(got["flat"], model(x))
+    assert A.layer_of(model, "block/bc") is block.layers[0]
+    assert set(A.extract_all(model, x).pre) == {"block/bc"}
+    _close(A.extract_all(model, x).pre["block/bc"], keras.ops.conv(x, block.layers[0].kernel) + block.layers[0].bias)
+    assert set(A.layer_times(model, x, repeats=1)) == {"block/bc", "block/bp", "flat"}
+
+
+def _transfer_model():
+    """Keras's transfer-learning guide: a functional base model, called on a new input with training=False
+    inside a functional model (so the base has two graphs: its own and the outer one)."""
+    keras.utils.set_random_seed(11)
+    b_in = keras.Input((16, 16, 3))
+    h = layers.Conv2D(4, 3, padding="same", name="b_conv")(b_in)
+    h = layers.BatchNormalization(name="b_bn")(h)
+    h = layers.ReLU(name="b_relu")(h)
+    inner = keras.Sequential([keras.Input((16, 16, 4)), layers.DepthwiseConv2D(3, padding="same", name="dw")],
+                             name="inner")
+    base = keras.Model(b_in, layers.Add(name="b_add")([h, inner(h)]), name="base")
+    base.trainable = False
+    inp = keras.Input((16, 16, 3))
+    x = layers.Rescaling(1 / 255, name="scale")(inp)
+    x = base(x, training=False)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(0.2, name="drop")(x)
+    return keras.Model(inp, layers.Dense(3, activation="softmax", name="head")(x)), base, inner
+
+
+def test_transfer_learning_model_nested_at_two_depths():
+    """Was: ValueError 'Output with path 1 is not connected to inputs' (the base's own graph's output)."""
+    model, base, inner = _transfer_model()
+    x = _x((16, 16, 3), n=2, seed=12) * 255
+    got = A.extract(model, x)
+    assert list(got) == ["scale", "base/b_conv", "base/b_bn", "base/b_relu", "base/inner/dw", "base/b_add",
+                         "gap", "drop", "head"]
+    s = x / 255
+    conv = base.get_layer("b_conv")(s)
+    relu = base.get_layer("b_relu")(base.get_layer("b_bn")(conv, training=False))
+    expected = {"scale": s, "base/b_conv": conv, "base/b_relu": relu, "base/inner/dw": inner(relu),
+                "base/b_add": base(s, training=False), "head": model(x, training=False)}
+    for name, value in expected.items():
+        _close(got[name], value)
+    _close(got["drop"], got["gap"])  # Dropout is inactive at inference, as in Keras
+    assert A.layer_of(model, "base/inner/dw") is inner.layers[0]
+    times = A.layer_times(model, x[:1], repeats=1)
+    assert set(times) == set(got)
+
+
+def test_clashing_nested_names_keep_nested_models_whole():
+    """Two nested models with layers of the same name cannot be opened into one graph (names must be
+    unique there): they stay one layer each, with the right numbers."""
+    keras.utils.set_random_seed(13)
+
+    def block(name):
+        return keras.Sequential([keras.Input((8, 8, 2)), layers.Conv2D(2, 3, padding="same", name="same_name")],
+                                name=name)
+
+    first, second = block("first"), block("second")
+    inp = keras.Input((8, 8, 2))
+    model = keras.Model(inp, second(first(inp)))
+    x = _x((8, 8, 2))
+    got = A.extract(model, x)
+    assert list(got) == ["first", "second"]
+    _close(got["first"], first(x))
+    _close(got["second"], model(x))
+
+
+def test_shared_layer_called_twice_has_both_outputs():
+    keras.utils.set_random_seed(14)
+    inp = keras.Input((6, 6, 1))
+    conv = layers.Conv2D(1, 3, padding="same", name="shared")
+    model = keras.Model(inp, layers.Add(name="sum")([conv(inp), conv(conv(inp))]))
+    x = _x((6, 6, 1))
+    got = A.extract(model, x)
+    assert {"shared", "shared#2", "shared#3", "sum"} <= set(got)
+    _close(got["sum"], model(x))
 
 
 def test_extractor_is_built_once_and_predict_is_never_called(seed, monkeypatch):

@@ -2,6 +2,7 @@
 
 import random
 
+import keras
 import pytest
 
 from cnnviz import architecture as arch
@@ -141,3 +142,18 @@ def test_table_parsing_and_classes():
     spec = arch.with_classes(spec, 4)
     assert arch.classes(spec) == 4
     _check_against_keras(spec)
+
+
+def test_model_the_table_cannot_hold_names_its_layer():
+    """Was: TypeError (the layer's name passed twice to ArchitectureError): an error branch no test ran."""
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.RandomFlip(name="flip"),
+                              keras.layers.Rescaling(1 / 255), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(2)])
+    with pytest.raises(ArchitectureError) as err:
+        arch.from_model(model)
+    assert (err.value.key, err.value.index, err.value.name) == ("arch.not_editable", 1, "flip")
+    assert "Layer 1 (flip): RandomFlip cannot be edited" in str(err.value)
+    conv = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, use_bias=False, name="nobias")])
+    with pytest.raises(ArchitectureError) as err:
+        arch.from_model(conv)
+    assert (err.value.key, err.value.name) == ("arch.conv_not_editable", "nobias")

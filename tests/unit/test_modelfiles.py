@@ -160,3 +160,36 @@ def test_parameter_cap_is_checked_without_allocating(sequential_bytes):
     # 140 inputs x 10 M units = 1.4 G parameters (5.6 GB): refused from shapes alone
     with pytest.raises(ModelFileError, match="parameters"):
         modelfiles.check_bytes(_with_config(sequential_bytes, huge))
+
+
+def test_allow_list_is_every_keras_layer_without_code_or_files():
+    """Computed from the installed Keras: every class keras.layers exports is accepted by name, except the
+    ones that carry code, wrap another framework or can read a file; a class Keras does not have is not."""
+    import inspect
+
+    layers, helpers = modelfiles.allowed()
+    exported = {obj.__name__ for name in dir(keras.layers)
+                for obj in [getattr(keras.layers, name)] if inspect.isclass(obj)}
+    assert layers == exported - modelfiles.CODE_OR_FILES
+    assert {"Normalization", "Rescaling", "Resizing", "RandomFlip", "RandomRotation", "DepthwiseConv2D",
+            "SeparableConv2D", "Conv2DTranspose", "BatchNormalization", "UpSampling2D", "Concatenate"} <= layers
+    assert not {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "StringLookup",
+                "TextVectorization", "Layer"} & (layers | helpers)
+    assert {"GlorotUniform", "HeNormal", "L2", "MaxNorm", "Adam", "SparseCategoricalCrossentropy",
+            "DTypePolicy"} <= helpers
+    for cls in sorted(layers):
+        modelfiles._check_object({"class_name": cls, "module": "keras.layers", "config": {}}, ["layers", "0"])
+    for cls in ("Lambda", "TFSMLayer", "StringLookup", "TorchModuleWrapper", "LossFunctionWrapper", "Evil"):
+        with pytest.raises(ModelFileError):
+            modelfiles._check_object({"class_name": cls, "module": "keras.layers", "config": {}}, ["layers", "0"])
+
+
+def test_model_with_preprocessing_and_augmentation_layers_loads():
+    """Was refused (Normalization was not on a hand-typed list); Keras's own layers now load."""
+    norm = keras.layers.Normalization(mean=[0.5, 0.4, 0.3], variance=[0.1, 0.2, 0.3])
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Resizing(12, 12), norm,
+                              keras.layers.RandomFlip(), keras.layers.RandomRotation(0.1), keras.layers.RandomZoom(0.1),
+                              keras.layers.Conv2D(2, 3), keras.layers.GlobalMaxPooling2D(), keras.layers.Dense(2)])
+    loaded = modelfiles.load_bytes(_saved(model), "pre.keras")
+    x = np.random.default_rng(2).random((1, 16, 16, 3), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-5, atol=1e-6)
