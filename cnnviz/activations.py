@@ -211,6 +211,19 @@ def extractor(model: keras.Model, pre_activations: bool = True) -> Extractor:
         return ex
 
 
+def groups(names) -> list[tuple[str | None, list[str]]]:
+    """Consecutive output names grouped by the nested model they sit in (its top-level name), in order:
+    [(None, ["rescaling"]), ("base", ["base/conv1", "base/bn1", ...]), (None, ["gap", "head"])]."""
+    out: list[tuple[str | None, list[str]]] = []
+    for name in names:
+        parent = name.split(SEP, 1)[0] if SEP in name else None
+        if out and out[-1][0] == parent:
+            out[-1][1].append(name)
+        else:
+            out.append((parent, [name]))
+    return out
+
+
 def _any(model: keras.Model) -> Extractor:
     """An extractor already built for `model` (its names, layers and calls do not depend on the kind)."""
     with _cache_lock:

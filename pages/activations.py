@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cnnviz import activations
 from cnnviz.plots import activations as plots
 from cnnviz.ui import activations as ui
 from cnnviz.ui import errors as ui_errors
@@ -29,13 +30,23 @@ if not ui.conv_layers(info):
     st.info(t("activations.no_conv"))
 
 # --- input: original and preprocessed, side by side ---
-shape = ui.input_shape(info)
 left, right = st.columns(2)
 with right:
     fit = fit_choice()
-    x = model_input(image, shape, fit=fit)
-    shown = plots.input_image(x)
-    st.image(shown, output_format="PNG", caption=t("activations.input", h=shape[0], w=shape[1], c=shape[2]), width=shown.width)
+    try:
+        feed = ui.input_plan(info, image)
+    except Exception as err:  # a model whose graph cannot be traced or run on an image
+        st.error(t("error.unexpected", error=ui_errors.reason(err)))
+        st.stop()
+    shape = feed.shape
+    x01 = model_input(image, shape, fit=fit)
+    x = x01 * feed.pixel_scale  # 0-255 for a model that rescales by 1/255 itself: never rescaled twice
+    shown = plots.input_image(x01)
+    st.image(shown, output_format="PNG", width=shown.width,
+             caption=t("activations.input.255" if feed.pixel_scale != 1.0 else "activations.input",
+                       h=shape[0], w=shape[1], c=shape[2]))
+    for note in ui.plan_notes(feed):
+        st.caption(note)
 with left:
     st.image(image, caption=t("activations.original", w=image.width, h=image.height),
              width=plots.display_width(image.size, height=240))
@@ -107,7 +118,9 @@ if len(names) > ui.MAX_LAYERS:  # big models: draw a window of layers at a time
     first = st.slider(t("activations.layer_window"), 0, len(names) - ui.MAX_LAYERS, 0,
                       key="activations.layer_window", help=t("activations.layer_window.help", n=ui.MAX_LAYERS))
     names = names[first:first + ui.MAX_LAYERS]
-for name in names:
+
+
+def draw_layer(name: str) -> None:
     maps = layers[name]
     lo, hi = plots.value_range(maps)
     kind = ui.layer_kind(info, name)
@@ -121,3 +134,13 @@ for name in names:
     if maps.ndim == 3 and maps.shape[-1] > ui.MAX_CHANNELS:
         st.caption(t("activations.channels_capped", shown=ui.MAX_CHANNELS, total=maps.shape[-1]))
     st.image(ui.grid_png(maps, scale, vrange), output_format="PNG")
+
+
+for parent, group in activations.groups(names):  # a nested model's layers under it, collapsible
+    if parent is None:
+        for name in group:
+            draw_layer(name)
+    else:
+        with st.expander(t("activations.group", name=plain(parent), n=len(group)), expanded=True):
+            for name in group:
+                draw_layer(name)

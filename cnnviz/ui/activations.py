@@ -13,10 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import activations, devices, filters
+from cnnviz import activations, devices, filters, preprocessing
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.plots import activations as plots
 from cnnviz.plots import filters as filter_plots
+from cnnviz.ui.state import t
+from cnnviz.ui.text import plain
 
 RESULT = "cnnviz.activations.result"  # this session's last inference, reused while nothing changed
 
@@ -42,8 +44,40 @@ def is_image_model(info: ModelInfo) -> bool:
     return len(shape) == 4 and shape[-1] in (1, 3)
 
 
-def input_shape(info: ModelInfo) -> tuple[int, ...]:
-    return tuple(int(d) for d in info.model.inputs[0].shape[1:])
+OWN_SIZE, SIZE_H, SIZE_W = "activations.size.own", "activations.size.h", "activations.size.w"
+
+
+def input_plan(info: ModelInfo, image) -> preprocessing.InputPlan:
+    """How this page feeds the image to the model; for a model that takes any height and width, the
+    controls for the size come first (the image's own size, capped, unless the user sets one)."""
+    shape = tuple(info.model.inputs[0].shape[1:])
+    size = None
+    if None in shape[:2]:
+        own_h, own_w, _ = preprocessing.free_size(image.size)
+        if not st.toggle(t("activations.size.own"), value=True, key=OWN_SIZE, help=t("activations.size.own.help")):
+            c1, c2 = st.columns(2)
+            lo, hi = preprocessing.MIN_FREE_SIDE, preprocessing.MAX_FREE_SIDE
+            h = c1.number_input(t("activations.size.h"), lo, hi, own_h, key=SIZE_H) if shape[0] is None else shape[0]
+            w = c2.number_input(t("activations.size.w"), lo, hi, own_w, key=SIZE_W) if shape[1] is None else shape[1]
+            size = (int(h), int(w))
+    return preprocessing.plan(info.model, image.size, size)
+
+
+def plan_notes(plan: preprocessing.InputPlan) -> list[str]:
+    """What the page says about the size and range it feeds, and the model's own preprocessing."""
+    h, w, _ = plan.shape
+    notes = []
+    if plan.any_size:
+        key = "activations.size.capped" if plan.capped else "activations.size.image"
+        if st.session_state.get(OWN_SIZE) is False:
+            key = "activations.size.user"
+        notes.append(t(key, h=h, w=w, cap=preprocessing.MAX_FREE_SIDE))
+    if plan.pixel_scale != 1.0:
+        notes.append(t("activations.scale255"))
+    if plan.preprocessing:
+        notes.append(t("activations.preprocessing", layers=", ".join(plain(n) for n in plan.preprocessing),
+                       last=plain(plan.sees)))
+    return notes
 
 
 def run(info: ModelInfo, x: np.ndarray, device: str, pre: bool = False) -> Inference:
