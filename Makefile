@@ -21,8 +21,9 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
+# Also prints the line and branch coverage of cnnviz/ (.coveragerc), before pytest's closing line.
 test: $(VENV)/.dev
-	$(PY) -m pytest
+	$(PY) -m pytest --cov --cov-report=term
 
 # Unit and app tests only, no browser.
 test-fast: $(VENV)/.dev

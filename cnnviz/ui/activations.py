@@ -154,3 +154,16 @@ def activation_name(info: ModelInfo, name: str) -> str | None:
 
 def conv_layers(info: ModelInfo):
     return filters.conv_layers(info.model)
+
+
+def kernel_layers(info: ModelInfo) -> dict:
+    return filters.kernel_layers(info.model)
+
+
+def batchnorm_after(info: ModelInfo, name: str):
+    """The BatchNormalization right after the kernel layer `name`, or None (also when the graph cannot
+    be traced: the kernels are still shown)."""
+    try:
+        return filters.batchnorm_after(info.model, name)
+    except ValueError:
+        return None

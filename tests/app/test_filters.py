@@ -99,7 +99,7 @@ def test_model_without_conv_layers_says_so():
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
     at = open_app(PAGE, **_session(model))
     no_exception(at)
-    assert any("no Conv2D" in w.value for w in at.warning)
+    assert any("no convolution layer" in w.value for w in at.warning)
 
 
 def test_conv_without_bias():
@@ -114,3 +114,37 @@ def test_korean():
     at = open_app(PAGE, lang="ko")
     no_exception(at)
     assert "L2 노름" in at.dataframe[0].value.columns
+
+
+def test_separable_depthwise_transposed_and_batchnorm_folding():
+    from cnnviz import filters as F
+    from cnnviz.models import ModelInfo
+
+    keras.utils.set_random_seed(31)
+    inner = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.DepthwiseConv2D(3, name="dw")], name="blk")
+    inp = keras.Input((16, 16, 3))
+    x = keras.layers.SeparableConv2D(4, 3, name="sep")(inner(inp))
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.Conv2DTranspose(2, 3, name="up")(keras.layers.ReLU()(x))
+    model = keras.Model(inp, keras.layers.Dense(2)(keras.layers.Flatten()(x)))
+    bn = model.get_layer("bn")
+    bn.moving_variance.assign(np.full(4, 4.0, "float32"))
+    at = open_app(PAGE, **{"cnnviz.model": "session",
+                           "cnnviz.session_model": ModelInfo("session", "mixed", model, ("a", "b"), True)})
+    no_exception(at)
+    assert at.selectbox(key="filters.layer").options == ["blk/dw", "sep", "up"]
+    assert any("depthwise convolution" in c.value for c in at.caption)
+    at.selectbox(key="filters.layer").set_value("sep").run()
+    no_exception(at)
+    assert [s.value for s in at.subheader][:2] == ["Depthwise part: one kernel per input channel",
+                                                   "Pointwise part: 1x1 kernels mixing the channels"]
+    assert any(s.value.startswith("BatchNormalization after it: bn") for s in at.subheader)
+    at.toggle(key="filters.fold").set_value(True).run()
+    no_exception(at)
+    assert "Effective kernel: BatchNormalization folded in" in [s.value for s in at.subheader]
+    eff = F.folded(model.get_layer("sep"), bn)
+    heat = traces(at, "heatmap")[0]  # the zoomed filter 0: its kernel for input channel 0
+    np.testing.assert_allclose(_z(heat).ravel(), eff.kernel[:, :, 0, 0].ravel(), rtol=1e-5)
+    at.selectbox(key="filters.layer").set_value("up").run()
+    no_exception(at)
+    assert any("transposed convolution" in c.value for c in at.caption)

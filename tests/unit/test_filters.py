@@ -127,3 +127,93 @@ def test_rgb_patches_and_filter_heatmaps():
     assert fig.data[0].zmid == 0
     bars = PF.bias_bars(F.bias(conv))
     np.testing.assert_allclose(bars.data[0].y, F.bias(conv))
+
+
+# --- other kernel layers, BatchNormalization ---
+
+
+def _np(t):
+    return keras.ops.convert_to_numpy(t)
+
+
+def test_depthwise_part_is_one_single_channel_kernel_per_output_channel():
+    keras.utils.set_random_seed(21)
+    inp = keras.Input((9, 9, 3))
+    dw = layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw")
+    model = keras.Model(inp, dw(inp))
+    dw.bias.assign(np.arange(6, dtype="float32") / 10)
+    x = np.random.default_rng(0).random((1, 9, 9, 3), dtype="float32")
+    out = _np(model(x))[0]
+    (part,) = F.parts(dw)
+    assert part.key == "depthwise" and part.kernel.shape == (3, 3, 1, 6)
+    for o in range(6):
+        c = o // 2  # output channel c * multiplier + m reads input channel c
+        alone = _np(keras.ops.conv(x[..., c:c + 1], part.kernel[..., o:o + 1]))[0, ..., 0] + part.bias[o]
+        np.testing.assert_allclose(out[..., o], alone, rtol=1e-5, atol=1e-5)
+
+
+def test_separable_parts_are_depthwise_then_pointwise():
+    keras.utils.set_random_seed(22)
+    inp = keras.Input((8, 8, 2))
+    sep = layers.SeparableConv2D(4, 3, depth_multiplier=2, padding="same", name="sep")
+    model = keras.Model(inp, sep(inp))
+    x = np.random.default_rng(1).random((1, 8, 8, 2), dtype="float32")
+    depth, point = F.parts(sep)
+    assert (depth.key, point.key) == ("depthwise", "pointwise") and depth.bias is None
+    assert depth.kernel.shape == (3, 3, 1, 4) and point.kernel.shape == (1, 1, 4, 4)
+    mid = np.concatenate([_np(keras.ops.conv(x[..., o // 2:o // 2 + 1], depth.kernel[..., o:o + 1], padding="same"))
+                          for o in range(4)], axis=-1)
+    expected = _np(keras.ops.conv(mid, point.kernel)) + point.bias
+    np.testing.assert_allclose(_np(model(x)), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_transposed_kernel_scatters_each_input_value():
+    """An impulse at (p, q) in channel c gives output[p + i, q + j, f] = part[i, j, c, f] + bias[f]."""
+    keras.utils.set_random_seed(23)
+    inp = keras.Input((5, 5, 2))
+    tr = layers.Conv2DTranspose(3, 3, name="tr")
+    model = keras.Model(inp, tr(inp))
+    (part,) = F.parts(tr)
+    assert part.kernel.shape == (3, 3, 2, 3)
+    p, q, c = 2, 1, 1
+    x = np.zeros((1, 5, 5, 2), "float32")
+    x[0, p, q, c] = 1.0
+    out = _np(model(x))[0]
+    for f in range(3):
+        np.testing.assert_allclose(out[p:p + 3, q:q + 3, f], part.kernel[:, :, c, f] + part.bias[f], atol=1e-6)
+
+
+def test_kernel_layers_by_path_and_stats_of_a_part():
+    inner = keras.Sequential([keras.Input((8, 8, 3)), layers.DepthwiseConv2D(3, name="dw")], name="blk")
+    inp = keras.Input((8, 8, 3))
+    model = keras.Model(inp, layers.Conv2DTranspose(2, 3, name="up")(layers.Conv2D(3, 1, name="pw")(inner(inp))))
+    assert list(F.kernel_layers(model)) == ["blk/dw", "pw", "up"]
+    dw = F.kernel_layers(model)["blk/dw"]
+    stats = F.filter_stats(dw, F.parts(dw)[0])
+    assert len(stats["mean"]) == 3
+    np.testing.assert_allclose(stats["max"], F.parts(dw)[0].kernel.reshape(-1, 3).max(axis=0))
+
+
+def test_batchnorm_folded_into_the_kernel_equals_keras():
+    keras.utils.set_random_seed(24)
+    inp = keras.Input((8, 8, 2))
+    conv = layers.Conv2D(3, 3, name="c")
+    bn = layers.BatchNormalization(name="bn")
+    model = keras.Model(inp, layers.ReLU(name="act")(bn(conv(inp))))
+    rng = np.random.default_rng(3)
+    bn.moving_mean.assign(rng.normal(size=3).astype("float32"))
+    bn.moving_variance.assign(rng.uniform(0.5, 2, size=3).astype("float32"))
+    bn.gamma.assign(rng.normal(size=3).astype("float32"))
+    bn.beta.assign(rng.normal(size=3).astype("float32"))
+    assert F.batchnorm_after(model, "c") == ("bn", bn)
+    assert F.batchnorm_after(model, "bn") is None
+    assert F.folds_into(conv, bn)
+    x = rng.random((1, 8, 8, 2), dtype="float32")
+    eff = F.folded(conv, bn)
+    by_keras = _np(bn(conv(x), training=False))
+    np.testing.assert_allclose(_np(keras.ops.conv(x, eff.kernel)) + eff.bias, by_keras, rtol=1e-4, atol=1e-5)
+    scale, shift = F.bn_scale_shift(bn)
+    np.testing.assert_allclose(_np(conv(x)) * scale + shift, by_keras, rtol=1e-4, atol=1e-5)
+    relu_conv = layers.Conv2D(3, 3, activation="relu")
+    relu_conv.build((None, 8, 8, 2))
+    assert not F.folds_into(relu_conv, bn)  # a non-linear activation sits between them
