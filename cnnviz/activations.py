@@ -157,9 +157,8 @@ class Extractor:
             order = {id(layer): i for i, layer in enumerate(m.layers)}
             if isinstance(m, keras.Sequential):
                 h = x
-                for layer in m.layers:
-                    if not isinstance(layer, keras.layers.InputLayer):
-                        h = visit(layer, (h,), {}, prefix, key + (order[id(layer)],))
+                for layer in m.layers:  # Sequential.layers leaves its InputLayer out
+                    h = visit(layer, (h,), {}, prefix, key + (order[id(layer)],))
                 return h
 
             def operation_fn(op):

@@ -128,7 +128,7 @@ def layer_names(layers) -> list[str]:
         if layer.name:
             names.append(layer.name)
             continue
-        base = _BASE_NAMES[layer.kind]
+        base = _BASE_NAMES.get(layer.kind, str(layer.kind).lower())  # an unknown kind is refused by summarize
         n = counts.get(base, 0)
         counts[base] = n + 1
         names.append(base if n == 0 else f"{base}_{n}")
@@ -160,8 +160,6 @@ def summarize(spec: ArchSpec) -> Summary:
         where = Message("arch.where", i=i, name=name, kind=layer.kind)
         try:
             shape, params, macs, step = _layer(layer, shape)
-        except ArchitectureError:
-            raise
         except ValueError as e:
             raise ArchitectureError("arch.at", i, name, where=where, detail=_detail(e)) from None
         total += params
