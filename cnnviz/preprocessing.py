@@ -34,6 +34,7 @@ class InputPlan:
     any_size: bool  # the model's height or width is None: `shape` came from the image (or the user)
     capped: bool  # the image was larger than MAX_FREE_SIDE and is scaled down
     pixel_scale: float  # multiply cnnviz's [0, 1] input by this (255.0 when the model rescales by 1/255 itself)
+    rescaling: tuple[str, float, float] | None  # (name, scale, offset) of that Rescaling layer
     preprocessing: tuple[str, ...]  # names of the leading preprocessing layers, in order (paths when nested)
     sees: str | None  # name of the output that is "what the model sees" (the last of those), or None
 
@@ -53,16 +54,19 @@ def leading_preprocessing(model: keras.Model) -> list[tuple[str, keras.layers.La
     return chain
 
 
-def expects_0_255(chain: list[tuple[str, keras.layers.Layer]]) -> bool:
-    """The first Rescaling of the chain maps 0-255 to [0, 1] (1/255) or [-1, 1] (1/127.5, offset -1)."""
-    for _, layer in chain:
+def pixel_rescaling(chain: list[tuple[str, keras.layers.Layer]]) -> tuple[str, float, float] | None:
+    """(name, scale, offset) of the chain's first Rescaling when it maps pixel values 0-255 to [0, 1]
+    (1/255) or [-1, 1] (1/127.5, offset -1): the model expects 0-255. Else None."""
+    for name, layer in chain:
         if isinstance(layer, keras.layers.Rescaling):
             scale, offset = layer.scale, layer.offset
             if not isinstance(scale, (int, float)) or not isinstance(offset, (int, float)):
-                return False  # per-channel scales: not a pixel range we can tell
-            return (math.isclose(scale, 1 / 255, rel_tol=1e-3) and abs(offset) < 1e-6) or (
-                math.isclose(scale, 1 / 127.5, rel_tol=1e-3) and math.isclose(offset, -1.0, rel_tol=1e-3))
-    return False
+                return None  # per-channel scales: not a pixel range we can tell
+            if (math.isclose(scale, 1 / 255, rel_tol=1e-3) and abs(offset) < 1e-6) or (
+                    math.isclose(scale, 1 / 127.5, rel_tol=1e-3) and math.isclose(offset, -1.0, rel_tol=1e-3)):
+                return name, float(scale), float(offset)
+            return None
+    return None
 
 
 def free_size(image_size: tuple[int, int], cap: int = MAX_FREE_SIDE) -> tuple[int, int, bool]:
@@ -91,5 +95,6 @@ def plan(model: keras.Model, image_size: tuple[int, int], size: tuple[int, int] 
         h = int(h) if h is not None else fh
         w = int(w) if w is not None else fw
     chain = leading_preprocessing(model)
-    return InputPlan((int(h), int(w), channels), any_size, capped, 255.0 if expects_0_255(chain) else 1.0,
+    rescaling = pixel_rescaling(chain)
+    return InputPlan((int(h), int(w), channels), any_size, capped, 255.0 if rescaling else 1.0, rescaling,
                      tuple(name for name, _ in chain), chain[-1][0] if chain else None)

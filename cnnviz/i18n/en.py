@@ -203,7 +203,7 @@ TEXTS = {
     "activations.size.image": "This model takes any height and width: it gets the image's own size, {h}x{w}; every shape below is for that size.",
     "activations.size.capped": "This model takes any height and width: the image is scaled down to {h}x{w} (at most {cap} pixels on its longer side); every shape below is for that size.",
     "activations.size.user": "This model takes any height and width: it gets the size you chose, {h}x{w}; every shape below is for that size.",
-    "activations.scale255": "The model starts with Rescaling(1/255): it expects pixel values 0 to 255, so cnnviz feeds it 0 to 255 and does not rescale twice.",
+    "activations.scale255": "The model starts by rescaling its input ({layer}: x × {scale} + {offset}), so it expects pixel values 0 to 255: cnnviz feeds it 0 to 255 and does not rescale twice.",
     "activations.preprocessing": "Before its first real layer the model applies {layers} (augmentation layers do nothing at inference, as in Keras): the maps of {last} below are what its first real layer sees.",
     "activations.nan": "The model's output contains NaN (not a number): its weights or input are broken. NaN values are drawn dark.",
     "activations.prediction": "Prediction",

@@ -203,7 +203,7 @@ TEXTS = {
     "activations.size.image": "이 모델은 높이와 너비를 가리지 않아 이미지의 원래 크기 {h}x{w}를 받습니다. 아래의 모든 모양은 이 크기 기준입니다.",
     "activations.size.capped": "이 모델은 높이와 너비를 가리지 않아, 이미지를 {h}x{w}로 줄여 넣습니다(긴 변 최대 {cap}픽셀). 아래의 모든 모양은 이 크기 기준입니다.",
     "activations.size.user": "이 모델은 높이와 너비를 가리지 않아, 고른 크기 {h}x{w}를 받습니다. 아래의 모든 모양은 이 크기 기준입니다.",
-    "activations.scale255": "이 모델은 Rescaling(1/255)로 시작하므로 픽셀 값 0~255를 기대합니다. cnnviz는 0~255를 넣고 두 번 스케일하지 않습니다.",
+    "activations.scale255": "이 모델은 입력을 스스로 스케일합니다({layer}: x × {scale} + {offset}). 그래서 픽셀 값 0~255를 기대하므로, cnnviz는 0~255를 넣고 두 번 스케일하지 않습니다.",
     "activations.preprocessing": "첫 실제 레이어 전에 모델은 {layers}를 적용합니다(증강 레이어는 Keras에서처럼 추론 때 아무것도 하지 않습니다). 아래 {last}의 맵이 첫 실제 레이어가 보는 입력입니다.",
     "activations.nan": "모델 출력에 NaN(숫자가 아님)이 있습니다. 가중치나 입력이 잘못되었습니다. NaN 값은 어둡게 그립니다.",
     "activations.prediction": "예측",

@@ -72,8 +72,9 @@ def plan_notes(plan: preprocessing.InputPlan) -> list[str]:
         if st.session_state.get(OWN_SIZE) is False:
             key = "activations.size.user"
         notes.append(t(key, h=h, w=w, cap=preprocessing.MAX_FREE_SIDE))
-    if plan.pixel_scale != 1.0:
-        notes.append(t("activations.scale255"))
+    if plan.rescaling is not None:
+        name, scale, offset = plan.rescaling
+        notes.append(t("activations.scale255", layer=plain(name), scale=f"{scale:.6g}", offset=f"{offset:.6g}"))
     if plan.preprocessing:
         notes.append(t("activations.preprocessing", layers=", ".join(plain(n) for n in plan.preprocessing),
                        last=plain(plan.sees)))

@@ -20,6 +20,7 @@ def test_rescaling_1_255_means_0_255_input_and_it_is_what_keras_computes():
     model = _model(layers.RandomFlip(name="random_flip"), layers.Rescaling(1 / 255, name="r"), layers.Conv2D(2, 3, name="c"))
     plan = preprocessing.plan(model, (40, 30))
     assert plan.pixel_scale == 255.0 and plan.preprocessing == ("random_flip", "r") and plan.sees == "r"
+    assert plan.rescaling == ("r", pytest.approx(1 / 255), 0.0)
     x01 = np.random.default_rng(0).random((1, 32, 32, 3), dtype="float32")
     got = activations.extract(model, x01 * plan.pixel_scale)
     np.testing.assert_allclose(got["r"], x01, rtol=1e-5, atol=1e-6)  # the model sees [0, 1], rescaled once
