@@ -501,7 +501,7 @@ TEXTS = {
     "modelpage.current": "This session's model: {name}",
     "modelpage.current.not_editable": "This session's model ({name}) is shown read-only: {reason} The layer table starts from a preset; the model works on every other page.",
     "modelpage.app": "Or a Keras application",
-    "modelpage.app.help": "Large ImageNet models from keras.applications (224x224x3 input). Their ImageNet weights are used only when Keras has them cached in ~/.keras/models: nothing is downloaded.",
+    "modelpage.app.help": "ImageNet models from keras.applications: every family up to 150 M parameters, at its own input size. Their ImageNet weights are used only when Keras has them cached in ~/.keras/models: nothing is downloaded.",
     "modelpage.app.use": "Use this application",
     "modelpage.app.ok": "{name} with ImageNet weights is now this session's model (sidebar).",
     "modelpage.app.no_weights": "{name} is now this session's model, with random weights: {reason}",

@@ -501,7 +501,7 @@ TEXTS = {
     "modelpage.current": "이 세션의 모델: {name}",
     "modelpage.current.not_editable": "이 세션의 모델({name})은 읽기 전용으로 보여 줍니다: {reason} 레이어 표는 프리셋에서 시작하며, 이 모델은 다른 모든 페이지에서 그대로 쓸 수 있습니다.",
     "modelpage.app": "또는 Keras 응용 모델",
-    "modelpage.app.help": "keras.applications의 큰 ImageNet 모델(입력 224x224x3). ImageNet 가중치는 Keras가 ~/.keras/models에 저장해 둔 경우에만 씁니다: 아무것도 내려받지 않습니다.",
+    "modelpage.app.help": "keras.applications의 ImageNet 모델: 1억 5천만 파라미터 이하의 모든 계열, 각자의 입력 크기. ImageNet 가중치는 Keras가 ~/.keras/models에 저장해 둔 경우에만 씁니다: 아무것도 내려받지 않습니다.",
     "modelpage.app.use": "이 응용 모델 사용",
     "modelpage.app.ok": "ImageNet 가중치를 가진 {name} 모델이 이제 이 세션의 모델입니다(사이드바).",
     "modelpage.app.no_weights": "{name} 모델이 이제 이 세션의 모델이지만 가중치는 무작위입니다: {reason}",

@@ -257,10 +257,10 @@ def _use_application(key: str) -> None:
 
 
 def application_picker() -> None:
-    """MobileNetV2 / VGG16 / ResNet50 as this session's model; ImageNet weights only from Keras's cache."""
+    """Any Keras Application under the size cap as this session's model; ImageNet weights only from Keras's cache."""
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     key = left.selectbox(t("modelpage.app"), list(applications.APPLICATIONS), key=APP,
-                         format_func=lambda k: applications.APPLICATIONS[k].label, help=t("modelpage.app.help"))
+                         format_func=lambda k: applications.APPLICATIONS[k].choice, help=t("modelpage.app.help"))
     right.button(t("modelpage.app.use"), on_click=_use_application, args=(key,), key=PREFIX + "app.use")
     notice = st.session_state.get(APP_NOTICE)
     if notice is not None:

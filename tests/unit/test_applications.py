@@ -57,3 +57,51 @@ def test_damaged_cache_file_falls_back(tmp_path, monkeypatch, no_network):
 def test_unknown_key():
     with pytest.raises(ValueError, match="resnet50"):
         applications.load_application("alexnet")
+
+
+@pytest.mark.slow
+def test_every_keras_application_family_is_in_the_table_as_keras_has_it(monkeypatch):
+    """For each function of keras.applications: the weights file Keras would download (asked for, never
+    fetched), its default input size and its parameters, built shape-only (keras.StatelessScope)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import keras.src.applications as pkg
+    from keras.src.backend.common import global_state
+
+    class Asked(Exception):
+        pass
+
+    asked = []
+
+    def get_file(fname, *args, **kwargs):
+        asked.append(fname)
+        raise Asked
+
+    for m in pkgutil.iter_modules(pkg.__path__):
+        if m.name.endswith("_test"):
+            continue
+        module = importlib.import_module(f"keras.src.applications.{m.name}")
+        if hasattr(module, "file_utils"):
+            monkeypatch.setattr(module.file_utils, "get_file", get_file)
+    table = {name: (weights, side, params) for name, weights, side, params in applications.FAMILIES}
+    families = [n for n in dir(keras.applications) if inspect.isfunction(getattr(keras.applications, n))]
+    assert sorted(table) == sorted(families)
+    for name in families:
+        fn = getattr(keras.applications, name)
+        pending = global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True)
+        before = len(pending)
+        try:
+            with keras.StatelessScope(initialize_variables=False):
+                with pytest.raises(Asked):
+                    fn(weights="imagenet")
+                model = fn(weights=None, input_shape=(table[name][1],) * 2 + (3,))
+                params, shape = model.count_params(), tuple(model.inputs[0].shape[1:])
+        finally:
+            del pending[before:]
+        assert (asked.pop(), shape, params) == (table[name][0], (table[name][1],) * 2 + (3,), table[name][2]), name
+    offered = {spec.label for spec in applications.APPLICATIONS.values()}
+    assert offered == {n for n, (_, _, p) in table.items() if p <= applications.MAX_APP_PARAMS}
+    assert {"MobileNetV2", "VGG16", "ResNet50", "EfficientNetB0", "DenseNet121", "Xception"} <= offered
+    assert list(applications.APPLICATIONS)[0] == "mobilenet_v2"
