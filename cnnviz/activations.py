@@ -166,7 +166,9 @@ class Extractor:
 
             return m._run_through_graph(x, operation_fn=operation_fn)  # Keras's own walk of the graph
 
-        trace(model, fresh[0] if len(fresh) == 1 else fresh, "", ())
+        top = trace(model, fresh[0] if len(fresh) == 1 else fresh, "", ())
+        # the model's own outputs, by the name of the output that is each (a multi-output model has several)
+        self.output_names: list[str] = [produced[id(t)] for t in keras.tree.flatten(top) if id(t) in produced]
         if not records:
             raise ValueError("The model has no layers to show.")
         records.sort(key=lambda r: r[0])  # layer order, nested layers in their parent's place
@@ -233,6 +235,11 @@ def _any(model: keras.Model) -> Extractor:
 
 def _calls(model: keras.Model) -> list[Call]:
     return _any(model).calls
+
+
+def model_outputs(model: keras.Model) -> list[str]:
+    """The names (in `extract`) of the model's own outputs, in the model's order."""
+    return list(_any(model).output_names)
 
 
 def layer_of(model: keras.Model, name: str) -> keras.layers.Layer:

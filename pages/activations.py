@@ -61,19 +61,23 @@ except Exception as err:  # a model that cannot run this input: say why, keep th
 if result.has_nan:
     st.warning(t("activations.nan"))
 
-# --- prediction ---
+# --- prediction: each output of the model ---
 st.subheader(t("activations.prediction"))
-out = result.output()
-if out.ndim == 1:
-    names = [ui_models.class_label(n) for n in info.class_names] if info.class_names else None
-    probabilities = plots.looks_like_probabilities(out)
-    st.plotly_chart(plots.probability_bars(out, names), key="activations.prediction.chart")
-    best = int(out.argmax())
-    label = names[best] if names and len(names) == out.size else str(best)
-    st.markdown(t("activations.prediction.top" if probabilities else "activations.prediction.top_raw",
-                  label=plain(label), p=float(out[best])))
-else:
-    st.caption(t("activations.prediction.not_vector", shape=str(out.shape)))
+outputs = result.model_outputs(info.model)
+for i, (out_name, out) in enumerate(outputs):
+    if len(outputs) > 1:
+        st.markdown(t("activations.prediction.output", i=i + 1, n=len(outputs), name=plain(out_name)))
+    if out.ndim == 1:
+        names = [ui_models.class_label(n) for n in info.class_names] if info.class_names and i == 0 else None
+        probabilities = plots.looks_like_probabilities(out)
+        st.plotly_chart(plots.probability_bars(out, names),
+                        key="activations.prediction.chart" + (f".{i}" if i else ""))
+        best = int(out.argmax())
+        label = names[best] if names and len(names) == out.size else str(best)
+        st.markdown(t("activations.prediction.top" if probabilities else "activations.prediction.top_raw",
+                      label=plain(label), p=float(out[best])))
+    else:
+        st.caption(t("activations.prediction.not_vector", shape=str(out.shape)))
 st.caption(t("activations.ran", device=result.device, ms=result.total * 1000))
 
 # --- how to draw the maps ---

@@ -38,6 +38,11 @@ class Inference:
     def output(self) -> np.ndarray:
         return list(self.acts.outputs.values())[-1][0]
 
+    def model_outputs(self, model) -> list[tuple[str, np.ndarray]]:
+        """Every output of the model (a multi-output model has several), by name, batch axis dropped."""
+        names = [n for n in activations.model_outputs(model) if n in self.acts.outputs]
+        return [(n, self.acts.outputs[n][0]) for n in names] or [("", self.output())]
+
 
 def is_image_model(info: ModelInfo) -> bool:
     shape = tuple(info.model.inputs[0].shape) if info.model.inputs else ()

@@ -210,3 +210,19 @@ def test_session_model_trained_in_place_is_rerun():
     after = zoom_z(at)
     assert not np.allclose(before, after)
     assert np.all(after >= 0.25 - 1e-6), "the new weights' maps (all inputs >= 0, positive kernel and bias)"
+
+
+def test_every_output_of_a_multi_output_model_is_shown():
+    keras.utils.set_random_seed(51)
+    inp = keras.Input((16, 16, 1))
+    h = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3, activation="relu")(inp))
+    cls = keras.layers.Dense(3, activation="softmax", name="classes")(h)
+    box = keras.layers.Dense(2, name="box")(h)
+    model = keras.Model(inp, [cls, box])
+    at = open_app(PAGE, **_session(model, classes=("a", "b", "c")))
+    no_exception(at)
+    assert [m.value for m in at.markdown if m.value.startswith("Output ")] == ["Output 1 of 2: classes",
+                                                                             "Output 2 of 2: box"]
+    bars = [c for c in charts(at) if c["data"][0]["type"] == "bar"]
+    assert len(bars) == 2
+    assert activations.model_outputs(model) == ["classes", "box"]

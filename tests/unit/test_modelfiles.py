@@ -193,3 +193,17 @@ def test_model_with_preprocessing_and_augmentation_layers_loads():
     loaded = modelfiles.load_bytes(_saved(model), "pre.keras")
     x = np.random.default_rng(2).random((1, 16, 16, 3), dtype=np.float32)
     np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-5, atol=1e-6)
+
+
+def test_two_inputs_and_non_image_models_get_one_clear_message():
+    a, b = keras.Input((8, 8, 1)), keras.Input((4,))
+    two = keras.Model([a, b], keras.layers.Concatenate()([keras.layers.Flatten()(a), b]))
+    with pytest.raises(ModelFileError) as err:
+        modelfiles.load_bytes(_saved(two), "two.keras")
+    assert err.value.key == "files.inputs" and "2 inputs" in str(err.value)
+    tokens = keras.Input((20,), dtype="int32")
+    text = keras.Model(tokens, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling1D()(
+        keras.layers.Embedding(100, 8)(tokens))))
+    with pytest.raises(ModelFileError) as err:
+        modelfiles.load_bytes(_saved(text), "text.keras")
+    assert err.value.key == "files.input" and "(None, 20)" in str(err.value)
