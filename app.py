@@ -1,13 +1,14 @@
 """cnnviz entrypoint: page config, the shared sidebar, navigation over pages/.
 
 `streamlit run app.py` finds the st.App at the bottom (Streamlit looks for one before it runs a script)
-and serves this same file through it: each page view runs main(), and the server's lifespan starts the
-warm-up (cnnviz.ui.warmup) as soon as the server is up, before any student opens a page.
+and serves this same file through it: each page view runs main(), the server's lifespan starts the
+warm-up (cnnviz.ui.warmup) as soon as the server is up, before any student opens a page, and the
+page Streamlit serves carries preload hints for the first page's JavaScript (cnnviz.ui.preload).
 """
 
 import streamlit as st
 
-from cnnviz.ui import errors, keras_state, sidebar, style, warmup
+from cnnviz.ui import errors, keras_state, preload, sidebar, style, warmup
 from cnnviz.ui.gc_freeze import freeze_imports
 from cnnviz.ui.state import t
 
@@ -49,4 +50,4 @@ def main() -> None:
 if __name__ == "__main__":  # a script run: one page view of one session
     main()
 else:  # imported as the server's ASGI app by `streamlit run app.py` (or `uvicorn app:app`)
-    app = st.App(__file__, lifespan=warmup.lifespan)
+    app = st.App(__file__, lifespan=warmup.lifespan, middleware=preload.middleware())

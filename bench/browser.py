@@ -211,10 +211,15 @@ def run(repeats: int = 30) -> dict:
         browser.close()
         pw.stop()
         stop_server(server)
+    elements_p50 = common.FLOOR.get("elements_slider", {}).get("page_updated", {}).get("median")
     for name, case in cases.items():
         case.update(ratios(case, floor_p50))
+        if name.startswith("layer_lab") and elements_p50 and case["page_updated"].get("n"):
+            # the same elements drawn with no computation behind them (bench/floor_app/elements.py)
+            case["p50_over_elements_p50"] = case["page_updated"]["median"] / elements_p50
         case["target_p50_ratio"] = TARGETS.get(name, DEFAULT_TARGET)
     return {"cases": cases, "quiet_ms": QUIET_MS, "floor_bare_slider_p50_ms": floor_p50,
+            "floor_elements_slider_p50_ms": elements_p50,
             "method": __doc__.split("\n\n")[1],
             "targets": f"p50 <= {DEFAULT_TARGET}x and p95 <= {P95_TARGET}x the bare app's p50 (Activations p50 <= 1.5x)"}
 
@@ -234,6 +239,9 @@ def table(result: dict) -> str:
         met = "" if p50r is None else ("met" if p50r <= r["target_p50_ratio"] and p95r <= P95_TARGET else "MISSED")
         lines.append(f"  {name:<48} {m['median']:>7.0f} {m['p95']:>7.0f} {p50r or float('nan'):>7.2f}x {p95r or float('nan'):>7.2f}x "
                      f"{r['target_p50_ratio']:>6.1f}x {t['median']:>6.1f}/{t['max']:<6.1f} {m['n']:>3} {r['failures']:>4} {met}")
+        if r.get("p50_over_elements_p50"):
+            lines.append(f"  {'':<48} p50 = {r['p50_over_elements_p50']:.2f}x the same elements drawn with no computation "
+                         f"({result['floor_elements_slider_p50_ms']:.0f} ms)")
     return "\n".join(lines)
 
 

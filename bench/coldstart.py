@@ -51,7 +51,7 @@ def _page_times(browser, url: str, selectors: dict, start: float) -> dict:
         context.close()
 
 
-def _start(script: str, log_name: str):
+def _start(script: str, log_name: str, env: dict | None = None):
     from tests.browser.conftest import Server, free_port
 
     port = free_port()
@@ -60,7 +60,7 @@ def _start(script: str, log_name: str):
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port),
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, env=os.environ.copy())
+        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     return Server(port, proc, log)
 
 
@@ -86,10 +86,10 @@ def _stop(server) -> None:
         server.proc.kill()
 
 
-def one_start(browser, script: str = "app.py", selectors: dict = APP_SELECTORS) -> dict:
+def one_start(browser, script: str = "app.py", selectors: dict = APP_SELECTORS, env: dict | None = None) -> dict:
     """`streamlit run script` -> health, usable and complete first page (seconds from the run)."""
     start = time.perf_counter()
-    server = _start(script, "bench-coldstart.log")
+    server = _start(script, "bench-coldstart.log", env)
     try:
         healthy = _wait_healthy(server, start)
         return {"health_s": healthy, **_page_times(browser, server.url, selectors, start)}
@@ -130,7 +130,10 @@ def run(repeats: int = 30) -> dict:
     n = 3 if repeats >= 3 else 1  # each start costs 10-20 s on two cores
     pw, browser = chromium()
     try:
-        starts = [one_start(browser) for _ in range(n)]
+        starts, unhinted = [], []
+        for _ in range(n):  # interleaved, so both see the same machine
+            starts.append(one_start(browser))
+            unhinted.append(one_start(browser, env={"CNNVIZ_PRELOAD": "0"}))
         warm = warm_server(browser)
     finally:
         browser.close()
@@ -141,6 +144,9 @@ def run(repeats: int = 30) -> dict:
         "streamlit_run_to_health_s": summary([s["health_s"] for s in starts], "s"),
         "streamlit_run_to_usable_first_page_s": usable,
         "streamlit_run_to_complete_first_page_s": complete,
+        "without_preload_hints": {  # CNNVIZ_PRELOAD=0: what cnnviz.ui.preload saves
+            "usable_s": summary([s["usable_s"] for s in unhinted], "s"),
+            "complete_s": summary([s["complete_s"] for s in unhinted], "s")},
         "first_page": "Layer lab (default): usable = controls, shape metrics, formulas; complete = its pooled maps "
                       "image loaded and the script run finished",
         "warm_server": warm,
@@ -173,6 +179,9 @@ def table(result: dict) -> str:
              f"   {ratio('usable_over_bare_cold_start')} the bare app's cold start (target <= 1.5x)",
              f"  streamlit run -> complete Layer lab (maps)   {c['median']:.2f} ({c['min']:.2f}–{c['max']:.2f}, n={c['n']})"
              f"   {ratio('complete_over_import_keras_conv2d')} import keras + Conv2D (target <= 1.15x)",
+             *([f"  the same without the preload hints (CNNVIZ_PRELOAD=0): usable "
+                f"{result['without_preload_hints']['usable_s']['median']:.2f} s, complete "
+                f"{result['without_preload_hints']['complete_s']['median']:.2f} s"] if "without_preload_hints" in result else []),
              f"  warm server (warm-up done {w['warm_up_done_s']:.1f} s after start): first session's page complete in "
              f"{w['first_session']['complete_s']:.2f} s, a later session's {w['later_session']['complete_s']:.2f} s "
              f"({result['warm_first_over_later']:.2f}x)"]

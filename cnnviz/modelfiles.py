@@ -274,8 +274,6 @@ def check_bytes(data: bytes, filename: str = "model.keras") -> dict:
     check_config(config)
     try:
         n = count_params(config)
-    except ModelFileError:
-        raise
     except Exception as e:  # noqa: BLE001 - any failure to rebuild the allowed config is the file's fault
         raise ModelFileError("files.rebuild", error=_name(str(e)[:200])) from None
     if n > MAX_PARAMS:

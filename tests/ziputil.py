@@ -1,6 +1,7 @@
 """Reading and writing zip archives in memory, for the model-file tests."""
 
 import io
+import json
 import zipfile
 
 
@@ -15,3 +16,12 @@ def make_zip(contents: dict[str, bytes], compression=zipfile.ZIP_STORED) -> byte
         for name, data in contents.items():
             zf.writestr(name, data)
     return out.getvalue()
+
+
+def with_config(data: bytes, edit) -> bytes:
+    """The .keras bytes with config.json changed by `edit(config)` (a dict, changed in place)."""
+    parts = members(data)
+    config = json.loads(parts["config.json"])
+    edit(config)
+    parts["config.json"] = json.dumps(config).encode()
+    return make_zip(parts)

@@ -171,5 +171,5 @@ def batchnorm_after(info: ModelInfo, name: str):
     be traced: the kernels are still shown)."""
     try:
         return filters.batchnorm_after(info.model, name)
-    except ValueError:
+    except Exception:  # noqa: BLE001 - any model whose graph cannot be walked
         return None

@@ -226,3 +226,24 @@ def test_every_output_of_a_multi_output_model_is_shown():
     bars = [c for c in charts(at) if c["data"][0]["type"] == "bar"]
     assert len(bars) == 2
     assert activations.model_outputs(model) == ["classes", "box"]
+
+
+def test_any_size_model_gets_the_image_size_or_the_users():
+    keras.utils.set_random_seed(52)
+    inp = keras.Input((None, None, 3))
+    x = keras.layers.GlobalMaxPooling2D()(keras.layers.Conv2D(4, 3, activation="relu", name="c")(inp))
+    model = keras.Model(inp, keras.layers.Dense(2, activation="softmax")(x))
+    at = open_app(PAGE, **_session(model))
+    no_exception(at)
+    image = images.load_sample(images.DEFAULT_SAMPLE)
+    w, h = image.size
+    assert any(f"image's own size, {h}x{w}" in c.value for c in at.caption)
+    from cnnviz.ui import activations as ui_act
+
+    assert at.session_state[ui_act.RESULT][1].acts.outputs["c"].shape == (1, h - 2, w - 2, 4)
+    at.toggle(key="activations.size.own").set_value(False).run()
+    at.number_input(key="activations.size.h").set_value(40).run()
+    at.number_input(key="activations.size.w").set_value(30).run()
+    no_exception(at)
+    assert any("the size you chose, 40x30" in c.value for c in at.caption)
+    assert at.session_state[ui_act.RESULT][1].acts.outputs["c"].shape == (1, 38, 28, 4)

@@ -148,3 +148,17 @@ def test_separable_depthwise_transposed_and_batchnorm_folding():
     at.selectbox(key="filters.layer").set_value("up").run()
     no_exception(at)
     assert any("transposed convolution" in c.value for c in at.caption)
+
+
+def test_a_graph_that_cannot_be_walked_still_shows_the_kernels(monkeypatch):
+    from cnnviz import filters as F
+
+    def broken(model, name):
+        raise RuntimeError("cannot trace")
+
+    monkeypatch.setattr(F, "batchnorm_after", broken)
+    at = open_app(PAGE)
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert not any(s.value.startswith("BatchNormalization after it") for s in at.subheader)
+    assert len(at.image) == 1, "the kernel grid is still drawn"

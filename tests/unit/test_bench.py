@@ -84,3 +84,21 @@ def test_load_generator_messages_are_the_browsers_rerun_request():
     first = BackMsg()
     first.ParseFromString(load._back_rerun(""))
     assert not first.rerun_script.widget_states.widgets and not first.rerun_script.fragment_id
+
+
+def test_floor_and_browser_tables_show_the_elements_floor():
+    from bench import browser, floor
+
+    s = {"median": 20.0, "p95": 25.0, "n": 30}
+    result = {"bare_slider": {"page_updated": s}, "elements_slider": {"page_updated": {"median": 120.0, "p95": 150.0}},
+              "bare_cold_start_s": {"median": 1.8, "min": 1.7, "max": 1.9, "n": 3},
+              "import_keras_and_conv2d_s": {"median": 3.3, "min": 3.2, "max": 3.4, "n": 3}}
+    assert "p50 120 ms, p95 150 ms = 6.00x the bare app" in floor.table(result)
+    del result["elements_slider"]
+    assert "p50 nan ms" in floor.table(result)  # an older results.json: no elements floor
+    case = {"page_updated": {"median": 150.0, "p95": 200.0, "n": 30}, "total_kib": {"median": 20.0, "max": 40.0},
+            "failures": 0, "target_p50_ratio": 2.0, "p50_over_bare_p50": 7.5, "p95_over_bare_p50": 10.0,
+            "p50_over_elements_p50": 1.25}
+    text = browser.table({"cases": {"layer_lab: input height slider": case}, "floor_bare_slider_p50_ms": 20.0,
+                          "floor_elements_slider_p50_ms": 120.0})
+    assert "MISSED" in text and "p50 = 1.25x the same elements drawn with no computation (120 ms)" in text

@@ -1,7 +1,7 @@
 """Error branches of cnnviz.modelfiles, cnnviz.architecture and cnnviz.activations that no other test runs
 (found by `make test`'s branch coverage): each one raises the message it is there for."""
 
-import json
+import io
 import types
 import zipfile
 
@@ -14,7 +14,7 @@ from cnnviz import architecture as arch
 from cnnviz import modelfiles
 from cnnviz.messages import MessageError
 from cnnviz.modelfiles import ModelFileError
-from tests.ziputil import make_zip, members
+from tests.ziputil import make_zip, members, with_config
 
 
 @pytest.fixture(scope="module")
@@ -22,14 +22,6 @@ def good() -> bytes:
     model = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
                               keras.layers.Dense(2)])
     return modelfiles.model_bytes(model)
-
-
-def _edited(data: bytes, edit) -> bytes:
-    parts = members(data)
-    config = json.loads(parts["config.json"])
-    edit(config)
-    parts["config.json"] = json.dumps(config).encode()
-    return make_zip(parts)
 
 
 # ---------------------------------------------------------------- modelfiles: the zip
@@ -44,7 +36,6 @@ def test_zip_level_refusals(good, monkeypatch):
         modelfiles.check_bytes(make_zip(many))
     with pytest.raises(ModelFileError, match="config.json"):
         modelfiles.check_bytes(make_zip({"metadata.json": parts["metadata.json"]}))
-    import io
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf, pytest.warns(UserWarning):
         zf.writestr("config.json", parts["config.json"])
@@ -84,17 +75,17 @@ def test_config_level_refusals(good):
         modelfiles.check_bytes(make_zip({**parts, "metadata.json": b"[1, 2]"}))
     assert err.value.key == "files.metadata"
     with pytest.raises(ModelFileError) as err:
-        modelfiles.check_bytes(_edited(good, lambda c: c.update(class_name="Dense")))
+        modelfiles.check_bytes(with_config(good, lambda c: c.update(class_name="Dense")))
     assert err.value.key == "files.config.not_model"
     with pytest.raises(ModelFileError) as err:
-        modelfiles.check_bytes(_edited(good, lambda c: c["config"]["layers"][1].update(class_name=5)))
+        modelfiles.check_bytes(with_config(good, lambda c: c["config"]["layers"][1].update(class_name=5)))
     assert err.value.key == "files.config.class_text"
 
     def own_in_disguise(c):
         c["config"]["layers"][1]["registered_name"] = "cnnviz>MinPooling2D"
 
     with pytest.raises(ModelFileError) as err:
-        modelfiles.check_bytes(_edited(good, own_in_disguise))
+        modelfiles.check_bytes(with_config(good, own_in_disguise))
     assert err.value.key == "files.config.own"
 
 
@@ -113,7 +104,7 @@ def test_a_config_keras_cannot_rebuild_or_load(good, monkeypatch):
         c["config"]["layers"][1]["config"]["filters"] = "many"
 
     with pytest.raises(ModelFileError) as err:
-        modelfiles.check_bytes(_edited(good, bad_filters))
+        modelfiles.check_bytes(with_config(good, bad_filters))
     assert err.value.key == "files.rebuild"
     parts = members(good)
     with pytest.raises(ModelFileError) as err:

@@ -1,6 +1,5 @@
 """Uploaded model files: refused before Keras sees them when dishonest, loaded when honest."""
 
-import json
 import os
 import zipfile
 
@@ -11,7 +10,7 @@ import pytest
 from cnnviz import activations, modelfiles
 from cnnviz.layers import MinPooling2D
 from cnnviz.modelfiles import ModelFileError
-from tests.ziputil import make_zip as _zip, members as _members
+from tests.ziputil import make_zip as _zip, members as _members, with_config as _with_config
 
 
 def _saved(model) -> bytes:
@@ -20,12 +19,6 @@ def _saved(model) -> bytes:
 
 
 
-def _with_config(data: bytes, edit) -> bytes:
-    members = _members(data)
-    config = json.loads(members["config.json"])
-    edit(config)
-    members["config.json"] = json.dumps(config).encode()
-    return _zip(members)
 
 
 @pytest.fixture(scope="module")
