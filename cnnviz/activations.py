@@ -189,8 +189,9 @@ class Extractor:
                                  name=f"{model.name}_extractor")
 
     def __call__(self, x) -> dict[str, np.ndarray]:
+        feed = [x] + other_inputs(self.model, len(x)) if len(self.model.inputs) > 1 else x
         with self.lock:  # the compiled predict function is not safe to enter from two threads
-            values = self.model.predict_on_batch(x)
+            values = self.model.predict_on_batch(feed)
         if not isinstance(values, (list, tuple)):
             values = [values]
         return {name: np.asarray(v) for name, v in zip(self.names, values)}
@@ -245,6 +246,13 @@ def model_outputs(model: keras.Model) -> list[str]:
 def layer_of(model: keras.Model, name: str) -> keras.layers.Layer:
     """The layer that made the output called `name` in `extract` (a path "base/conv" for nested layers)."""
     return _any(model).layers[name]
+
+
+def other_inputs(model: keras.Model, batch: int) -> list[np.ndarray]:
+    """Zeros for every input after the first (a model with several inputs is fed one image, in its first
+    input): unknown sizes become 1."""
+    return [np.zeros((batch, *(d if d is not None else 1 for d in t.shape[1:])), dtype=t.dtype or "float32")
+            for t in model.inputs[1:]]
 
 
 def _as_batch(model: keras.Model, x) -> np.ndarray:
@@ -302,7 +310,8 @@ def layer_times(model: keras.Model, x, activations: Activations | None = None, r
     x = _as_batch(model, x)
     if activations is None:
         activations = extract_all(model, x, pre_activations=False)
-    values = {f"{INPUT}:0": x, **activations.outputs}
+    values = {f"{INPUT}:0": x, **activations.outputs,
+              **{f"{INPUT}:{i}": z for i, z in enumerate(other_inputs(model, len(x)), start=1)}}
     times = {}
     for call in _calls(model):
         sources = [v for v in keras.tree.flatten((call.args, call.kwargs)) if isinstance(v, _Source)]

@@ -301,10 +301,8 @@ def load_bytes(data: bytes, filename: str = "model.keras"):
     if model.count_params() > MAX_PARAMS:
         raise ModelFileError("files.params_loaded", n=model.count_params(), limit=MAX_PARAMS)
     shape = model.inputs[0].shape if getattr(model, "inputs", None) else None
-    # one image input (height and width may be None: any size; cnnviz then feeds the image's own size)
-    if len(model.inputs) > 1:
-        raise ModelFileError("files.inputs", n=len(model.inputs), shapes=_name(", ".join(
-            str(tuple(i.shape)) for i in model.inputs)))
+    # the first input an image (height and width may be None: any size; cnnviz then feeds the image's own
+    # size); the model's other inputs, if any, get zeros and the Activations page says so
     if shape is None or len(shape) != 4 or shape[3] is None:
         raise ModelFileError("files.input", shape=shape if shape is None else tuple(shape))
     return model

@@ -37,6 +37,7 @@ class InputPlan:
     rescaling: tuple[str, float, float] | None  # (name, scale, offset) of that Rescaling layer
     preprocessing: tuple[str, ...]  # names of the leading preprocessing layers, in order (paths when nested)
     sees: str | None  # name of the output that is "what the model sees" (the last of those), or None
+    other_inputs: tuple[tuple, ...] = ()  # shapes of the model's inputs after the first: they get zeros
 
 
 def leading_preprocessing(model: keras.Model) -> list[tuple[str, keras.layers.Layer]]:
@@ -97,4 +98,5 @@ def plan(model: keras.Model, image_size: tuple[int, int], size: tuple[int, int] 
     chain = leading_preprocessing(model)
     rescaling = pixel_rescaling(chain)
     return InputPlan((int(h), int(w), channels), any_size, capped, 255.0 if rescaling else 1.0, rescaling,
-                     tuple(name for name, _ in chain), chain[-1][0] if chain else None)
+                     tuple(name for name, _ in chain), chain[-1][0] if chain else None,
+                     tuple(tuple(t.shape) for t in model.inputs[1:]))

@@ -72,6 +72,8 @@ def filter_snapshot(model: keras.Model) -> np.ndarray | None:
 
 
 def input_size(model: keras.Model) -> tuple[int, int, int]:
+    if len(model.inputs) != 1:
+        raise MessageError("train.msg.inputs", n=len(model.inputs))
     shape = tuple(model.inputs[0].shape[1:])
     if len(shape) != 3 or any(v is None for v in shape):
         raise MessageError("train.msg.input", shape=shape)

@@ -77,6 +77,9 @@ def plan_notes(plan: preprocessing.InputPlan) -> list[str]:
         if st.session_state.get(OWN_SIZE) is False:
             key = "activations.size.user"
         notes.append(t(key, h=h, w=w, cap=preprocessing.MAX_FREE_SIDE))
+    if plan.other_inputs:
+        notes.append(t("activations.other_inputs", n=len(plan.other_inputs) + 1,
+                       shapes=", ".join(plain(str(shape)) for shape in plan.other_inputs)))
     if plan.rescaling is not None:
         name, scale, offset = plan.rescaling
         notes.append(t("activations.scale255", layer=plain(name), scale=f"{scale:.6g}", offset=f"{offset:.6g}"))

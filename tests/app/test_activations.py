@@ -247,3 +247,18 @@ def test_any_size_model_gets_the_image_size_or_the_users():
     no_exception(at)
     assert any("the size you chose, 40x30" in c.value for c in at.caption)
     assert at.session_state[ui_act.RESULT][1].acts.outputs["c"].shape == (1, 38, 28, 4)
+
+
+def test_a_model_with_a_second_input_gets_zeros_there_and_says_so():
+    keras.utils.set_random_seed(53)
+    img, meta = keras.Input((16, 16, 1), name="img"), keras.Input((3,), name="meta")
+    h = keras.layers.Flatten()(keras.layers.Conv2D(2, 3, activation="relu", name="c")(img))
+    model = keras.Model([img, meta], keras.layers.Dense(2, activation="softmax", name="out")(
+        keras.layers.Concatenate(name="cat")([h, meta])))
+    at = open_app(PAGE, **_session(model))
+    no_exception(at)
+    assert not at.error
+    assert any("has 2 inputs" in c.value and "None, 3" in c.value for c in at.caption)  # shown escaped
+    at.switch_page("pages/train.py").run()
+    no_exception(at)
+    assert any("2 inputs" in e.value for e in at.error + at.warning + at.info)
