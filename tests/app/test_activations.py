@@ -261,4 +261,4 @@ def test_a_model_with_a_second_input_gets_zeros_there_and_says_so():
     assert any("has 2 inputs" in c.value and "None, 3" in c.value for c in at.caption)  # shown escaped
     at.switch_page("pages/train.py").run()
     no_exception(at)
-    assert any("2 inputs" in e.value for e in at.error + at.warning + at.info)
+    assert any("2 inputs" in e.value for e in list(at.error) + list(at.warning) + list(at.info))
