@@ -4,6 +4,8 @@
   on its slider to the page updated, and `streamlit run` to its page drawn (cold start);
 - the Layer lab's elements with no computation (bench/floor_app/elements.py), measured the same way: how
   long Streamlit and the browser take to redraw what a Layer lab change redraws;
+- the Activations zoom's elements with no model (bench/floor_app/heatmap.py: one hoverable plotly heatmap
+  built by the page's own function), the same way;
 - `python -c "import keras; keras.layers.Conv2D(...)(x)"` in a new process: the one wait that a page
   with live Keras maps cannot avoid.
 Other sections divide their figures by these (bench.common.FLOOR holds this run's)."""
@@ -20,6 +22,7 @@ from bench.common import ROOT, chromium, summary
 NAME = "floor"
 BARE = "bench/floor_app/bare.py"
 ELEMENTS = "bench/floor_app/elements.py"  # the Layer lab's elements, no computation
+HEATMAP = "bench/floor_app/heatmap.py"  # the Activations zoom's elements: one hoverable plotly heatmap
 KERAS_CALL = ("import numpy as np, keras; keras.ops.convert_to_numpy(keras.layers.Conv2D(10, 3, padding='same', "
               "activation='relu')(np.zeros((1, 120, 60, 1), 'float32')))")
 
@@ -44,17 +47,20 @@ def run(repeats: int = 30) -> dict:
             slider = browser.measure_page(b, server.url, "", [browser.slider_case("bare", "bare slider")], n)
         finally:
             common.stop_server(server)
-        server = common.start_server("bench-floor-elements.log", script=ELEMENTS)
-        try:
-            elements = browser.measure_page(b, server.url, "", [browser.slider_case("bare", "elements slider")], n)
-        finally:
-            common.stop_server(server)
+        others = {}
+        for name, script in (("elements slider", ELEMENTS), ("heatmap slider", HEATMAP)):
+            server = common.start_server("bench-floor-elements.log", script=script)
+            try:
+                others.update(browser.measure_page(b, server.url, "", [browser.slider_case("bare", name)], n))
+            finally:
+                common.stop_server(server)
     finally:
         b.close()
         pw.stop()
     result = {
         "bare_slider": slider["bare slider"],
-        "elements_slider": elements["elements slider"],
+        "elements_slider": others["elements slider"],
+        "heatmap_slider": others["heatmap slider"],
         "bare_cold_start_s": summary([s["complete_s"] for s in starts], "s"),
         "bare_health_s": summary([s["health_s"] for s in starts], "s"),
         "import_keras_and_conv2d_s": summary(keras_s, "s"),
@@ -66,12 +72,16 @@ def run(repeats: int = 30) -> dict:
 
 def table(result: dict) -> str:
     s, c, k = result["bare_slider"]["page_updated"], result["bare_cold_start_s"], result["import_keras_and_conv2d_s"]
-    e = result.get("elements_slider", {}).get("page_updated") or {"median": float("nan"), "p95": float("nan")}
+    missing = {"median": float("nan"), "p95": float("nan")}
+    e = result.get("elements_slider", {}).get("page_updated") or missing
+    hm = result.get("heatmap_slider", {}).get("page_updated") or missing
     return "\n".join([
         "== 0. floors (same run) ==",
         f"  bare Streamlit app: slider key press -> page updated   p50 {s['median']:.0f} ms, p95 {s['p95']:.0f} ms (n={s['n']})",
         f"  the Layer lab's elements, no computation: slider -> page updated   p50 {e['median']:.0f} ms, p95 {e['p95']:.0f} ms "
         f"= {e['median'] / s['median']:.2f}x the bare app",
+        f"  the Activations zoom's elements (one plotly heatmap), no model: slider -> page updated   p50 {hm['median']:.0f} ms, "
+        f"p95 {hm['p95']:.0f} ms = {hm['median'] / s['median']:.2f}x the bare app",
         f"  bare Streamlit app: streamlit run -> page drawn         {c['median']:.2f} s ({c['min']:.2f}–{c['max']:.2f}, n={c['n']})",
         f"  python -c 'import keras; Conv2D(...)(x)'                 {k['median']:.2f} s ({k['min']:.2f}–{k['max']:.2f}, n={k['n']})",
     ])

@@ -93,12 +93,14 @@ def test_floor_and_browser_tables_show_the_elements_floor():
     result = {"bare_slider": {"page_updated": s}, "elements_slider": {"page_updated": {"median": 120.0, "p95": 150.0}},
               "bare_cold_start_s": {"median": 1.8, "min": 1.7, "max": 1.9, "n": 3},
               "import_keras_and_conv2d_s": {"median": 3.3, "min": 3.2, "max": 3.4, "n": 3}}
+    result["heatmap_slider"] = {"page_updated": {"median": 90.0, "p95": 100.0}}
     assert "p50 120 ms, p95 150 ms = 6.00x the bare app" in floor.table(result)
-    del result["elements_slider"]
+    assert "p50 90 ms, p95 100 ms = 4.50x the bare app" in floor.table(result)
+    del result["elements_slider"], result["heatmap_slider"]
     assert "p50 nan ms" in floor.table(result)  # an older results.json: no elements floor
     case = {"page_updated": {"median": 150.0, "p95": 200.0, "n": 30}, "total_kib": {"median": 20.0, "max": 40.0},
             "failures": 0, "target_p50_ratio": 2.0, "p50_over_bare_p50": 7.5, "p95_over_bare_p50": 10.0,
-            "p50_over_elements_p50": 1.25}
+            "p50_over_elements_p50": 1.25, "elements_p50_ms": 120.0}
     text = browser.table({"cases": {"layer_lab: input height slider": case}, "floor_bare_slider_p50_ms": 20.0,
                           "floor_elements_slider_p50_ms": 120.0})
     assert "MISSED" in text and "p50 = 1.25x the same elements drawn with no computation (120 ms)" in text
