@@ -82,3 +82,5 @@ if own is not None:
     with st.expander(t("modelpage.current", name=plain(ui_models.label(own))), expanded=why is not None):
         st.metric(t("modelpage.total"), f"{own.model.count_params():,}")
         st.dataframe(builder.model_summary_frame(own.model), hide_index=True, width="stretch")
+        if builder.takes_any_size(own.model):
+            st.caption(t("modelpage.current.any_size"))

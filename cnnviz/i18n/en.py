@@ -501,6 +501,7 @@ TEXTS = {
     "modelpage.upload.ok": "{name} loaded: it is now this session's model (sidebar).",
     "modelpage.upload.desc": "Uploaded: {name}, {params} parameters.",
     "modelpage.current": "This session's model: {name}",
+    "modelpage.current.any_size": "This model takes any height and width, so Keras gives these shapes with None; the Activations page shows every layer's shape for the size your image is fed at.",
     "modelpage.current.not_editable": "This session's model ({name}) is shown read-only: {reason} The layer table starts from a preset; the model works on every other page.",
     "modelpage.app": "Or a Keras application",
     "modelpage.app.help": "ImageNet models from keras.applications: every family up to 150 M parameters, at its own input size. Their ImageNet weights are used only when Keras has them cached in ~/.keras/models: nothing is downloaded.",

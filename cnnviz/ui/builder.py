@@ -274,6 +274,12 @@ def application_picker() -> None:
 # ---------------------------------------------------------------- any model's summary (functional too)
 
 
+def takes_any_size(model) -> bool:
+    """The model's first input has no fixed height or width (None): its summary's shapes are symbolic."""
+    shape = tuple(model.inputs[0].shape) if getattr(model, "inputs", None) else ()
+    return len(shape) == 4 and (shape[1] is None or shape[2] is None)
+
+
 def model_summary_frame(model) -> pd.DataFrame:
     """Layer, type, output shape and parameters as Keras reports them for a built model (no data run),
     nested models opened as `model.summary(expand_nested=True)` does: a nested model's row carries its

@@ -141,3 +141,18 @@ def test_nested_model_summary_opens_the_nesting():
     assert list(frame["Layer"]) == ["block", "block/ic", "block/ir", "flat", "head"]
     assert list(frame["Param #"]) == [inner.count_params(), inner.layers[0].count_params(), 0,
                                          0, model.layers[-1].count_params()]
+
+
+def test_an_any_size_model_says_where_its_real_shapes_are():
+    from cnnviz.models import ModelInfo
+
+    inp = keras.Input((None, None, 3))
+    model = keras.Model(inp, keras.layers.GlobalMaxPooling2D()(keras.layers.Conv2D(2, 3)(inp)))
+    at = open_app("model", **{"cnnviz.model": "session",
+                              "cnnviz.session_model": ModelInfo("session", "fcn", model, ("a", "b"), True)})
+    no_exception(at)
+    assert any("any height and width" in c.value for c in at.caption)
+    fixed = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)])
+    at = open_app("model", **{"cnnviz.model": "session",
+                              "cnnviz.session_model": ModelInfo("session", "fixed", fixed, ("a", "b"), True)})
+    assert not any("any height and width" in c.value for c in at.caption)
