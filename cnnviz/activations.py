@@ -98,6 +98,11 @@ class Call:
     args: tuple  # with _Source where a traced tensor went in (_UNTRACED as its name: cannot re-run)
     kwargs: dict
 
+    @property
+    def sources(self) -> list[str]:
+        """The names of the outputs (or `INPUT:i`) this call reads, in argument order."""
+        return [v.name for v in keras.tree.flatten((self.args, self.kwargs)) if isinstance(v, _Source)]
+
 
 class Extractor:
     """The compiled feature extractor of one model. Use `extract`, which caches these.
@@ -176,15 +181,13 @@ class Extractor:
         self.layers: dict[str, keras.layers.Layer] = {}  # output name -> the layer that made it
         self.calls: list[Call] = [r[3] for r in records]
         outputs = []
-        for _, names, tensors, _, pre in records:
+        for _, names, tensors, call, pre in records:
             self.names.extend(names)
             outputs.extend(tensors)
+            self.layers.update(dict.fromkeys(names, call.layer))
             if pre is not None:
                 self.names.append(names[0] + PRE_SUFFIX)
                 outputs.append(pre)
-        for _, names, _, call, _ in records:
-            for name in names:
-                self.layers[name] = call.layer
         self.model = keras.Model(inputs=fresh[0] if len(fresh) == 1 else fresh, outputs=outputs,
                                  name=f"{model.name}_extractor")
 
@@ -314,8 +317,8 @@ def layer_times(model: keras.Model, x, activations: Activations | None = None, r
               **{f"{INPUT}:{i}": z for i, z in enumerate(other_inputs(model, len(x)), start=1)}}
     times = {}
     for call in _calls(model):
-        sources = [v for v in keras.tree.flatten((call.args, call.kwargs)) if isinstance(v, _Source)]
-        if not sources or not all(s.name in values for s in sources):
+        sources = call.sources
+        if not sources or not all(s in values for s in sources):
             continue
         args, kwargs = keras.tree.map_structure(
             lambda v: ops.convert_to_tensor(values[v.name]) if isinstance(v, _Source) else v, (call.args, call.kwargs))

@@ -102,8 +102,7 @@ def batchnorm_after(model: keras.Model, path: str):
     from cnnviz import activations
 
     for call in activations.extractor(model, pre_activations=False).calls:
-        sources = [v.name for v in keras.tree.flatten((call.args, call.kwargs)) if isinstance(v, activations._Source)]
-        if sources == [path] and isinstance(call.layer, keras.layers.BatchNormalization):
+        if call.sources == [path] and isinstance(call.layer, keras.layers.BatchNormalization):
             return call.names[0], call.layer
     return None
 

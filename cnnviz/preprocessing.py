@@ -45,7 +45,7 @@ def leading_preprocessing(model: keras.Model) -> list[tuple[str, keras.layers.La
     ex = activations.extractor(model, pre_activations=False)
     chain, current = [], f"{activations.INPUT}:0"
     for call in ex.calls:
-        sources = [v.name for v in keras.tree.flatten((call.args, call.kwargs)) if isinstance(v, activations._Source)]
+        sources = call.sources
         if sources != [current] or not isinstance(call.layer, PREPROCESSING) or len(call.names) != 1:
             if current in sources:  # the input goes on into a real layer: the chain has ended
                 break
