@@ -237,7 +237,8 @@ def _any(model: keras.Model) -> Extractor:
     return ex or extractor(model, pre_activations=False)
 
 
-def _calls(model: keras.Model) -> list[Call]:
+def calls(model: keras.Model) -> list[Call]:
+    """The layer calls of the model's traced graph, in layer order (from whichever extractor is built)."""
     return _any(model).calls
 
 
@@ -316,7 +317,7 @@ def layer_times(model: keras.Model, x, activations: Activations | None = None, r
     values = {f"{INPUT}:0": x, **activations.outputs,
               **{f"{INPUT}:{i}": z for i, z in enumerate(other_inputs(model, len(x)), start=1)}}
     times = {}
-    for call in _calls(model):
+    for call in calls(model):
         sources = call.sources
         if not sources or not all(s in values for s in sources):
             continue

@@ -101,7 +101,7 @@ def batchnorm_after(model: keras.Model, path: str):
     """(name, layer) of the BatchNormalization that takes the output of the layer at `path`, or None."""
     from cnnviz import activations
 
-    for call in activations.extractor(model, pre_activations=False).calls:
+    for call in activations.calls(model):
         if call.sources == [path] and isinstance(call.layer, keras.layers.BatchNormalization):
             return call.names[0], call.layer
     return None

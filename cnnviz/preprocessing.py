@@ -42,9 +42,8 @@ class InputPlan:
 
 def leading_preprocessing(model: keras.Model) -> list[tuple[str, keras.layers.Layer]]:
     """The chain of preprocessing layers right after the model's input (nested models looked into)."""
-    ex = activations.extractor(model, pre_activations=False)
     chain, current = [], f"{activations.INPUT}:0"
-    for call in ex.calls:
+    for call in activations.calls(model):
         sources = call.sources
         if sources != [current] or not isinstance(call.layer, PREPROCESSING) or len(call.names) != 1:
             if current in sources:  # the input goes on into a real layer: the chain has ended

@@ -251,7 +251,7 @@ def test_layer_times_use_the_calls_of_a_built_extractor():
                               layers.Flatten(name="f")])
     times = A.layer_times(model, _x((8, 8, 1), n=1), repeats=1)  # nothing built yet: the plain one is
     assert set(times) == {"c", "f"} and all(t > 0 for t in times.values())
-    assert A.extractor(model, pre_activations=False).calls is A._calls(model)
+    assert A.extractor(model, pre_activations=False).calls is A.calls(model)
 
 
 def test_cache_lets_the_model_go():
