@@ -118,14 +118,14 @@ def folded(layer, bn) -> Part:
 
 def kernel(layer) -> np.ndarray:
     """The layer's kernel as Keras holds it: (kernel_h, kernel_w, in_channels, filters), float32."""
-    return np.asarray(ops.convert_to_numpy(layer.kernel), dtype="float32")
+    return _array(layer.kernel)
 
 
 def bias(layer) -> np.ndarray | None:
     """The layer's bias (filters,), or None when it has none (use_bias=False)."""
     if not getattr(layer, "use_bias", False) or layer.bias is None:
         return None
-    return np.asarray(ops.convert_to_numpy(layer.bias), dtype="float32")
+    return _array(layer.bias)
 
 
 def filter_kernel(layer, index: int) -> np.ndarray:
