@@ -114,7 +114,7 @@ class Extractor:
     names clash, nested models stay one layer each (the extractor's layer names must be unique).
     """
 
-    def __init__(self, model: keras.Model, pre_activations: bool = True):
+    def __init__(self, model: keras.Model, pre_activations: bool = True, inject: str | None = None):
         try:
             inputs = list(model.inputs)
         except (AttributeError, ValueError):
@@ -122,13 +122,15 @@ class Extractor:
         if not inputs:
             raise ValueError("The model has no defined input yet: build it with keras.Input(shape=...) first.")
         try:
-            self._build(model, inputs, pre_activations, open_nested=True)
+            self._build(model, inputs, pre_activations, open_nested=True, inject=inject)
         except ValueError:  # e.g. two nested models with layers of the same name
-            self._build(model, inputs, pre_activations, open_nested=False)
+            self._build(model, inputs, pre_activations, open_nested=False, inject=inject)
         self.lock = threading.Lock()
 
-    def _build(self, model, inputs, pre_activations: bool, open_nested: bool) -> None:
+    def _build(self, model, inputs, pre_activations: bool, open_nested: bool, inject: str | None = None) -> None:
         fresh = [keras.Input(shape=tuple(t.shape[1:]), dtype=t.dtype) for t in inputs]
+        self.inputs = fresh
+        self.delta = None  # with `inject`: an extra input added to that layer's output (see cnnviz.attribution)
         produced = {id(t): f"{INPUT}:{i}" for i, t in enumerate(fresh)}  # traced tensor -> its name
         records = []  # (order key, names, tensors, Call, pre-activation tensor or None)
         used: dict[str, int] = {}
@@ -150,6 +152,10 @@ class Extractor:
             out = layer(*args, **kwargs)
             tensors = keras.tree.flatten(out)
             names = [path] if len(tensors) == 1 else [f"{path}:{i}" for i in range(len(tensors))]
+            if inject is not None and path == inject and len(tensors) == 1:
+                self.delta = keras.Input(shape=tuple(out.shape[1:]), dtype=out.dtype, name="injected_delta")
+                out = ops.add(out, self.delta)  # d(anything after)/d(delta) at delta = 0 is d/d(this output)
+                tensors = [out]
             for name, tensor in zip(names, tensors):
                 produced[id(tensor)] = name
             pre = None
@@ -180,14 +186,18 @@ class Extractor:
         self.names: list[str] = []  # one per extractor output, in layer order
         self.layers: dict[str, keras.layers.Layer] = {}  # output name -> the layer that made it
         self.calls: list[Call] = [r[3] for r in records]
+        self.tensors: dict[str, keras.KerasTensor] = {}  # output name -> its symbolic tensor in this trace
         outputs = []
         for _, names, tensors, call, pre in records:
             self.names.extend(names)
             outputs.extend(tensors)
             self.layers.update(dict.fromkeys(names, call.layer))
+            self.tensors.update(zip(names, tensors))
             if pre is not None:
                 self.names.append(names[0] + PRE_SUFFIX)
                 outputs.append(pre)
+        if self.delta is not None:  # a probe's trace (cnnviz.attribution builds its own model from `tensors`)
+            return
         self.model = keras.Model(inputs=fresh[0] if len(fresh) == 1 else fresh, outputs=outputs,
                                  name=f"{model.name}_extractor")
 
