@@ -28,6 +28,7 @@ def main() -> None:
         t("nav.section.inspect"): [
             st.Page("pages/activations.py", title=t("nav.activations"), icon=":material/local_fire_department:", url_path="activations"),
             st.Page("pages/filters.py", title=t("nav.filters"), icon=":material/filter_alt:", url_path="filters"),
+            st.Page("pages/explain.py", title=t("nav.explain"), icon=":material/visibility:", url_path="explain"),
         ],
         t("nav.section.build"): [
             st.Page("pages/model.py", title=t("nav.model"), icon=":material/account_tree:", url_path="model"),

@@ -328,6 +328,12 @@ def integrated_gradients_channels(model, x, class_index=None, baseline="black", 
 # --- perturbation ---
 
 
+def window_range(shape) -> tuple[int, int]:
+    """(largest, default) occlusion window for an input of `shape`: half and a sixth of the shorter side."""
+    side = min(shape[:2])
+    return max(2, side // 2), max(2, side // 6)
+
+
 def occlusion(model: keras.Model, x, class_index: int | None = None, window: int | None = None,
               stride: int | None = None, fill: str = "mean") -> np.ndarray:
     """How much the class score drops when a square `window` of the input is covered (with the image's
@@ -335,7 +341,7 @@ def occlusion(model: keras.Model, x, class_index: int | None = None, window: int
     1/6 of the shorter side and a stride of half a window by default."""
     x, pr, c = _prepare(model, x, class_index)
     h, w = x.shape[:2]
-    window = int(window) if window is not None else max(2, min(h, w) // 6)
+    window = int(window) if window is not None else window_range(x.shape)[1]
     stride = int(stride) if stride is not None else max(1, window // 2)
     if not (1 <= window <= max(h, w)) or stride < 1:
         raise AttributionError("settings", name="window/stride")

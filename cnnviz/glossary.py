@@ -38,6 +38,18 @@ TERMS: tuple[Term, ...] = (
     Term("activation_map", "pages/activations.py"),
     Term("pooling", "pages/pooling.py"),
     Term("parameter", "pages/layer_lab.py"),
+    # Explaining a prediction (the Explain page): the attribution methods, the sanity check, feature visualisation
+    Term("attribution", "pages/explain.py"),
+    Term("saliency", "pages/explain.py"),
+    Term("smoothgrad", "pages/explain.py"),
+    Term("integrated_gradients", "pages/explain.py"),
+    Term("occlusion", "pages/explain.py"),
+    Term("grad_cam", "pages/explain.py"),
+    Term("grad_cam_plus_plus", "pages/explain.py"),
+    Term("score_cam", "pages/explain.py"),
+    Term("layer_cam", "pages/explain.py"),
+    Term("sanity_check", "pages/explain.py"),
+    Term("feature_visualization", "pages/explain.py"),
 )
 
 BY_ID = {term.id: term for term in TERMS}

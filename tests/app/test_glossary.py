@@ -5,7 +5,8 @@ import pytest
 from cnnviz.glossary import TERMS
 from tests.app.conftest import no_exception, open_app
 
-KOREAN = ["합성곱", "채널", "필터", "커널", "스트라이드", "패딩", "피쳐 맵", "액티베이션 맵", "풀링 레이어", "파라미터"]
+KOREAN = ["합성곱", "채널", "필터", "커널", "스트라이드", "패딩", "피쳐 맵", "액티베이션 맵", "풀링 레이어", "파라미터",
+          "기여도 맵", "돌출 맵", "적분 그래디언트", "그래드캠", "특징 시각화", "타당성 검사"]
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -13,7 +14,7 @@ def test_every_term_has_a_heading_text_and_link(lang):
     at = open_app("glossary", lang=lang)
     no_exception(at)
     headings = [h.value for h in at.subheader]
-    assert len(headings) == len(TERMS) == 10
+    assert len(headings) == len(TERMS) == 21
     for word in KOREAN:
         assert any(word in h for h in headings), word
     links = at.get("page_link")

@@ -4,7 +4,7 @@ import pytest
 
 from tests.app.conftest import no_exception, open_app
 
-PAGES = ["layer_lab", "convolution", "pooling", "probability", "glossary", "activations", "filters", "model", "train"]
+PAGES = ["layer_lab", "convolution", "pooling", "probability", "glossary", "activations", "filters", "explain", "model", "train"]
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

@@ -174,6 +174,12 @@ def test_pre_activation_of_a_channels_first_conv():
     conv = keras.layers.Conv2D(3, 3, activation="relu", data_format="channels_first", name="cf")
     model = keras.Model(inp, conv(inp))
     x = np.random.default_rng(0).normal(size=(1, 2, 7, 7)).astype("float32")
+    try:
+        model.predict_on_batch(x)
+    except Exception as err:  # noqa: BLE001 - TensorFlow on some CPUs (seen on AMD EPYC) has no NCHW Conv2D
+        if "NHWC" not in str(err):
+            raise
+        pytest.skip("this CPU's TensorFlow build runs Conv2D in NHWC only: " + str(err).splitlines()[0][:120])
     acts = A.extract_all(model, x)
     linear = keras.layers.Conv2D(3, 3, data_format="channels_first")
     linear.build((None, 2, 7, 7))
