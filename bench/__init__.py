@@ -7,6 +7,7 @@ add a module and list it in SECTIONS below to add a section. Helpers shared by s
 SECTIONS = (
     "bench.floor",  # 0. floors of this run: the bare Streamlit app (slider, cold start), import keras + Conv2D
     "bench.extraction",  # 1. cached extractor vs naive Model+predict vs bare forward pass
+    "bench.attribution",  # 1b. attribution maps and feature visualisation vs one forward pass
     "bench.reruns",  # 2. server-side rerun time per page after a control change (AppTest)
     "bench.browser",  # 3. slider -> new maps on screen in Chromium, websocket bytes per rerun
     "bench.coldstart",  # 4. streamlit run -> first page rendered; top imports

@@ -22,6 +22,14 @@ def check(results: dict) -> list[tuple[str, str, bool | None]]:
     rows = []
     bare = _get(results, "extraction", "models", "seed", "extract_over_bare")
     rows.append(_row("extraction <= 1.5x bare predict_on_batch (seed)", bare, "{:.2f}x", lambda v: v <= 1.5))
+    ratios = _get(results, "attribution", "over_forward") or {}
+    rows.append(_row("Grad-CAM <= 3x one forward pass (trained default)", ratios.get("grad_cam"), "{:.2f}x",
+                     lambda v: v <= 3))
+    rows.append(_row("SmoothGrad, 20 samples <= 25x one forward pass", ratios.get("smoothgrad"), "{:.1f}x",
+                     lambda v: v <= 25))
+    for layer, r in (_get(results, "attribution", "featurevis") or {}).items():
+        rows.append(_row(f"feature visualisation: {layer}'s whole grid <= 3x one filter", r.get("layer_over_one"),
+                         "{:.1f}x", lambda v: v <= 3))
     for name, case in (_get(results, "browser", "cases") or {}).items():
         p50, p95 = case.get("p50_over_bare_p50"), case.get("p95_over_bare_p50")
         limit = case.get("target_p50_ratio", 2.0)

@@ -29,7 +29,7 @@ def overlay(x01: np.ndarray, attribution: np.ndarray, opacity: float = 0.5, sign
     heat = dict(colorscale="RdBu_r", zmin=-limit, zmax=limit) if signed else dict(
         colorscale="Inferno", zmin=float(attribution.min()), zmax=float(attribution.max()) or 1.0)
     fig.add_trace(go.Heatmap(z=attribution, opacity=float(opacity), hovertemplate="y=%{y} x=%{x}<br>%{z:.4g}<extra></extra>",
-                             colorbar=dict(thickness=12, len=0.9), **heat))
+                             colorbar=dict(thickness=12, len=0.9, exponentformat="e"), **heat))
     fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], constrain="domain")
     fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain")
     fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,

@@ -49,6 +49,9 @@ except ImportError:
 else:
     acts = activations.extract(info.model, x[:2])
     out["activations"] = {k: [list(v.shape), float(np.asarray(v, dtype=np.float64).sum())] for k, v in acts.items()}
+from cnnviz import attribution
+out["attribution"] = {m: np.asarray(attribution.attribute(m, info.model, sample[0], 3), dtype=np.float64).tolist()
+                      for m in ("saliency", "integrated_gradients", "grad_cam", "layer_cam")}
 print("RESULT " + json.dumps(out))
 """
 
@@ -106,3 +109,16 @@ def test_activations_under_the_second_backend(second):
     for name, (shape, total) in second["activations"].items():
         assert shape == list(here[name].shape), name
         assert total == pytest.approx(float(np.asarray(here[name], dtype=np.float64).sum()), rel=1e-4, abs=1e-3), name
+
+
+def test_attribution_maps_agree_across_backends(second):
+    """The one backend-specific helper (cnnviz.gradients): torch autograd (or JAX grad) gives TensorFlow's maps."""
+    from cnnviz import attribution, images, models
+
+    info = models.load_preset(models.DEFAULT_MODEL)
+    x = images.preprocess(images.load_sample("coins"), info.input_shape)
+    for method, theirs in second["attribution"].items():
+        ours = attribution.attribute(method, info.model, x, 3)
+        theirs = np.asarray(theirs)
+        assert theirs.shape == ours.shape
+        np.testing.assert_allclose(theirs, ours, atol=1e-3 * max(1e-6, np.abs(ours).max()), err_msg=method)
