@@ -153,8 +153,11 @@ class Extractor:
             tensors = keras.tree.flatten(out)
             names = [path] if len(tensors) == 1 else [f"{path}:{i}" for i in range(len(tensors))]
             if inject is not None and path == inject and len(tensors) == 1:
-                self.delta = keras.Input(shape=tuple(out.shape[1:]), dtype=out.dtype, name="injected_delta")
-                out = ops.add(out, self.delta)  # d(anything after)/d(delta) at delta = 0 is d/d(this output)
+                # Named after the layer: an unnamed op would take Keras's next free "add", which a loaded
+                # model may already use. d(anything after)/d(delta) at delta = 0 is d/d(this output).
+                tag = path.replace(SEP, "__") + "__injected_delta"
+                self.delta = keras.Input(shape=tuple(out.shape[1:]), dtype=out.dtype, name=tag + "_input")
+                out = keras.layers.Add(name=tag)([out, self.delta])
                 tensors = [out]
             for name, tensor in zip(names, tensors):
                 produced[id(tensor)] = name

@@ -502,3 +502,17 @@ def test_upsample_and_blur():
     np.testing.assert_allclose(stack[..., 1], up)
     flat = np.ones((9, 9, 2), "float32")
     np.testing.assert_allclose(A.gaussian_blur(flat, 2.0), flat, rtol=1e-6)
+
+
+def test_layers_named_like_keras_ops():
+    """A loaded model's layers may be called "add", "add_1" ...: the probe's own graph nodes must not clash
+    (the keras-io 'from scratch' model, uploaded, failed so)."""
+    inp = keras.Input((16, 16, 3))
+    h = layers.Conv2D(4, 3, padding="same", activation="relu", name="c")(inp)
+    for name in ("add", "add_1", "add_2"):
+        h = layers.Add(name=name)([h, h])
+    model = keras.Model(inp, layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling2D()(h)))
+    x = np.random.default_rng(0).random((16, 16, 3)).astype("float32")
+    assert A.cam_layer(model) == "c"
+    for layer in ("c", "add", "add_2"):
+        assert A.grad_cam(model, x, layer=layer).shape == (16, 16)
