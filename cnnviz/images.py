@@ -20,10 +20,11 @@ from cnnviz import i18n
 from cnnviz.messages import MessageError
 
 # Photos from scikit-image's data folder (public domain / CC0), shrunk to 320 px; then generated shapes
-# like those the trained default learned (`python -m cnnviz.train_default --samples`).
+# like those the trained default learned (`python -m cnnviz.train_default --samples`); digits drawn as strokes.
 SAMPLES = (
     "astronaut", "coffee", "chelsea", "rocket", "camera", "coins",
     "shape_circle", "shape_square", "shape_triangle", "shape_cross",
+    "digit_0", "digit_1", "digit_4", "digit_7",  # drawn strokes for the Digits model (`python -m cnnviz.train_digits --samples`)
 )
 DEFAULT_SAMPLE = "shape_triangle"  # one of the trained default's classes: the first prediction means something
 
@@ -240,7 +241,12 @@ def _fit(image: Image.Image, width: int, height: int, fit: str) -> Image.Image:
         canvas = Image.new(image.mode, (width, height), 0)  # zero padding, as in the lecture
         canvas.paste(image.resize((w, h), resample), ((width - w) // 2, (height - h) // 2))
         return canvas
-    raise ValueError(f"fit must be one of {', '.join(FITS)}, not {fit!r}.")
+    if fit == "digit":  # UCI's normalised bitmap of a handwritten digit (cnnviz.digits), at the model's size
+        from cnnviz import digits
+
+        bits = Image.fromarray((digits.bitmap(image) * 255).astype(np.uint8))
+        return bits.resize((width, height), Image.NEAREST).convert(image.mode)
+    raise ValueError(f"fit must be one of {', '.join(FITS + ('digit',))}, not {fit!r}.")
 
 
 def preprocess(image: Image.Image, input_shape, fit: str = "crop") -> np.ndarray:

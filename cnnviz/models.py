@@ -87,6 +87,40 @@ def lenet5(classes: int = 10) -> keras.Model:
     )
 
 
+def digits_model() -> keras.Model:
+    """A small CNN in the lecture's style for UCI's handwritten digits: a 32x32 bitmap of 0/1 in; its first
+    layer counts the 4x4 blocks (AveragePooling2D: the count / 16, UCI's 8x8 representation), then two
+    conv-pool blocks and two dense layers; 10 classes."""
+    keras = _keras()
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 1)),
+            layers.AveragePooling2D(pool_size=(4, 4), name="uci_blocks"),
+            layers.Conv2D(16, kernel_size=(3, 3), padding="same", activation="relu", name="conv1"),
+            layers.MaxPooling2D(pool_size=(2, 2), name="pool1"),
+            layers.Conv2D(32, kernel_size=(3, 3), padding="same", activation="relu", name="conv2"),
+            layers.MaxPooling2D(pool_size=(2, 2), name="pool2"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(64, activation="relu", name="dense"),
+            layers.Dense(10, activation="softmax", name="output"),
+        ],
+        name="digits",
+    )
+
+
+DIGITS_WEIGHTS = "uci_digits.keras"  # rebuilt by `python -m cnnviz.train_digits`
+
+
+def load_digits_trained() -> keras.Model:
+    """digits_model() trained on 80% of the UCI digits (cnnviz.digits)."""
+    keras = _keras()
+    path = Path(str(resources.files("cnnviz") / "weights" / DIGITS_WEIGHTS))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.train_digits` to make it.")
+    return keras.saving.load_model(path, compile=False)
+
+
 TINY_VGG_CLASSES = (
     "lifeboat", "ladybug", "pizza", "bell pepper", "school bus",
     "koala", "espresso", "red panda", "orange", "sports car",
@@ -119,6 +153,7 @@ class Preset:
     build: Callable[[], keras.Model]
     class_names: tuple[str, ...] = field(default_factory=tuple)
     trained: bool = False
+    fit: str = ""  # how a picture becomes its input when it is not crop/pad ("digit": cnnviz.digits.bitmap)
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,6 +170,7 @@ class ModelInfo:
     class_names: tuple[str, ...]
     trained: bool
     description: str = ""
+    fit: str = ""  # "digit": pictures become UCI bitmaps (cnnviz.digits); "": the user's crop/pad choice
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -147,6 +183,8 @@ PRESETS: dict[str, Preset] = {
         DEFAULT_MODEL, "Lecture model, trained on shapes", "model.seed_trained.desc", load_seed_trained,
         SHAPE_CLASSES, trained=True,
     ),
+    "digits": Preset("digits", "Digits, trained on UCI handwriting", "model.digits.desc", load_digits_trained,
+                     DIGITS, trained=True, fit="digit"),
     "seed": Preset("seed", "Lecture model (untrained)", "model.seed.desc", seed_model, SHAPE_CLASSES),
     "tiny_vgg": Preset("tiny_vgg", "Tiny VGG (untrained)", "model.tiny_vgg.desc", tiny_vgg, TINY_VGG_CLASSES),
     "lenet5": Preset("lenet5", "LeNet-5 (untrained)", "model.lenet5.desc", lenet5, DIGITS),
@@ -164,5 +202,5 @@ def load_preset(key: str) -> ModelInfo:
         raise ValueError(f"{key}: {len(p.class_names)} class names for {model.output_shape[-1]} outputs.")
     return ModelInfo(
         key=p.key, label=f"model.{p.key}.label", model=model, class_names=p.class_names,
-        trained=p.trained, description=p.description,
+        trained=p.trained, description=p.description, fit=p.fit,
     )

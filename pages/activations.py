@@ -32,7 +32,7 @@ if not ui.conv_layers(info):
 # --- input: original and preprocessed, side by side ---
 left, right = st.columns(2)
 with right:
-    fit = fit_choice()
+    fit = fit_choice(model_fit=info.fit)
     try:
         feed = ui.input_plan(info, image)
     except Exception as err:  # a model whose graph cannot be traced or run on an image

@@ -34,7 +34,7 @@ if not ui_act.is_image_model(info):
 # --- the input, as the model sees it, and its prediction ---
 left, right = st.columns(2)
 with right:
-    fit = fit_choice()
+    fit = fit_choice(model_fit=info.fit)
     try:
         feed = ui_act.input_plan(info, image)
     except Exception as err:  # a model whose graph cannot be traced or run on an image

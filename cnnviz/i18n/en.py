@@ -779,4 +779,12 @@ TEXTS = {
     "glossary.sanity_check.name": "Sanity check for saliency (타당성 검사)",
     "glossary.sanity_check.text": "Adebayo et al. (2018): randomise the model's weights layer by layer from the top and make the maps again. A method whose map hardly changes explains the image (edges), not what the model learned.",
     "help.sanity_check": "Does the map change when the model's weights are random?",
+    # --- digits ---
+    'model.digits.label': 'Digits (trained on UCI handwriting)',
+    'model.digits.desc': "A small CNN trained on 1,437 handwritten digits of the UCI set (98% on the 360 it never saw). A picture becomes UCI's representation: the digit's 32x32 bitmap, counted in 4x4 blocks by the first layer.",
+    'images.sample.digit_0': 'Drawn digit: 0',
+    'images.sample.digit_1': 'Drawn digit: 1',
+    'images.sample.digit_4': 'Drawn digit: 4',
+    'images.sample.digit_7': 'Drawn digit: 7',
+    'images.fit.digit': "This model reads digits as UCI did: the ink's bounding box scaled so its longer side fills 32x32 pixels, centred, then black or white (its first layer counts the 4x4 blocks: 8x8 values 0-16). Draw light on dark or dark on light.",
 }

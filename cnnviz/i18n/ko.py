@@ -779,4 +779,12 @@ TEXTS = {
     "glossary.sanity_check.name": "돌출 맵 타당성 검사 (Sanity check)",
     "glossary.sanity_check.text": "Adebayo 외(2018): 모델의 가중치를 위쪽 레이어부터 차례로 무작위로 바꾸고 맵을 다시 만듭니다. 맵이 거의 바뀌지 않는 방법은 모델이 배운 것이 아니라 이미지(가장자리)를 설명합니다.",
     "help.sanity_check": "모델의 가중치가 무작위일 때 맵이 바뀌나요?",
+    # --- digits ---
+    'model.digits.label': '숫자(UCI 손글씨로 학습)',
+    'model.digits.desc': 'UCI 손글씨 숫자 1,437개로 학습한 작은 CNN(학습에 쓰지 않은 360개에서 98%). 그림은 UCI의 표현이 됩니다: 숫자의 32x32 비트맵을 첫 레이어가 4x4 블록으로 셉니다.',
+    'images.sample.digit_0': '그린 숫자: 0',
+    'images.sample.digit_1': '그린 숫자: 1',
+    'images.sample.digit_4': '그린 숫자: 4',
+    'images.sample.digit_7': '그린 숫자: 7',
+    'images.fit.digit': '이 모델은 UCI처럼 숫자를 읽습니다: 잉크의 경계 상자를 긴 변이 32x32 픽셀을 채우도록 키워 가운데 놓고 흑백으로 만듭니다(첫 레이어가 4x4 블록을 셉니다: 8x8 값 0-16). 어두운 바탕에 밝게, 밝은 바탕에 어둡게 모두 됩니다.',
 }

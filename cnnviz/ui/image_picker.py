@@ -157,7 +157,11 @@ def model_input(image: Image.Image, input_shape, fit: str = "crop") -> np.ndarra
     return images.preprocess(image, input_shape, fit=fit)
 
 
-def fit_choice(key: str = "cnnviz.image_fit") -> str:
-    """A crop/pad choice for pages that show preprocessing."""
+def fit_choice(key: str = "cnnviz.image_fit", model_fit: str = "") -> str:
+    """A crop/pad choice for pages that show preprocessing; a model with its own way of reading pictures
+    (`ModelInfo.fit`, e.g. the Digits model's UCI bitmaps) gets that, said in a caption."""
+    if model_fit:
+        st.caption(t(f"images.fit.{model_fit}"))
+        return model_fit
     return st.radio(t("images.fit"), images.FITS, key=key, horizontal=True,
                     format_func=_labels("images.fit"), help=t("images.fit.help"))
