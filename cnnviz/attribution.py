@@ -138,6 +138,21 @@ def _build_probe(model: keras.Model, layer: str | None) -> Probe:
     return Probe(built, layer, logits, int(score.shape[-1]))
 
 
+def cut(model: keras.Model, layer: str) -> keras.Model:
+    """The model's graph from its inputs to the output called `layer` (only what that layer needs is
+    computed), built once per (model, layer). Raises AttributionError('no_layer')."""
+    key = ("cut", layer)
+    with _probes_lock:
+        per_model = _probes.setdefault(model, {})
+        found = per_model.get(key)
+        if found is None:
+            ex = activations.extractor(model, pre_activations=False)
+            if layer not in ex.tensors:
+                raise AttributionError("no_layer", layer=layer)
+            found = per_model[key] = keras.Model(ex.inputs, [ex.tensors[layer]], name=f"{model.name}_cut")
+        return found
+
+
 # --- loss functions for cnnviz.gradients (module level: their identity keys the compiled cache) ---
 
 
@@ -157,6 +172,12 @@ def _score_wrt_input(call, x, onehot, *others):
 def _score_wrt_layer(call, delta, x, onehot, *others):
     layer_out, score = call([x, *others, delta])
     return ops.sum(score * ops.stop_gradient(_target(score, onehot))), (layer_out, score)
+
+
+def _unit_wrt_input(call, x, mask, *others):
+    out = call([x, *others])
+    out = out[0] if isinstance(out, (list, tuple)) else out
+    return ops.sum(out * mask), out
 
 
 # --- inputs and checks ---
@@ -384,6 +405,26 @@ def occlusion(model: keras.Model, x, class_index: int | None = None, window: int
     if not np.isfinite(out).all():
         raise AttributionError("output_nan")
     return out
+
+
+def unit_gradient(model: keras.Model, x, layer: str, row: int, col: int, channel: int | None = None) -> np.ndarray:
+    """The effective receptive field of one unit: |d unit / d input| (H, W), the largest over colour
+    channels, for the unit at (row, col) of `layer`'s channel `channel` (None: the sum over channels)."""
+    x = _check_input(model, x)
+    m = cut(model, layer)
+    shape = _layer_shape(model, layer, x.shape)
+    if len(shape) != 3 or not (0 <= row < shape[0] and 0 <= col < shape[1]):
+        raise AttributionError("unit_range", layer=layer, row=row, col=col, shape=str(shape))
+    if channel is not None and not 0 <= channel < shape[2]:
+        raise AttributionError("unit_range", layer=layer, row=row, col=col, shape=str(shape))
+    mask = np.zeros((1, *shape), dtype="float32")
+    mask[0, row, col, slice(None) if channel is None else channel] = 1.0
+    try:
+        _, _, grads = gradients.value_and_grad(m, _unit_wrt_input, [x[np.newaxis]],
+                                               [mask, *activations.other_inputs(m, 1)])
+    except gradients.GradientError as err:
+        raise AttributionError({"none": "no_gradient", "output": "output_nan"}.get(err.reason, "gradient_nan")) from err
+    return np.abs(grads[0][0]).max(axis=-1)
 
 
 # --- class activation maps ---

@@ -87,13 +87,13 @@ def _build_target(model: keras.Model, layer: str | None) -> Target:
         except attribution.AttributionError as err:
             raise FeatureVisError("not_classifier") from err
         return Target(pr.model, pr.classes, False, threading.Lock())
-    ex = activations.extractor(model, pre_activations=False)
-    tensor = ex.tensors.get(layer)
-    if tensor is None:
-        raise FeatureVisError("no_layer", layer=layer)
+    try:
+        cut = attribution.cut(model, layer)
+    except attribution.AttributionError as err:
+        raise FeatureVisError("no_layer", layer=layer) from err
+    tensor = cut.outputs[0]
     if len(tensor.shape) not in (2, 4):
         raise FeatureVisError("not_visualisable", layer=layer, shape=str(tuple(tensor.shape)))
-    cut = keras.Model(ex.inputs, [tensor], name=f"{model.name}_featurevis")
     return Target(cut, int(tensor.shape[-1]), len(tensor.shape) == 4, threading.Lock())
 
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from cnnviz import activations
 from cnnviz.plots import activations as plots
+from cnnviz.plots import attribution as attr_plots
 from cnnviz.ui import activations as ui
 from cnnviz.ui import errors as ui_errors
 from cnnviz.ui import models as ui_models
@@ -107,9 +108,37 @@ def zoom() -> None:
     values = maps[..., ch] if maps.ndim == 3 else maps
     lo, hi = plots.value_range(values)
     chart, notes = st.columns([3, 2])
-    chart.plotly_chart(plots.channel_heatmap(values, vrange=vrange), key="activations.zoom.chart",
-                       config={"displayModeBar": False})
+    event = chart.plotly_chart(plots.channel_heatmap(values, vrange=vrange, clickable=maps.ndim == 3),
+                               key="activations.zoom.chart",
+                               config={"displayModeBar": False}, on_select="rerun", selection_mode="points")
     notes.caption(t("activations.zoom.caption", layer=plain(name), channel=ch, lo=lo, hi=hi))
+    if maps.ndim == 3:
+        receptive_field(name, maps.shape, ch, event)
+
+
+def receptive_field(name: str, shape, ch: int, event) -> None:
+    """Where the chosen unit looks: the box it reads and the input-gradient of the unit."""
+    st.markdown(t("activations.rf"))
+    ui.clicked_cell(event)
+    r, c = st.columns(2)
+    row = r.number_input(t("activations.rf.row"), 0, shape[0] - 1, min(st.session_state.get(ui.RF_ROW, shape[0] // 2), shape[0] - 1),
+                         key=ui.RF_ROW)
+    col = c.number_input(t("activations.rf.col"), 0, shape[1] - 1, min(st.session_state.get(ui.RF_COL, shape[1] // 2), shape[1] - 1),
+                         key=ui.RF_COL)
+    box, grad, problem = ui.receptive_field(info, x, name, int(row), int(col), ch, state.device())
+    if problem:
+        st.info(problem)
+    if box is None:
+        return
+    h, w = box.size
+    left, right = st.columns(2)
+    left.plotly_chart(attr_plots.overlay(x01, None, box=box, height=300), key="activations.rf.box",
+                      config={"displayModeBar": False})
+    left.caption(t("activations.rf.box", h=h, w=w, top=box.top, left=box.left, bottom=box.bottom, right=box.right))
+    if grad is not None:
+        right.plotly_chart(attr_plots.overlay(x01, grad, 0.7, box=box, height=300), key="activations.rf.effective",
+                           config={"displayModeBar": False})
+        right.caption(t("activations.rf.effective"))
 
 
 zoom()

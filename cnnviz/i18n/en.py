@@ -787,4 +787,13 @@ TEXTS = {
     'images.sample.digit_4': 'Drawn digit: 4',
     'images.sample.digit_7': 'Drawn digit: 7',
     'images.fit.digit': "This model reads digits as UCI did: the ink's bounding box scaled so its longer side fills 32x32 pixels, centred, then black or white (its first layer counts the 4x4 blocks: 8x8 values 0-16). Draw light on dark or dark on light.",
+    # --- receptive field ---
+    'activations.rf': "**Where does this unit look?** Click a cell of the map (or type its row and column): the box is the unit's theoretical receptive field, the input pixels it reads through every path, padding included; the heat shows its effective receptive field, how much each input pixel actually moves it (|d unit / d pixel|) for your image.",
+    'activations.rf.row': 'Unit row',
+    'activations.rf.col': 'Unit column',
+    'activations.rf.box': 'Theoretical receptive field: {h} x {w} pixels, rows {top} to {bottom}, columns {left} to {right} (any part outside the image reads padding).',
+    'activations.rf.effective': 'Effective receptive field: |d unit / d input pixel| for this image, inside the box.',
+    'activations.rf.no_field': 'No receptive field to trace through {layer} (the positions are not kept through it).',
+    'attribution.error.no_layer': '{layer} is not a layer of this model.',
+    'attribution.error.unit_range': 'There is no unit at row {row}, column {col} of {layer} (its output is {shape}).',
 }

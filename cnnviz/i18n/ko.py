@@ -787,4 +787,13 @@ TEXTS = {
     'images.sample.digit_4': '그린 숫자: 4',
     'images.sample.digit_7': '그린 숫자: 7',
     'images.fit.digit': '이 모델은 UCI처럼 숫자를 읽습니다: 잉크의 경계 상자를 긴 변이 32x32 픽셀을 채우도록 키워 가운데 놓고 흑백으로 만듭니다(첫 레이어가 4x4 블록을 셉니다: 8x8 값 0-16). 어두운 바탕에 밝게, 밝은 바탕에 어둡게 모두 됩니다.',
+    # --- receptive field ---
+    'activations.rf': '**이 유닛은 어디를 볼까요?** 맵의 칸을 클릭하세요(또는 행과 열을 입력하세요). 상자는 유닛의 이론적 수용 영역, 즉 모든 경로를 통해 읽는 입력 픽셀(패딩 포함)이고, 색은 유효 수용 영역, 즉 여러분의 이미지에서 각 입력 픽셀이 유닛을 실제로 얼마나 움직이는지(|d 유닛 / d 픽셀|)입니다.',
+    'activations.rf.row': '유닛 행',
+    'activations.rf.col': '유닛 열',
+    'activations.rf.box': '이론적 수용 영역: {h} x {w} 픽셀, {top}~{bottom}행, {left}~{right}열(이미지 밖 부분은 패딩을 읽음).',
+    'activations.rf.effective': '유효 수용 영역: 이 이미지에서 |d 유닛 / d 입력 픽셀|, 상자 안쪽.',
+    'activations.rf.no_field': '{layer}를 지나서는 위치가 유지되지 않아 수용 영역을 따라갈 수 없습니다.',
+    'attribution.error.no_layer': '{layer}는 이 모델의 레이어가 아닙니다.',
+    'attribution.error.unit_range': '{layer}의 {row}행 {col}열에는 유닛이 없습니다(출력은 {shape}).',
 }

@@ -212,9 +212,13 @@ def display_width(size: tuple[int, int], height: int = 240, max_width: int = 360
     return max(1, min(max_width, round(height * w / max(h, 1))), -(-w // max(h, 1)))
 
 
+MAX_CLICKABLE = 40_000  # cells of a map that clicks can select (an invisible marker each)
+
+
 def channel_heatmap(channel: np.ndarray, title: str = "", colorscale: str = COLORSCALE,
-                    vrange: tuple[float, float] | None = None) -> go.Figure:
-    """One channel as a heatmap; hovering a pixel shows its row, column and exact value."""
+                    vrange: tuple[float, float] | None = None, clickable: bool = False) -> go.Figure:
+    """One channel as a heatmap; hovering a pixel shows its row, column and exact value; `clickable`: a
+    click selects the cell (an invisible scatter point per cell)."""
     z = np.asarray(channel, dtype="float32")
     if z.ndim == 1:
         z = z[np.newaxis, :]
@@ -227,6 +231,16 @@ def channel_heatmap(channel: np.ndarray, title: str = "", colorscale: str = COLO
             hovertemplate="row %{y}, col %{x}<br>value %{z:.6g}<extra></extra>",
         )
     )
+    if clickable and z.size <= MAX_CLICKABLE:
+        # Plotly selects points of scatter traces only: an invisible marker on every cell makes a click on the
+        # map a selection of that cell (st.plotly_chart(on_select=...)), and carries the same hover text.
+        rows, cols = np.indices(z.shape)
+        fig.add_trace(go.Scatter(
+            x=cols.ravel(), y=rows.ravel(), mode="markers", customdata=z.ravel(), showlegend=False,
+            marker=dict(size=max(4, min(20, 400 // max(z.shape))), opacity=0, symbol="square"),
+            hovertemplate="row %{y}, col %{x}<br>value %{customdata:.6g}<extra></extra>"))
+        fig.data[0].hoverinfo = "skip"
+        fig.update_layout(clickmode="event+select")
     fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
     fig.update_xaxes(constrain="domain")
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=40 if title else 10, b=10),

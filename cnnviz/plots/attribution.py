@@ -18,18 +18,28 @@ def input_rgb(x01: np.ndarray) -> np.ndarray:
     return (np.clip(rgb, 0, 1) * 255).round().astype("uint8")
 
 
-def overlay(x01: np.ndarray, attribution: np.ndarray, opacity: float = 0.5, signed: bool = False,
-            title: str = "", height: int = 360) -> go.Figure:
+def overlay(x01: np.ndarray, attribution: np.ndarray | None, opacity: float = 0.5, signed: bool = False,
+            title: str = "", height: int = 360, box=None) -> go.Figure:
     """The input as the background, the map over it at `opacity`, with a colour bar of the map's values;
-    hovering shows the exact value. Signed maps use a red-blue scale centred on 0."""
-    h, w = attribution.shape
+    hovering shows the exact value. Signed maps use a red-blue scale centred on 0. `box` (an object with
+    top, left, bottom, right: cnnviz.receptive.Box) is outlined; attribution=None: the input and the box."""
+    h, w = x01.shape[:2]
     fig = go.Figure()
     fig.add_trace(go.Image(z=input_rgb(x01), hoverinfo="skip"))
+    if box is not None:
+        fig.add_shape(type="rect", x0=box.left - 0.5, x1=box.right + 0.5, y0=box.top - 0.5, y1=box.bottom + 0.5,
+                      line=dict(color="#00e5ff", width=2))
+    if attribution is None:
+        return _frame(fig, w, h, title, height)
     limit = float(np.abs(attribution).max()) or 1.0
     heat = dict(colorscale="RdBu_r", zmin=-limit, zmax=limit) if signed else dict(
         colorscale="Inferno", zmin=float(attribution.min()), zmax=float(attribution.max()) or 1.0)
     fig.add_trace(go.Heatmap(z=attribution, opacity=float(opacity), hovertemplate="y=%{y} x=%{x}<br>%{z:.4g}<extra></extra>",
                              colorbar=dict(thickness=12, len=0.9, exponentformat="e"), **heat))
+    return _frame(fig, w, h, title, height)
+
+
+def _frame(fig: go.Figure, w: int, h: int, title: str, height: int) -> go.Figure:
     fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], constrain="domain")
     fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain")
     fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,

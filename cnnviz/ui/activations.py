@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import activations, devices, filters, preprocessing
+from cnnviz import activations, attribution, devices, filters, preprocessing, receptive
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.plots import activations as plots
 from cnnviz.plots import filters as filter_plots
@@ -176,3 +176,33 @@ def batchnorm_after(info: ModelInfo, name: str):
         return filters.batchnorm_after(info.model, name)
     except Exception:  # noqa: BLE001 - any model whose graph cannot be walked
         return None
+
+
+RF_ROW, RF_COL, RF_CLICK = "activations.rf.row", "activations.rf.col", "activations.rf.click"
+
+
+def clicked_cell(event) -> None:
+    """A click on the zoomed map (a plotly point selection) moves the unit the receptive field is shown
+    for: copied into the row/column inputs once per new click, so typing in them still works."""
+    points = list(getattr(getattr(event, "selection", None), "points", None) or [])
+    if not points:
+        return
+    point = points[0]
+    cell = (int(round(point.get("y", 0))), int(round(point.get("x", 0))))
+    if st.session_state.get(RF_CLICK) != cell:
+        st.session_state[RF_CLICK] = cell
+        st.session_state[RF_ROW], st.session_state[RF_COL] = cell
+
+
+def receptive_field(info: ModelInfo, x: np.ndarray, layer: str, row: int, col: int, channel: int, device: str):
+    """(theoretical box, effective field |d unit / d input|), or a message saying why not."""
+    try:
+        box = receptive.theoretical(info.model, layer, row, col, x.shape)
+    except receptive.FieldError as err:
+        return None, None, t("activations.rf.no_field", layer=plain(err.layer))
+    try:
+        with devices.device_scope(device):
+            grad = attribution.unit_gradient(info.model, x, layer, row, col, channel)
+    except attribution.AttributionError as err:
+        return box, None, t(f"attribution.error.{err.key}", **{k: plain(str(v)) for k, v in err.values.items()})
+    return box, grad, None

@@ -262,3 +262,42 @@ def test_a_model_with_a_second_input_gets_zeros_there_and_says_so():
     at.switch_page("pages/train.py").run()
     no_exception(at)
     assert any("2 inputs" in e.value for e in list(at.error) + list(at.warning) + list(at.info))
+
+
+def test_receptive_field_of_the_zoomed_unit():
+    """The zoom's unit: its theoretical box (cnnviz.receptive) and effective field, moved by row/column
+    (a click on the map sets the same inputs: tests/browser/test_activations.py)."""
+    at = open_app("activations")
+    no_exception(at)
+    boxes = [c.value for c in at.caption if c.value.startswith("Theoretical receptive field")]
+    assert boxes == ["Theoretical receptive field: 5 x 5 pixels, rows 58 to 62, columns 28 to 32 "
+                     "(any part outside the image reads padding)."]
+    at.selectbox(key="activations.zoom.layer").set_value("conv3").run()
+    at.number_input(key="activations.rf.row").set_value(0).run()
+    at.number_input(key="activations.rf.col").set_value(0).run()
+    no_exception(at)
+    assert any(c.value.startswith("Theoretical receptive field: 28 x 28 pixels, rows 0 to 27, columns 0 to 27")
+               for c in at.caption)
+    assert len([c for c in at.get("plotly_chart")]) >= 4  # prediction, zoom, box, effective field
+    at.selectbox(key="activations.zoom.layer").set_value("dense").run()
+    no_exception(at)
+    assert not [c for c in at.caption if c.value.startswith("Theoretical receptive field")]
+
+
+def test_a_click_moves_the_unit(monkeypatch):
+    """A click (a plotly point selection) sets the unit's row and column once per new click."""
+    from types import SimpleNamespace
+
+    from cnnviz.ui import activations as ui
+
+    state: dict = {}
+    monkeypatch.setattr(ui.st, "session_state", state)
+    event = SimpleNamespace(selection=SimpleNamespace(points=[{"x": 7.0, "y": 19.0}]))
+    ui.clicked_cell(event)
+    assert (state[ui.RF_ROW], state[ui.RF_COL]) == (19, 7)
+    state[ui.RF_ROW] = 3  # typed after the click: the same selection, seen again, does not undo it
+    ui.clicked_cell(event)
+    assert state[ui.RF_ROW] == 3
+    ui.clicked_cell(SimpleNamespace(selection=SimpleNamespace(points=[])))
+    ui.clicked_cell(None)
+    assert state[ui.RF_ROW] == 3

@@ -97,3 +97,23 @@ def test_filters_page(page, server):
     assert main.locator("[data-testid='stImage']").count() >= 1
     assert main.locator("[data-testid='stDataFrame']").count() == 1
     _tall_screenshot(page, "filters-default")
+
+
+def test_click_on_the_zoomed_map_shows_that_unit_s_receptive_field(page, server):
+    open_page(page, server, "activations")
+    main = page.locator("[data-testid='stMain']")
+    caption = main.get_by_text("Theoretical receptive field:").first
+    caption.wait_for(timeout=120_000)
+    before = caption.inner_text()
+    heatmap = main.locator(".js-plotly-plot").nth(1)  # 0: the prediction, 1: the zoomed channel
+    heatmap.scroll_into_view_if_needed()
+    area = heatmap.locator(".nsewdrag").first.bounding_box()
+    page.mouse.click(area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.25)
+    wait_for_run(page)
+    page.wait_for_timeout(1000)
+    after = main.get_by_text("Theoretical receptive field:").first.inner_text()
+    assert after != before and "5 x 5 pixels" in after
+    row = int(main.locator("[data-testid='stNumberInput']", has_text="Unit row").locator("input").input_value())
+    assert row < 58  # the click was in the upper part of the map
+    main.get_by_text("Theoretical receptive field:").first.scroll_into_view_if_needed()
+    screenshot(page, "activations-receptive-field")
