@@ -10,6 +10,7 @@ from cnnviz.ui import errors as ui_errors
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.image_picker import fit_choice, model_input, pick_image
+from cnnviz.ui.links import LINK, share
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 from cnnviz.ui.entry import ensure_entrypoint
@@ -83,12 +84,13 @@ st.caption(t("activations.ran", device=result.device, ms=result.total * 1000))
 
 # --- how to draw the maps ---
 c1, c2 = st.columns(2)
-scale = c1.radio(t("activations.scale"), plots.SCALES, horizontal=True, key="activations.scale",
+scale = c1.radio(t("activations.scale"), plots.SCALES, horizontal=True, key="activations.scale", bind=LINK,
                  format_func=lambda s: t(f"activations.scale.{s}"), help=t("activations.scale.help"))
 pre = c2.toggle(t("activations.pre"), key="activations.pre", help=t("activations.pre.help"),
                 disabled=not ui.has_pre(info))
 layers = result.layers(pre)
 vrange = plots.network_range(layers) if scale == "network" else None
+share()  # the link with these settings
 
 
 @st.fragment
@@ -97,11 +99,11 @@ def zoom() -> None:
     st.subheader(t("activations.zoom"))
     names = list(layers)
     a, b = st.columns([2, 3])
-    name = a.selectbox(t("activations.zoom.layer"), names, key="activations.zoom.layer")
+    name = a.selectbox(t("activations.zoom.layer"), names, key="activations.zoom.layer", bind=LINK)
     maps = layers[name]
     channels = maps.shape[-1] if maps.ndim == 3 else 1
     if channels > 1:
-        ch = b.slider(t("activations.zoom.channel"), 0, channels - 1, 0, key="activations.zoom.channel",
+        ch = b.slider(t("activations.zoom.channel"), 0, channels - 1, 0, key="activations.zoom.channel", bind=LINK,
                       help=t("activations.zoom.channel.help"))
     else:
         ch = 0

@@ -11,6 +11,7 @@ from cnnviz.ui.messages import text as message_text
 from cnnviz.ui import steps
 from cnnviz.ui.models import current_model, label
 from cnnviz.ui.entry import ensure_entrypoint
+from cnnviz.ui.links import share
 from cnnviz.ui.state import t
 from cnnviz.ui.steps import keep
 
@@ -115,6 +116,7 @@ bias = c1.number_input(t("conv.bias"), step=0.1, format="%.4f", **keep(f"{kernel
 stride = c2.slider(t("conv.stride"), 1, 4, **keep(K + "stride", 1), help=t("help.stride"))
 padding = c3.radio(t("conv.padding"), ["valid", "same"], **keep(K + "padding", "valid"), horizontal=True, help=t("help.padding"))
 dilation = c4.slider(t("conv.dilation"), 1, 3, **keep(K + "dilation", 1), help=t("help.dilation"))
+share()  # the link with these settings
 
 try:
     output = cv.conv_output(x, kernel, bias, stride, padding, dilation)

@@ -13,6 +13,7 @@ from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.entry import ensure_entrypoint
 from cnnviz.ui.image_picker import fit_choice, model_input, pick_image
+from cnnviz.ui.links import LINK, share
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 
@@ -63,10 +64,10 @@ with left:
 
 # --- what to explain, and how ---
 c1, c2 = st.columns(2)
-class_index = c1.selectbox(t("explain.class"), range(len(names)), index=predicted, key="explain.class",
+class_index = c1.selectbox(t("explain.class"), range(len(names)), index=predicted, key="explain.class", bind=LINK,
                            format_func=lambda i: names[i] + (t("explain.class.predicted") if i == predicted else ""),
                            help=t("explain.class.help", kind=t("explain.score.logit" if are_logits else "explain.score.output")))
-opacity = c2.slider(t("explain.opacity"), 0.0, 1.0, 0.5, 0.05, key="explain.opacity")
+opacity = c2.slider(t("explain.opacity"), 0.0, 1.0, 0.5, 0.05, key="explain.opacity", bind=LINK)
 try:
     spatial = attribution.spatial_layers(info.model)
     default_layer = attribution.cam_layer(info.model)
@@ -75,15 +76,15 @@ except attribution.AttributionError:  # no conv layer: the CAMs say so when chos
 with st.expander(t("explain.settings")):
     s1, s2, s3 = st.columns(3)
     layer = s1.selectbox(t("explain.layer"), spatial, index=spatial.index(default_layer) if default_layer in spatial else 0,
-                         key="explain.layer", help=t("explain.layer.help"), disabled=not spatial) if spatial else None
-    samples = s2.slider(t("explain.samples"), 4, 64, 20, 4, key="explain.samples")
-    noise = s2.slider(t("explain.noise"), 0.0, 0.5, 0.2, 0.05, key="explain.noise")
-    baseline = s3.selectbox(t("explain.baseline"), attribution.BASELINES, key="explain.baseline",
+                         key="explain.layer", bind=LINK, help=t("explain.layer.help"), disabled=not spatial) if spatial else None
+    samples = s2.slider(t("explain.samples"), 4, 64, 20, 4, key="explain.samples", bind=LINK)
+    noise = s2.slider(t("explain.noise"), 0.0, 0.5, 0.2, 0.05, key="explain.noise", bind=LINK)
+    baseline = s3.selectbox(t("explain.baseline"), attribution.BASELINES, key="explain.baseline", bind=LINK,
                             format_func=lambda b: t(f"explain.baseline.{b}"))
-    steps = s3.slider(t("explain.steps"), 8, 128, 32, 8, key="explain.steps")
+    steps = s3.slider(t("explain.steps"), 8, 128, 32, 8, key="explain.steps", bind=LINK)
     smallest, default_window = attribution.window_range(x.shape)
-    window = s1.slider(t("explain.window"), 2, smallest, default_window, key="explain.window")
-    fill = s1.selectbox(t("explain.fill"), attribution.FILLS, key="explain.fill", format_func=lambda f: t(f"explain.fill.{f}"))
+    window = s1.slider(t("explain.window"), 2, smallest, default_window, key="explain.window", bind=LINK)
+    fill = s1.selectbox(t("explain.fill"), attribution.FILLS, key="explain.fill", bind=LINK, format_func=lambda f: t(f"explain.fill.{f}"))
 SETTINGS = {
     "smoothgrad": {"samples": samples, "noise": noise},
     "integrated_gradients": {"baseline": baseline, "steps": steps},
@@ -109,12 +110,14 @@ method_names = {m: t(f"explain.method.{m}") for m in attribution.METHODS}
 a, b = st.columns(2)
 with a:
     first = st.selectbox(t("explain.method"), attribution.METHODS, index=attribution.METHODS.index("grad_cam"),
-                         key="explain.method.a", format_func=method_names.get)
+                         key="explain.method.a", bind=LINK, format_func=method_names.get)
     show_map(first, "explain.map.a")  # drawn before the second is computed
 with b:
     second = st.selectbox(t("explain.method.b"), attribution.METHODS, index=attribution.METHODS.index("saliency"),
-                          key="explain.method.b", format_func=method_names.get)
+                          key="explain.method.b", bind=LINK, format_func=method_names.get)
     show_map(second, "explain.map.b")
+
+share()  # the link with these methods and settings
 
 # --- sanity checks (Adebayo et al. 2018) ---
 st.subheader(t("explain.sanity"))
@@ -145,9 +148,9 @@ if not fv_layers:
     st.stop()
 f1, f2, f3 = st.columns(3)
 fv_layer = f1.selectbox(t("explain.fv.layer"), fv_layers, index=min(1, len(fv_layers) - 1) if len(fv_layers) > 2 else 0,
-                        key="explain.fv.layer")
-fv_steps = f2.slider(t("explain.fv.steps"), 16, 256, 64, 16, key="explain.fv.steps")
-lr = f3.select_slider(t("explain.fv.lr"), [0.01, 0.02, 0.05, 0.1, 0.2], 0.05, key="explain.fv.lr")
+                        key="explain.fv.layer", bind=LINK)
+fv_steps = f2.slider(t("explain.fv.steps"), 16, 256, 64, 16, key="explain.fv.steps", bind=LINK)
+lr = f3.select_slider(t("explain.fv.lr"), [0.01, 0.02, 0.05, 0.1, 0.2], 0.05, key="explain.fv.lr", bind=LINK)
 is_output = fv_layer == fv_layers[-1] and fv_layer in activations.model_outputs(info.model)
 target_layer = None if is_output else fv_layer  # the output layer: the class score before its softmax
 try:

@@ -6,6 +6,7 @@ from cnnviz import filters
 from cnnviz.plots import filters as plots
 from cnnviz.ui import activations as ui
 from cnnviz.ui import models as ui_models
+from cnnviz.ui.links import LINK, share
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 from cnnviz.ui.entry import ensure_entrypoint
@@ -23,13 +24,14 @@ if not by_name:
     st.warning(t("filters.no_conv"))
     st.stop()
 
-name = st.selectbox(t("filters.layer"), list(by_name), key="filters.layer", help=t("filters.layer.help"))
+name = st.selectbox(t("filters.layer"), list(by_name), key="filters.layer", bind=LINK, help=t("filters.layer.help"))
+share()  # the link with this layer
 layer = by_name[name]
 kind = type(layer).__name__
 parts = filters.parts(layer)
 bn = ui.batchnorm_after(info, name)  # (name, layer) of a BatchNormalization right after it, or None
 if bn is not None and filters.folds_into(layer, bn[1]) and st.toggle(
-        t("filters.fold"), key="filters.fold", help=t("filters.fold.help", bn=plain(bn[0]))):
+        t("filters.fold"), key="filters.fold", bind=LINK, help=t("filters.fold.help", bn=plain(bn[0]))):
     parts = parts[:-1] + [filters.folded(layer, bn[1])]
 last = parts[-1]  # the kernel whose filters make the layer's output channels
 kernel, bias = last.kernel, last.bias

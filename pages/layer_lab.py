@@ -9,6 +9,7 @@ from cnnviz.ui import warmup
 from cnnviz.ui.entry import ensure_entrypoint
 from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.messages import text as message_text
+from cnnviz.ui.links import LINK, share
 from cnnviz.ui.state import device, t
 
 ensure_entrypoint()
@@ -28,33 +29,33 @@ def lab():
     col_in, col_conv, col_pool = st.columns(3, gap="large")
     with col_in:
         st.subheader(t("ll.input"))
-        if st.toggle(t("ll.from_image"), key="ll.from_image", help=t("ll.from_image.help")):
+        if st.toggle(t("ll.from_image"), key="ll.from_image", bind=LINK, help=t("ll.from_image.help")):
             h, w, c = layerlab.image_shape(image)
             st.info(t("ll.from_image.shape", h=h, w=w, c=c))
         else:
-            h = st.slider(t("ll.input_h"), 1, 256, 120, key="ll.input_h")
-            w = st.slider(t("ll.input_w"), 1, 256, 60, key="ll.input_w")
-            c = st.slider(t("ll.input_c"), 1, 4, 1, key="ll.input_c", help=t("ll.input_c.help"))
+            h = st.slider(t("ll.input_h"), 1, 256, 120, key="ll.input_h", bind=LINK)
+            w = st.slider(t("ll.input_w"), 1, 256, 60, key="ll.input_w", bind=LINK)
+            c = st.slider(t("ll.input_c"), 1, 4, 1, key="ll.input_c", bind=LINK, help=t("ll.input_c.help"))
         input_shape_line = st.empty()  # the shapes this input makes, right under its sliders (phones stack columns)
     with col_conv:
         st.subheader(t("ll.conv"))
-        filters = st.slider(t("ll.filters"), 1, 64, 10, key="ll.filters", help=t("ll.filters.help"))
-        kh = st.slider(t("ll.kernel_h"), 1, 11, 3, key="ll.kernel_h", help=t("ll.kernel.help"))
-        kw = st.slider(t("ll.kernel_w"), 1, 11, 3, key="ll.kernel_w", help=t("ll.kernel.help"))
-        stride = st.slider(t("ll.stride"), 1, 5, 1, key="ll.stride", help=t("ll.stride.help"))
-        dilation = st.slider(t("ll.dilation"), 1, 4, 1, key="ll.dilation", help=t("ll.dilation.help"))
-        padding = st.radio(t("ll.padding"), ["valid", "same"], index=1, horizontal=True, key="ll.padding",
+        filters = st.slider(t("ll.filters"), 1, 64, 10, key="ll.filters", bind=LINK, help=t("ll.filters.help"))
+        kh = st.slider(t("ll.kernel_h"), 1, 11, 3, key="ll.kernel_h", bind=LINK, help=t("ll.kernel.help"))
+        kw = st.slider(t("ll.kernel_w"), 1, 11, 3, key="ll.kernel_w", bind=LINK, help=t("ll.kernel.help"))
+        stride = st.slider(t("ll.stride"), 1, 5, 1, key="ll.stride", bind=LINK, help=t("ll.stride.help"))
+        dilation = st.slider(t("ll.dilation"), 1, 4, 1, key="ll.dilation", bind=LINK, help=t("ll.dilation.help"))
+        padding = st.radio(t("ll.padding"), ["valid", "same"], index=1, horizontal=True, key="ll.padding", bind=LINK,
                            help=t("ll.padding.help"))
-        activation = st.selectbox(t("ll.activation"), layerlab.ACTIVATIONS, key="ll.activation",
+        activation = st.selectbox(t("ll.activation"), layerlab.ACTIVATIONS, key="ll.activation", bind=LINK,
                                   help=t("ll.activation.help"))
         conv_shape_line = st.empty()  # the output shape, right under the sliders that change it
     with col_pool:
         st.subheader(t("ll.pool"))
-        pool_kind = st.selectbox(t("ll.pool_kind"), layerlab.POOLING_KINDS, key="ll.pool_kind",
+        pool_kind = st.selectbox(t("ll.pool_kind"), layerlab.POOLING_KINDS, key="ll.pool_kind", bind=LINK,
                                  format_func=lambda k: t(f"ll.pool_kind.{k}"), help=t("ll.pool.help"))
-        pool_size = st.slider(t("ll.pool_size"), 1, 6, 2, key="ll.pool_size")
-        pool_stride = st.slider(t("ll.pool_stride"), 1, 6, 2, key="ll.pool_stride", help=t("ll.stride.help"))
-        pool_padding = st.radio(t("ll.pool_padding"), ["valid", "same"], horizontal=True, key="ll.pool_padding",
+        pool_size = st.slider(t("ll.pool_size"), 1, 6, 2, key="ll.pool_size", bind=LINK)
+        pool_stride = st.slider(t("ll.pool_stride"), 1, 6, 2, key="ll.pool_stride", bind=LINK, help=t("ll.stride.help"))
+        pool_padding = st.radio(t("ll.pool_padding"), ["valid", "same"], horizontal=True, key="ll.pool_padding", bind=LINK,
                                 help=t("ll.padding.help"))
         pool_shape_line = st.empty()
 
@@ -67,6 +68,7 @@ def lab():
     input_shape_line.markdown(t("ll.shape.input", conv=shape_text(result.conv_shape), pool=shape_text(result.pool_shape)))
     conv_shape_line.markdown(t("ll.shape.conv", input=shape_text((h, w, c)), output=shape_text(result.conv_shape)))
     pool_shape_line.markdown(t("ll.shape.pool", output=shape_text(result.pool_shape)))
+    share()  # the link with these settings (a control here reruns this fragment, so it stays current)
     if result.conv_error:
         st.error(t("ll.error.conv", message=message_text(result.conv_error)), icon="🚫")
     elif result.pool_error:
@@ -131,8 +133,8 @@ def footprint(settings: layerlab.Settings, out_hw):
     for key, limit in (("ll.out_row", out_hw[0] if out_hw else 1), ("ll.out_col", out_hw[1] if out_hw else 1)):
         if st.session_state.get(key, 0) > limit - 1:  # the output shrank under the stepper
             st.session_state[key] = limit - 1
-    out_r = pos_cols[0].number_input(t("ll.out_row"), 0, max(out_hw[0] - 1, 0) if out_hw else 0, 0, key="ll.out_row")
-    out_c = pos_cols[1].number_input(t("ll.out_col"), 0, max(out_hw[1] - 1, 0) if out_hw else 0, 0, key="ll.out_col")
+    out_r = pos_cols[0].number_input(t("ll.out_row"), 0, max(out_hw[0] - 1, 0) if out_hw else 0, 0, key="ll.out_row", bind=LINK)
+    out_c = pos_cols[1].number_input(t("ll.out_col"), 0, max(out_hw[1] - 1, 0) if out_hw else 0, 0, key="ll.out_col", bind=LINK)
     grid = ui.grid(settings, (int(out_r), int(out_c)), out_hw)
     st.caption(ui.grid_title(grid, out_hw))
     st.container(key="ll.grid_image").image(ui.grid_png(grid), output_format="PNG")
@@ -145,9 +147,9 @@ def maps(settings: layerlab.Settings, possible: bool):
     st.subheader(t("ll.maps"))
     st.caption(t("ll.maps.caption", f=settings.filters))
     k_cols = st.columns([1, 1, 2])
-    preset = k_cols[0].selectbox(t("ll.kernel_preset"), KERNEL_NAMES, key="ll.kernel_preset",
+    preset = k_cols[0].selectbox(t("ll.kernel_preset"), KERNEL_NAMES, key="ll.kernel_preset", bind=LINK,
                                  format_func=lambda n: t(f"ll.kernel.{n}"), help=t("ll.kernel.help"))
-    bias = k_cols[1].slider(t("ll.bias"), -1.0, 1.0, 0.0, 0.05, key="ll.bias", help=t("ll.bias.help"))
+    bias = k_cols[1].slider(t("ll.bias"), -1.0, 1.0, 0.0, 0.05, key="ll.bias", bind=LINK, help=t("ll.bias.help"))
     bank = layerlab.filter_bank(preset, settings.filters)
     kernels = layerlab.bank_kernels(bank, settings.kernel_size)
     with k_cols[2]:

@@ -7,6 +7,7 @@ from cnnviz import convolution as cv
 from cnnviz.ui import steps
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.entry import ensure_entrypoint
+from cnnviz.ui.links import share
 from cnnviz.ui.state import t
 from cnnviz.ui.steps import keep
 
@@ -40,6 +41,7 @@ kind = c1.radio(t("pool.kind"), list(cv.POOL_KINDS), **keep(K + "kind", "max"), 
 pool = c2.slider(t("pool.size"), 1, 4, **keep(K + "size2", 2), help=t("help.pool_size"))
 stride = c3.slider(t("conv.stride"), 1, 4, **keep(K + "stride", 2), help=t("help.stride"))
 padding = c4.radio(t("conv.padding"), ["valid", "same"], **keep(K + "padding", "valid"), horizontal=True, help=t("help.padding"))
+share()  # the link with these settings
 
 try:
     output = cv.pool_output(x, kind, pool, stride, padding)

@@ -796,4 +796,8 @@ TEXTS = {
     'activations.rf.no_field': 'No receptive field to trace through {layer} (the positions are not kept through it).',
     'attribution.error.no_layer': '{layer} is not a layer of this model.',
     'attribution.error.unit_range': 'There is no unit at row {row}, column {col} of {layer} (its output is {shape}).',
+    # --- links ---
+    'links.share': 'Link to this view',
+    'links.share.help': 'This address reopens the page with the same settings and language (copy it with the button on the right). Uploaded images, drawings and your own models are not in links.',
+    'links.ignored': 'The link had settings this app does not know ({names}); they were ignored. Settings out of range or of the wrong kind are reset to their defaults.',
 }

@@ -796,4 +796,8 @@ TEXTS = {
     'activations.rf.no_field': '{layer}를 지나서는 위치가 유지되지 않아 수용 영역을 따라갈 수 없습니다.',
     'attribution.error.no_layer': '{layer}는 이 모델의 레이어가 아닙니다.',
     'attribution.error.unit_range': '{layer}의 {row}행 {col}열에는 유닛이 없습니다(출력은 {shape}).',
+    # --- links ---
+    'links.share': '이 화면의 링크',
+    'links.share.help': '이 주소는 같은 설정과 언어로 이 페이지를 다시 엽니다(오른쪽 버튼으로 복사하세요). 올린 이미지, 그림, 직접 만든 모델은 링크에 담기지 않습니다.',
+    'links.ignored': '링크에 이 앱이 모르는 설정({names})이 있어 무시했습니다. 범위를 벗어나거나 종류가 맞지 않는 설정은 기본값으로 돌아갑니다.',
 }

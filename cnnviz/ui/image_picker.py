@@ -113,9 +113,9 @@ def pick_image() -> Image.Image:
     )
 
     if source == "gallery":
-        side.selectbox(
+        st.session_state[SAMPLE] = side.selectbox(  # also when it came from the page's link
             t("sidebar.image.sample"), images.SAMPLES,
-            format_func=_labels("images.sample"), **bound(SAMPLE, W_SAMPLE, images.DEFAULT_SAMPLE),
+            format_func=_labels("images.sample"), **bound(SAMPLE, W_SAMPLE, images.DEFAULT_SAMPLE, link=True),
         )
     elif source == "upload":
         file = side.file_uploader(t("sidebar.image.upload"), key=W_UPLOAD, help=t("images.upload.help"),

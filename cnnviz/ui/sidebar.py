@@ -9,7 +9,9 @@ import streamlit as st
 
 from cnnviz import devices, i18n
 from cnnviz.ui import models as ui_models
-from cnnviz.ui import state, warmup
+from cnnviz.ui import links, state, warmup
+from cnnviz.ui.links import LINK
+from cnnviz.ui import persist
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 
@@ -19,7 +21,7 @@ def language() -> None:
         t("sidebar.language"),
         list(i18n.LANGUAGES),
         format_func=i18n.LANGUAGES.get,
-        key=state.LANG,
+        key=state.LANG, bind=LINK,
     )
 
 
@@ -31,9 +33,9 @@ def model() -> None:
     keys = ui_models.choices()
     st.session_state[state.MODEL] = ui_models.current_key()  # the default on first load, or if the session model is gone
     labels = {k: ui_models.label(k) for k in keys}  # fixed now: Streamlit may format outside the run
-    st.sidebar.selectbox(t("sidebar.model"), keys, format_func=labels.get, help=t("sidebar.model.help"),
-                         **bound(state.MODEL, W_MODEL, ui_models.current_key()))
-    key = st.session_state[state.MODEL]
+    key = st.sidebar.selectbox(t("sidebar.model"), keys, format_func=labels.get, help=t("sidebar.model.help"),
+                               **bound(state.MODEL, W_MODEL, ui_models.current_key(), link=True))
+    st.session_state[state.MODEL] = key  # also when it came from the page's link
     if key == ui_models.SESSION_KEY:
         info = ui_models.session_model()
         st.sidebar.caption(ui_models.description(info) or t("model.session.desc"))
@@ -74,6 +76,8 @@ def _device_label(name: str) -> str:
 
 
 def render() -> None:
+    st.session_state.setdefault(persist.OPENED_WITH, frozenset(st.query_params.keys()))  # before anything binds
     language()
+    links.ignore_unknown()
     model()
     device()

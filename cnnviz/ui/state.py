@@ -18,7 +18,10 @@ SAMPLE = "cnnviz.sample"  # sample name from cnnviz.images.SAMPLES
 
 
 def lang() -> str:
-    value = st.session_state.get(LANG, i18n.DEFAULT)
+    value = st.session_state.get(LANG)
+    if value is None:  # before the language select has run (the navigation comes first): a link's language
+        shown = st.query_params.get(LANG)  # the select is bound to the URL by its label ("한국어")
+        value = next((code for code, label in i18n.LANGUAGES.items() if label == shown), i18n.DEFAULT)
     return value if value in i18n.LANGUAGES else i18n.DEFAULT
 
 

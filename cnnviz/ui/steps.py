@@ -40,8 +40,9 @@ def output_map(where, title: str, values, current, decimals: int = 2, filled=Non
 
 
 def keep(key: str, default) -> dict:
-    """Widget arguments whose value lives in session_state[key]: it survives language and page switches."""
-    return bound(key, key + ".w", default)
+    """Widget arguments whose value lives in session_state[key]: it survives language and page switches,
+    and is in the page's link (`?<key>.w=...`)."""
+    return bound(key, key + ".w", default, link=True)
 
 
 def grid_editor(values: np.ndarray, key: str, decimals: int = 2) -> np.ndarray:
