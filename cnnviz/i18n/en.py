@@ -800,4 +800,14 @@ TEXTS = {
     'links.share': 'Link to this view',
     'links.share.help': 'This address reopens the page with the same settings and language (copy it with the button on the right). Uploaded images, drawings and your own models are not in links.',
     'links.ignored': 'The link had settings this app does not know ({names}); they were ignored. Settings out of range or of the wrong kind are reset to their defaults.',
+    # --- draw ---
+    'sidebar.image.draw': 'Draw',
+    'draw.brush': 'Brush',
+    'draw.erase': 'Eraser',
+    'draw.undo': 'Undo',
+    'draw.clear': 'Clear',
+    'draw.label': 'Drawing canvas: draw one digit with the mouse, a finger or a pen',
+    'draw.help': 'Draw one digit, light on black. The maps and the prediction follow when a stroke ends. Drawings stay in this session and are not in links.',
+    'images.caption.drawing': 'Your drawing',
+    'images.caption.draw_empty': 'Nothing drawn yet (a black canvas)',
 }

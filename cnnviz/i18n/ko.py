@@ -800,4 +800,14 @@ TEXTS = {
     'links.share': '이 화면의 링크',
     'links.share.help': '이 주소는 같은 설정과 언어로 이 페이지를 다시 엽니다(오른쪽 버튼으로 복사하세요). 올린 이미지, 그림, 직접 만든 모델은 링크에 담기지 않습니다.',
     'links.ignored': '링크에 이 앱이 모르는 설정({names})이 있어 무시했습니다. 범위를 벗어나거나 종류가 맞지 않는 설정은 기본값으로 돌아갑니다.',
+    # --- draw ---
+    'sidebar.image.draw': '그리기',
+    'draw.brush': '붓 크기',
+    'draw.erase': '지우개',
+    'draw.undo': '되돌리기',
+    'draw.clear': '지우기',
+    'draw.label': '그림판: 마우스, 손가락, 펜으로 숫자 하나를 그리세요',
+    'draw.help': '검은 바탕에 밝게 숫자 하나를 그리세요. 획이 끝나면 맵과 예측이 바뀝니다. 그림은 이 세션에만 남고 링크에 담기지 않습니다.',
+    'images.caption.drawing': '내 그림',
+    'images.caption.draw_empty': '아직 그린 것이 없습니다(검은 캔버스)',
 }

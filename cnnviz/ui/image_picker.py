@@ -18,20 +18,23 @@ from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 
-SOURCES = ("gallery", "upload", "camera")
+SOURCES = ("gallery", "upload", "camera", "draw")
 
 # Persistent choices (plain session state; widgets copy into them).
-SOURCE = state.IMAGE_SOURCE  # "gallery" / "upload" / "camera"
+SOURCE = state.IMAGE_SOURCE  # "gallery" / "upload" / "camera" / "draw"
 SAMPLE = state.SAMPLE  # sample name
 UPLOAD = "cnnviz.image_upload"  # {"name", "bytes", "source"}: the last accepted upload or camera shot
 ERROR = "cnnviz.image_error"  # the reason the last upload was refused, shown until the next change
 SEEN = "cnnviz.image_seen"  # file ids already judged, so a rerun does not judge the same file again
+DRAWING = "cnnviz.drawing"  # {"bytes", "digest"}: the canvas's last picture (PNG), None when cleared
+COMMANDS = "cnnviz.drawing.commands"  # counts of undo/clear presses, sent to the canvas as "undo:3"
 
 # Widget keys (Streamlit forgets these on pages without the picker; the persistent keys remember).
 W_SOURCE = "cnnviz.image_source.widget"
 W_SAMPLE = "cnnviz.sample.widget"
 W_UPLOAD = "cnnviz.image_upload.widget"
 W_CAMERA = "cnnviz.image_camera.widget"
+W_CANVAS = "cnnviz.canvas.widget"
 
 WORKING_SIZE = 1024  # larger uploads are shrunk after decoding: models take at most a few hundred pixels
 
@@ -91,6 +94,10 @@ def current_image() -> Image.Image:
     """The session's image without rendering anything: the last accepted upload, else the sample."""
     source = st.session_state.get(SOURCE, "gallery")
     upload = st.session_state.get(UPLOAD)
+    if source == "draw":
+        drawing = st.session_state.get(DRAWING)
+        image = _decode(drawing["digest"], drawing["bytes"])[0] if drawing else None
+        return image if image is not None else blank_canvas()
     if source in ("upload", "camera") and upload:
         image, _ = _decode(upload["digest"], upload["bytes"])
         if image is not None:
@@ -121,9 +128,11 @@ def pick_image() -> Image.Image:
         file = side.file_uploader(t("sidebar.image.upload"), key=W_UPLOAD, help=t("images.upload.help"),
                                   max_upload_size=images.MAX_BYTES // (1024 * 1024))
         _judge(file, "upload")
-    else:  # the camera asks for permission, so it only exists once the user picks this source
+    elif source == "camera":  # the camera asks for permission, so it only exists once the user picks this source
         file = side.camera_input(t("sidebar.image.camera"), key=W_CAMERA)
         _judge(file, "camera")
+    else:
+        _draw(side)
 
     refused = st.session_state.get(ERROR)
     if refused:  # shown in the language of this run, not the one of the upload
@@ -134,9 +143,49 @@ def pick_image() -> Image.Image:
     return image
 
 
+def _command(name: str) -> None:
+    counts = st.session_state.setdefault(COMMANDS, {"undo": 0, "clear": 0, "last": ""})
+    counts[name] += 1
+    counts["last"] = f"{name}:{counts[name]}"
+
+
+def _draw(side) -> None:
+    """Brush, eraser, undo, clear and the canvas (cnnviz.ui.canvas); a finished stroke becomes the image."""
+    from cnnviz.ui import canvas
+
+    c1, c2 = side.columns(2)
+    brush = c1.slider(t("draw.brush"), 4, 40, 18, key="cnnviz.draw.brush")
+    erase = c2.toggle(t("draw.erase"), key="cnnviz.draw.erase")
+    b1, b2 = side.columns(2)
+    b1.button(t("draw.undo"), key="cnnviz.draw.undo", on_click=_command, args=("undo",), width="stretch")
+    b2.button(t("draw.clear"), key="cnnviz.draw.clear", on_click=_command, args=("clear",), width="stretch")
+    side.caption(t("draw.help"))
+    drawing = st.session_state.get(DRAWING)
+    with side:
+        changed, data = canvas.draw(W_CANVAS, brush, erase, st.session_state.get(COMMANDS, {}).get("last", ""),
+                                    initial=drawing["bytes"] if drawing else None, label=t("draw.label"))
+    if not changed:
+        return
+    if data is None:
+        st.session_state[DRAWING] = None
+        return
+    digest = hashlib.sha256(data).hexdigest()
+    image, _ = _decode(digest, data)
+    if image is not None:  # a PNG the browser made; anything else is ignored
+        st.session_state[DRAWING] = {"bytes": data, "digest": digest}
+
+
+def blank_canvas() -> Image.Image:
+    from cnnviz.ui.canvas import SIZE
+
+    return Image.new("RGB", (SIZE, SIZE), 0)
+
+
 def _caption(side, source: str, image: Image.Image) -> None:
     upload = st.session_state.get(UPLOAD)
-    if source in ("upload", "camera") and upload:
+    if source == "draw":
+        caption = t("images.caption.drawing" if st.session_state.get(DRAWING) else "images.caption.draw_empty")
+    elif source in ("upload", "camera") and upload:
         caption = t("images.caption.upload", name=plain(upload["name"]))  # names are markdown-escaped
     elif source in ("upload", "camera"):
         caption = t("images.caption.none_yet")
