@@ -38,7 +38,8 @@ def show_step(step: cv.ConvStep, output: np.ndarray, frame: int) -> None:
             product_col.metric(t("conv.channel_sum", n=c), f"{step.channel_sums[c]:.4f}")
         st.caption(t("conv.grid_legend"))
     with right_col:
-        steps.output_map(st, t("conv.output_map"), output, step.position)
+        steps.output_map(st, t("conv.output_map"), output, step.position,
+                         click=(ROW, COL, K + "output_click") if frame < 0 else None)  # not while playing
         st.metric(t("conv.total"), f"{step.total:.4f}")
         st.metric(t("conv.after_relu"), f"{step.relu:.4f}")
     with st.expander(t("conv.arithmetic"), expanded=True):

@@ -810,4 +810,5 @@ TEXTS = {
     'draw.help': 'Draw one digit, light on black. The maps and the prediction follow when a stroke ends. Drawings stay in this session and are not in links.',
     'images.caption.drawing': 'Your drawing',
     'images.caption.draw_empty': 'Nothing drawn yet (a black canvas)',
+    'conv.click_help': 'Click a cell to move the window there.',
 }

@@ -810,4 +810,5 @@ TEXTS = {
     'draw.help': '검은 바탕에 밝게 숫자 하나를 그리세요. 획이 끝나면 맵과 예측이 바뀝니다. 그림은 이 세션에만 남고 링크에 담기지 않습니다.',
     'images.caption.drawing': '내 그림',
     'images.caption.draw_empty': '아직 그린 것이 없습니다(검은 캔버스)',
+    'conv.click_help': '칸을 클릭하면 창이 그 자리로 옮겨 갑니다.',
 }

@@ -3,13 +3,18 @@ page switches, editable number grids, the input crop of the chosen image, the ou
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import numpy as np
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from cnnviz import convolution as cv
 from cnnviz.plots import convolution as plots
 from cnnviz.plots.activations import png_bytes
+from cnnviz.ui import clickgrid
 from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
@@ -31,12 +36,33 @@ def number_grid(where, title: str, values, padding=None, window=None, marked=(),
                           tuple(origin), current), output_format="PNG")
 
 
-def output_map(where, title: str, values, current, decimals: int = 2, filled=None):
-    """The output map with the current cell outlined (cnnviz.plots.convolution.output_map), titled."""
+def output_map(where, title: str, values, current, decimals: int = 2, filled=None, click=None):
+    """The output map with the current cell outlined (cnnviz.plots.convolution.output_map), titled.
+
+    click: (row key, column key, widget key): a click on a cell moves the output position there."""
     z = np.asarray(values, dtype=np.float64)
     padding = None if filled is None else ~np.asarray(filled, dtype=bool)
-    number_grid(where, title, z, padding=padding, decimals=decimals, diverging=bool((z < 0).any()),
-                colorscale="Viridis", pad_text="", current=tuple(int(v) for v in current))
+    if click is None:
+        number_grid(where, title, z, padding=padding, decimals=decimals, diverging=bool((z < 0).any()),
+                    colorscale="Viridis", pad_text="", current=tuple(int(v) for v in current))
+        return
+    where.markdown(f"**{title}**")
+    png = _grid_png(z, padding, None, (), decimals, "Viridis", bool((z < 0).any()), "", (0, 0),
+                    tuple(int(v) for v in current))
+    width, height = Image.open(io.BytesIO(png)).size
+    rows, cols = z.shape
+    left, top = plots.GRID_ORIGIN
+    row_key, col_key, key = click
+    with where if hasattr(where, "__enter__") else contextlib.nullcontext():  # a column, or st itself
+        clickgrid.clickable(png, rows, cols, key, lambda r, c: go_to(row_key, col_key, r, c),
+                            (left, top, (width - left) / cols, (height - top) / rows), (width, height),
+                            alt=t("conv.click_help"))
+    where.caption(t("conv.click_help"))
+
+
+def go_to(row_key: str, col_key: str, row: int, col: int) -> None:
+    """Move the output position to (row, col) (a click on the output map)."""
+    st.session_state[row_key], st.session_state[col_key] = row, col
 
 
 def keep(key: str, default) -> dict:

@@ -65,7 +65,8 @@ def test_upload_shows_grids_and_prediction(page, server):
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
     # 9 layer grids + the original + the model input
     assert main.locator("[data-testid='stImage']").count() >= 11
-    assert main.locator("[data-testid='stPlotlyChart']").count() == 2  # prediction bars + zoom heatmap
+    # prediction bars, zoom heatmap, the zoomed unit's receptive field box and its effective field
+    assert main.locator("[data-testid='stPlotlyChart']").count() == 4
     text = main.inner_text()
     assert "Prediction" in text and "The model says" in text
     assert "upload-square.png" in page.locator("[data-testid='stSidebar']").inner_text()
@@ -108,9 +109,17 @@ def test_click_on_the_zoomed_map_shows_that_unit_s_receptive_field(page, server)
     heatmap = main.locator(".js-plotly-plot").nth(1)  # 0: the prediction, 1: the zoomed channel
     heatmap.scroll_into_view_if_needed()
     area = heatmap.locator(".nsewdrag").first.bounding_box()
-    page.mouse.click(area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.25)
-    wait_for_run(page)
-    page.wait_for_timeout(1000)
+    changed = """(before) => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
+        .some(c => c.innerText.startsWith("Theoretical receptive field:") && c.innerText !== before)"""
+    for attempt in range(3):  # plotly may still be drawing when the first click lands, on a busy machine
+        page.mouse.click(area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.25)
+        wait_for_run(page)
+        try:
+            page.wait_for_function(changed, arg=before, timeout=20_000)
+            break
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: click again
+            if attempt == 2:
+                raise
     after = main.get_by_text("Theoretical receptive field:").first.inner_text()
     assert after != before and "5 x 5 pixels" in after
     row = int(main.locator("[data-testid='stNumberInput']", has_text="Unit row").locator("input").input_value())

@@ -81,3 +81,18 @@ def test_korean(page, server):
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("출력 맵 (ReLU 전)").count() >= 1
     screenshot(page, "convolution-ko")
+
+
+def test_click_on_the_output_map_moves_the_window(page, server):
+    open_convolution(page, server)
+    grid = page.locator("[data-testid='stMain'] img[alt='Click a cell to move the window there.']").first
+    grid.wait_for(timeout=60_000)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 8, box["y"] + box["height"] - 8)  # the bottom-right cell
+    wait_for_run(page)
+    last_row = int(slider_input(page, "Output row").get_attribute("max"))
+    last_col = int(slider_input(page, "Output column").get_attribute("max"))
+    wait_slider(page, "Output row", last_row)
+    wait_slider(page, "Output column", last_col)
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, "convolution-clicked")
