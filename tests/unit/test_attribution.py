@@ -516,3 +516,31 @@ def test_layers_named_like_keras_ops():
     assert A.cam_layer(model) == "c"
     for layer in ("c", "add", "add_2"):
         assert A.grad_cam(model, x, layer=layer).shape == (16, 16)
+
+
+@pytest.mark.parametrize("fill", ["zero", "blurred"])
+def test_occlusion_fills(fill):
+    x = np.random.default_rng(2).random((12, 12, 1)).astype("float32")
+    m = A.occlusion(half_blind(), x, 0, window=3, stride=3, fill=fill)
+    assert np.all(m[:, 6:] == 0.0) and np.abs(m[:, :6]).max() > 0
+
+
+def test_unit_gradient_of_a_model_with_nan():
+    x = np.full((6, 6, 1), 0.5, "float32")
+    with pytest.raises(A.AttributionError) as err:
+        A.unit_gradient(_nan_map_model(), x, "nan", 0, 0)
+    assert err.value.key == "output_nan"
+
+
+def _nan_map_model():
+    inp = keras.Input((6, 6, 1))
+    h = layers.Conv2D(2, 3, name="c")(inp)
+    return keras.Model(inp, _Nan(name="nan")(h))
+
+
+def test_weighted_layers_open_nested_models_top_down():
+    base = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, name="b1"), layers.Conv2D(2, 3, name="b2")],
+                            name="base")
+    inp = keras.Input((8, 8, 1))
+    model = keras.Model(inp, layers.Dense(2, name="head")(layers.Flatten()(base(inp))))
+    assert [layer.name for layer in A.weighted_layers(model)] == ["head", "b2", "b1"]
