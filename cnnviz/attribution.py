@@ -244,18 +244,19 @@ def input_gradients(model: keras.Model, batch: np.ndarray, class_index: int | No
 def _input_gradients(model, batch, class_index):
     pr = probe(model)
     batch = np.asarray(batch, dtype="float32")
-    _, score, grads = _grad(model, _score_wrt_input, [batch],
-                            [_onehot(pr, class_index, len(batch)), *_others(pr, len(batch), False)], pr)
+    _, score, grads = _grad(pr.model, _score_wrt_input, [batch],
+                            [_onehot(pr, class_index, len(batch)), *_others(pr, len(batch), False)])
     if not np.isfinite(score).all():
         raise AttributionError("output_nan")
     return grads[0], score
 
 
-def _grad(model, fn, wrt, consts, pr: Probe):
+def _grad(model: keras.Model, fn, wrt, consts):
+    """cnnviz.gradients.value_and_grad of `model` (a probe's or a cut), its errors as AttributionError."""
     try:
-        return gradients.value_and_grad(pr.model, fn, wrt, consts)
+        return gradients.value_and_grad(model, fn, wrt, consts)
     except gradients.GradientError as err:
-        raise AttributionError({"none": "no_gradient", "output": "output_nan"}.get(err.reason, "gradient_nan")) from err
+        raise AttributionError(err.key) from err
 
 
 def _chunks(n: int, size: int):
@@ -419,11 +420,7 @@ def unit_gradient(model: keras.Model, x, layer: str, row: int, col: int, channel
         raise AttributionError("unit_range", layer=layer, row=row, col=col, shape=str(shape))
     mask = np.zeros((1, *shape), dtype="float32")
     mask[0, row, col, slice(None) if channel is None else channel] = 1.0
-    try:
-        _, _, grads = gradients.value_and_grad(m, _unit_wrt_input, [x[np.newaxis]],
-                                               [mask, *activations.other_inputs(m, 1)])
-    except gradients.GradientError as err:
-        raise AttributionError({"none": "no_gradient", "output": "output_nan"}.get(err.reason, "gradient_nan")) from err
+    _, _, grads = _grad(m, _unit_wrt_input, [x[np.newaxis]], [mask, *activations.other_inputs(m, 1)])
     return np.abs(grads[0][0]).max(axis=-1)
 
 
@@ -461,8 +458,8 @@ def layer_output_and_gradient(model: keras.Model, x, class_index: int | None = N
     pr = probe(model, name)
     shape = _layer_shape(model, name, x.shape)
     delta = np.zeros((1, *shape), dtype="float32")
-    _, (a, score), grads = _grad(model, _score_wrt_layer, [delta],
-                                 [x[np.newaxis], _onehot(pr, c, 1), *_others(pr, 1, True)], pr)
+    _, (a, score), grads = _grad(pr.model, _score_wrt_layer, [delta],
+                                 [x[np.newaxis], _onehot(pr, c, 1), *_others(pr, 1, True)])
     if not np.isfinite(score).all():
         raise AttributionError("output_nan")
     return a[0], grads[0][0], score[0]

@@ -19,8 +19,6 @@ whole layer's grid costs about as much as one filter. Gradients come from cnnviz
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 
 import keras
@@ -57,36 +55,22 @@ class FeatureVisError(ValueError):
         self.values = values
 
 
-@dataclass
+@dataclass(frozen=True)
 class Target:
     model: keras.Model  # inputs -> the layer's output (or the class scores)
     units: int  # channels of the layer (or classes)
     spatial: bool
-    lock: threading.Lock
-
-
-_targets: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDictionary()
-_targets_lock = threading.Lock()
 
 
 def target(model: keras.Model, layer: str | None) -> Target:
-    """The model's graph cut at `layer` (only what that layer needs is computed), built once per layer;
-    layer=None: the class scores (cnnviz.attribution's probe)."""
-    with _targets_lock:
-        per_model = _targets.setdefault(model, {})
-        found = per_model.get(layer)
-        if found is None:
-            found = per_model[layer] = _build_target(model, layer)
-        return found
-
-
-def _build_target(model: keras.Model, layer: str | None) -> Target:
+    """The model's graph cut at `layer` (only what that layer needs is computed); layer=None: the class
+    scores. Both graphs are built once per model and layer by cnnviz.attribution (`cut`, `probe`)."""
     if layer is None:
         try:
             pr = attribution.probe(model)
         except attribution.AttributionError as err:
             raise FeatureVisError("not_classifier") from err
-        return Target(pr.model, pr.classes, False, threading.Lock())
+        return Target(pr.model, pr.classes, False)
     try:
         cut = attribution.cut(model, layer)
     except attribution.AttributionError as err:
@@ -94,7 +78,7 @@ def _build_target(model: keras.Model, layer: str | None) -> Target:
     tensor = cut.outputs[0]
     if len(tensor.shape) not in (2, 4):
         raise FeatureVisError("not_visualisable", layer=layer, shape=str(tuple(tensor.shape)))
-    return Target(cut, int(tensor.shape[-1]), len(tensor.shape) == 4, threading.Lock())
+    return Target(cut, int(tensor.shape[-1]), len(tensor.shape) == 4)
 
 
 def frequencies(h: int, w: int) -> np.ndarray:
@@ -206,7 +190,7 @@ def optimise(model: keras.Model, layer: str | None, units, settings: Settings = 
             _, (img, out), grads = gradients.value_and_grad(
                 t.model, fn, params, [scale, transform, weights, penalties, np.float32(pixel_scale), *others])
         except gradients.GradientError as err:
-            raise FeatureVisError({"none": "no_gradient", "output": "output_nan"}.get(err.reason, "gradient_nan")) from err
+            raise FeatureVisError(err.key) from err
         for p, g, (m1, m2) in zip(params, grads, moments):  # Adam, minimising the loss
             m1 *= b1
             m1 += (1 - b1) * g

@@ -26,9 +26,16 @@ class GradientError(ValueError):
     """No usable gradient: `reason` 'none' (a layer without one), 'nan' (NaN/inf in it) or 'output' (in the
     loss itself)."""
 
+    KEYS = {"none": "no_gradient", "nan": "gradient_nan", "output": "output_nan"}
+
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(detail or reason)
         self.reason = reason
+
+    @property
+    def key(self) -> str:
+        """The message key the callers report it under (attribution.error.<key>, featurevis.error.<key>)."""
+        return self.KEYS[self.reason]
 
 
 _compiled: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDictionary()

@@ -58,10 +58,10 @@ def attribution_map(info: ModelInfo, x: np.ndarray, method: str, class_index: in
 
 def sanity(info: ModelInfo, x: np.ndarray, methods: tuple[str, ...], class_index: int, layer: str | None,
            device: str) -> attribution.SanityResult:
-    key = (model_key(info), digest(x), methods, class_index, layer, device)
-    memo = st.session_state.get(SANITY)
-    if memo is not None and memo[0] == key:
-        return memo[1]
+    found = last_sanity(info, x, methods, class_index, layer, device)
+    if found is not None:
+        return found
+    key = _sanity_key(info, x, methods, class_index, layer, device)
     with devices.device_scope(device):
         result = attribution.sanity_check(info.model, x, methods, class_index, layer)
     st.session_state[SANITY] = (key, result)
@@ -71,8 +71,11 @@ def sanity(info: ModelInfo, x: np.ndarray, methods: tuple[str, ...], class_index
 def last_sanity(info: ModelInfo, x: np.ndarray, methods, class_index, layer, device):
     """The sanity check already run for exactly these settings, else None."""
     memo = st.session_state.get(SANITY)
-    key = (model_key(info), digest(x), tuple(methods), class_index, layer, device)
-    return memo[1] if memo is not None and memo[0] == key else None
+    return memo[1] if memo is not None and memo[0] == _sanity_key(info, x, methods, class_index, layer, device) else None
+
+
+def _sanity_key(info: ModelInfo, x: np.ndarray, methods, class_index, layer, device) -> tuple:
+    return (model_key(info), digest(x), tuple(methods), class_index, layer, device)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

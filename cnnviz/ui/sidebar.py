@@ -11,7 +11,6 @@ from cnnviz import devices, i18n
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import links, state, warmup
 from cnnviz.ui.links import LINK
-from cnnviz.ui import persist
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 
@@ -76,7 +75,6 @@ def _device_label(name: str) -> str:
 
 
 def render() -> None:
-    st.session_state.setdefault(persist.OPENED_WITH, frozenset(st.query_params.keys()))  # before anything binds
     language()
     links.ignore_unknown()
     model()
