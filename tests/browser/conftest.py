@@ -134,6 +134,27 @@ def wait_for_run(page, timeout: float = 60_000) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
 
 
+def choose(page, label: str, option: str, scope: str = "[data-testid='stSidebar']") -> None:
+    """Pick `option` in the selectbox with this label. The dropdown renders only the options in view
+    (a virtual list), so the option's text is typed to filter first; a run that re-renders the
+    selectbox while it is open closes it, so it is tried again after that run."""
+    box = page.locator(f"{scope} [data-testid='stSelectbox']", has_text=label).first
+    for attempt in range(3):
+        box.click()
+        page.keyboard.type(option)
+        item = page.get_by_role("option", name=option, exact=True)
+        try:
+            item.wait_for(timeout=10_000)
+            item.click()
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            wait_for_run(page, timeout=120_000)
+    wait_for_run(page, timeout=120_000)
+
+
 def open_page(page, server: Server, path: str = "") -> None:
     page.goto(f"{server.url}/{path}")
     page.wait_for_selector("[data-testid='stApp']", timeout=60_000)

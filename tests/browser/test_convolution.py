@@ -2,7 +2,7 @@
 
 import re
 
-from tests.browser.conftest import open_page, screenshot, wait_for_run
+from tests.browser.conftest import choose, open_page, screenshot, wait_for_run
 
 
 def total(page) -> str:
@@ -74,9 +74,7 @@ def test_step_through_positions_and_play(page, server):
 
 def test_korean(page, server):
     open_convolution(page, server)
-    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']", has_text="Language").first.click()
-    page.get_by_role("option", name="한국어").click()
-    wait_for_run(page)
+    choose(page, "Language", "한국어")
     page.wait_for_selector("[data-testid='stMain'] h1:has-text('합성곱 단계별 보기')")
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("출력 맵 (ReLU 전)").count() >= 1

@@ -3,7 +3,7 @@ undo and clear; the canvas fits a phone."""
 
 import math
 
-from tests.browser.conftest import open_page, screenshot, wait_for_run
+from tests.browser.conftest import choose, open_page, screenshot, wait_for_run
 
 
 def _settle(page) -> None:
@@ -15,9 +15,7 @@ def _settle(page) -> None:
 
 def _choose_digits_and_draw(page) -> None:
     side = page.locator("[data-testid='stSidebar']")
-    side.locator("[data-testid='stSelectbox']", has_text="Model").first.click()
-    page.get_by_role("option", name="Digits (trained on UCI handwriting)").click()
-    wait_for_run(page, timeout=120_000)
+    choose(page, "Model", "Digits (trained on UCI handwriting)")
     side.get_by_text("Draw", exact=True).click()
     wait_for_run(page)
     side.locator("canvas").first.wait_for(timeout=30_000)

@@ -2,7 +2,7 @@
 context (a new session) shows the same settings; a tampered link gives defaults, a notice, no exception,
 nothing rendered as HTML."""
 
-from tests.browser.conftest import open_page, screenshot, set_slider, wait_for_run
+from tests.browser.conftest import choose, open_page, screenshot, set_slider, wait_for_run
 
 
 def _slider(page, label: str) -> str:
@@ -47,16 +47,10 @@ def test_layer_lab_link_reopens_the_same_settings(page, server, browser):
 def test_sidebar_model_sample_and_language_are_in_the_link(page, server, browser):
     context, first = _fresh(browser, f"{server.url}/activations")
     try:
-        side = first.locator("[data-testid='stSidebar']")
-        side.locator("[data-testid='stSelectbox']", has_text="Language").first.click()
-        first.get_by_role("option", name="한국어").click()
-        wait_for_run(first, timeout=120_000)
-        side.locator("[data-testid='stSelectbox']", has_text="모델").first.click()
-        first.get_by_role("option", name="숫자(UCI 손글씨로 학습)").click()
-        wait_for_run(first, timeout=120_000)
-        side.locator("[data-testid='stSelectbox']", has_text="예시 이미지").first.click()
-        first.get_by_role("option", name="그린 숫자: 7").click()
-        wait_for_run(first, timeout=120_000)
+        choose(first, "Language", "한국어")
+        first.locator("[data-testid='stMain'] h1", has_text="액티베이션").first.wait_for()
+        choose(first, "모델", "숫자(UCI 손글씨로 학습)")
+        choose(first, "예시 이미지", "그린 숫자: 7")
         link = first.url
     finally:
         context.close()
