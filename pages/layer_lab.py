@@ -137,7 +137,8 @@ def footprint(settings: layerlab.Settings, out_hw):
     out_c = pos_cols[1].number_input(t("ll.out_col"), 0, max(out_hw[1] - 1, 0) if out_hw else 0, 0, key="ll.out_col", bind=LINK)
     grid = ui.grid(settings, (int(out_r), int(out_c)), out_hw)
     st.caption(ui.grid_title(grid, out_hw))
-    st.container(key="ll.grid_image").image(ui.grid_png(grid), output_format="PNG")
+    with st.container(key="ll.grid_image"):
+        ui.show_grid(grid, "ll.out_row", "ll.out_col", key="ll.grid_click")
     st.markdown(ui.grid_legend())
 
 

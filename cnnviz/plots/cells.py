@@ -14,7 +14,7 @@ from cnnviz.plots.activations import put_text, text_width
 
 WHITE = (255, 255, 255)
 INK = (90, 90, 90)
-_MARGIN_LEFT, _MARGIN_TOP = 26, 16
+MARGIN_LEFT, MARGIN_TOP = 26, 16
 
 
 def rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -57,13 +57,13 @@ def dark(colours: np.ndarray) -> np.ndarray:
 
 def with_indices(cells: Image.Image, rows, cols, cell: int) -> Image.Image:
     """The cell picture with row numbers on the left and column numbers on top (every k-th one)."""
-    out = Image.new("RGB", (cells.width + _MARGIN_LEFT, cells.height + _MARGIN_TOP), WHITE)
-    out.paste(cells, (_MARGIN_LEFT, _MARGIN_TOP))
+    out = Image.new("RGB", (cells.width + MARGIN_LEFT, cells.height + MARGIN_TOP), WHITE)
+    out.paste(cells, (MARGIN_LEFT, MARGIN_TOP))
     step = max(1, int(np.ceil(22 / cell)))  # one number per ~22 px
     for i, r in enumerate(rows):
         if i % step == 0:
-            put_text(out, (1, _MARGIN_TOP + i * cell + (cell - 11) // 2), str(int(r)), INK)
+            put_text(out, (1, MARGIN_TOP + i * cell + (cell - 11) // 2), str(int(r)), INK)
     for j, c in enumerate(cols):
         if j % step == 0:
-            put_text(out, (_MARGIN_LEFT + j * cell + 2, 1), str(int(c)), INK)
+            put_text(out, (MARGIN_LEFT + j * cell + 2, 1), str(int(c)), INK)
     return out

@@ -19,7 +19,7 @@ WINDOW_COLOR = "#ff7f0e"
 CURRENT_COLOR = "#d62728"
 WIN_COLOR = "#2ca02c"
 CELL_PX = 34
-GRID_ORIGIN = (C._MARGIN_LEFT, C._MARGIN_TOP)  # where the cells of a number grid start in its picture (px)
+GRID_ORIGIN = (C.MARGIN_LEFT, C.MARGIN_TOP)  # where the cells of a number grid start in its picture (px)
 
 
 def _fmt(v: float, decimals: int) -> str:

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
 from cnnviz import arithmetic as ar
-from cnnviz.plots.cells import draw_cells, rgb, with_indices
+from cnnviz.plots.cells import MARGIN_LEFT, MARGIN_TOP, draw_cells, rgb, with_indices
 from cnnviz.plots.activations import _tile_size, channel_grid, lut, put_text
 from cnnviz.plots.filters import DIVERGING, diverging_colours
 
@@ -113,14 +113,31 @@ def window_grid_image(grid: Grid, width: int = 520) -> Image.Image:
     r, c = grid.out_pos
     selected = (grid.out_rows[:, None] == r) & (grid.out_cols[None, :] == c)
     out_palette = np.array([rgb(OUT_CELL), rgb(OUT_SELECTED)], dtype="uint8")
-    o_cell = _cell_size(len(grid.out_rows), len(grid.out_cols), int(width * 0.6))
+    o_cell = _out_cell(grid, width)
     right = with_indices(draw_cells(out_palette[selected.astype(int)], o_cell, 1 if o_cell >= 8 else 0),
                           grid.out_rows, grid.out_cols, o_cell)
-    space = 36
-    img = Image.new("RGB", (left.width + space + right.width, max(left.height, right.height)), (255, 255, 255))
+    img = Image.new("RGB", (left.width + _SPACE + right.width, max(left.height, right.height)), (255, 255, 255))
     img.paste(left, (0, 0))
-    img.paste(right, (left.width + space, 0))
+    img.paste(right, (left.width + _SPACE, 0))
     return img
+
+
+_SPACE = 36  # px between the input and the output part
+
+
+def _out_cell(grid: Grid, width: int) -> int:
+    return _cell_size(len(grid.out_rows), len(grid.out_cols), int(width * 0.6))
+
+
+def output_box(grid: Grid, width: int = 520) -> tuple[int, int, int, int] | None:
+    """Where window_grid_image(grid, width) draws the output's cells: (left, top, cell width, cell height)
+    in the picture's pixels; None when it draws no output."""
+    if not len(grid.out_rows):
+        return None
+    n_r, n_c = grid.kinds.shape
+    input_width = MARGIN_LEFT + n_c * _cell_size(n_r, n_c, width)
+    o_cell = _out_cell(grid, width)
+    return input_width + _SPACE + MARGIN_LEFT, MARGIN_TOP, o_cell, o_cell
 
 
 _SCALE_STEPS = 254  # palette entries of the diverging scale; two more for the background and the labels

@@ -8,13 +8,16 @@ may share them between sessions (an entry is found only with the same numbers).
 from __future__ import annotations
 
 import hashlib
+import io
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from cnnviz import layerlab
 from cnnviz.plots import activations as act_plots
 from cnnviz.plots import layer_lab as plots
+from cnnviz.ui import clickgrid
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 
@@ -91,6 +94,24 @@ def _grid_png(kinds: np.ndarray, rows: np.ndarray, cols: np.ndarray, out_rows, o
 
 def grid_png(g: plots.Grid) -> bytes:
     return _grid_png(g.kinds, g.rows, g.cols, g.out_rows, g.out_cols, g.out_pos)
+
+
+def show_grid(g: plots.Grid, row_key: str, col_key: str, key: str) -> None:
+    """The grid's picture; a click on a cell of its output part moves the window there (the output
+    position's number inputs `row_key`, `col_key`). The output part may be cropped around the position,
+    so the clicked cell is looked up in the rows and columns it shows."""
+    png = grid_png(g)
+    box = plots.output_box(g)
+    if box is None:  # no output: nothing to click
+        st.image(png, output_format="PNG")
+        return
+    out_rows, out_cols = [int(v) for v in g.out_rows], [int(v) for v in g.out_cols]
+
+    def go(i: int, j: int) -> None:
+        st.session_state[row_key], st.session_state[col_key] = out_rows[i], out_cols[j]
+
+    clickgrid.clickable(png, len(out_rows), len(out_cols), key, go, box, Image.open(io.BytesIO(png)).size,
+                        alt=t("ll.grid.click"))
 
 
 def grid_title(g: plots.Grid, out_hw) -> str:

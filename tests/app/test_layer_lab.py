@@ -214,3 +214,31 @@ def test_zoom_shows_one_map_with_values_on_the_grids_scale():
     values = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(maps.pooled.shape[:2])
     np.testing.assert_allclose(values, maps.pooled[:, :, 3], rtol=1e-5, atol=1e-6)
     assert fig["data"][0]["zmax"] == pytest.approx(maps.limit())
+
+
+def test_a_click_on_the_grid_moves_the_window(monkeypatch):
+    """A click on output cell (i, j) of the picture sets the position's inputs to the output row and
+    column that cell shows: also when the output part is cropped around the position."""
+    from cnnviz import layerlab
+    from cnnviz.plots import layer_lab as plots
+    from cnnviz.ui import layer_lab as ui
+
+    state: dict = {}
+    seen: dict = {}
+    monkeypatch.setattr(ui.st, "session_state", state)
+    monkeypatch.setattr(ui.clickgrid, "clickable",
+                        lambda png, rows, cols, key, on_cell, box, size, alt="": seen.update(
+                            rows=rows, cols=cols, on_cell=on_cell, box=box, size=size))
+    settings = layerlab.Settings(input_shape=(200, 100, 1), kernel_size=(5, 5), padding="valid")
+    g = ui.grid(settings, (150, 10), (196, 96))
+    ui.show_grid(g, "row", "col", key="grid")
+    assert (seen["rows"], seen["cols"]) == (40, 40) and seen["box"] == plots.output_box(g)
+    seen["on_cell"](0, 39)
+    assert (state["row"], state["col"]) == (int(g.out_rows[0]), int(g.out_cols[39])) != (0, 39)  # cropped
+
+    seen.clear()
+    shown = []
+    monkeypatch.setattr(ui.st, "image", lambda png, **kw: shown.append(png))
+    tiny = layerlab.Settings(input_shape=(2, 2, 1), kernel_size=(3, 3), padding="valid")
+    ui.show_grid(ui.grid(tiny, (0, 0), None), "row", "col", key="grid")
+    assert shown and not seen  # no output: a plain picture, nothing to click

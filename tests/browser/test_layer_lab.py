@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import open_page, screenshot, set_slider
+from tests.browser.conftest import open_page, screenshot, set_slider, wait_for_run
 
 
 def open_layer_lab(page, server) -> None:
@@ -112,3 +112,47 @@ def test_phone_width_nothing_clipped_and_the_shape_sits_under_its_sliders(browse
         screenshot(page, "layer_lab-phone")
     finally:
         context.close()
+
+
+def _number(page, label: str) -> str:
+    return page.locator("[data-testid='stNumberInput']", has_text=label).first.locator("input").input_value()
+
+
+def _loaded(page, img) -> None:
+    """Wait for the picture (inside the component's shadow root: document.querySelector does not see it)."""
+    for _ in range(120):
+        if img.evaluate("i => i.complete && i.naturalWidth > 0"):
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError("the picture did not load")
+
+
+def test_click_on_the_grid_output_moves_the_window(page, server):
+    """A click on a cell of the grid's output part moves the output position there: the position's
+    inputs change, and the cell now under the pointer is the selected one (its colour, read off the screen)."""
+    import io
+
+    from PIL import Image
+
+    from cnnviz.plots import cells, layer_lab
+
+    open_page(page, server, "?ll.input_h=12&ll.input_w=10")  # a 12 x 10 output: the output part is not cropped
+    grid = page.locator("[data-testid='stMain'] img[alt^='Click a cell of the output']").first
+    grid.wait_for(timeout=60_000)
+    _loaded(page, grid)
+    grid.scroll_into_view_if_needed()
+    assert (_number(page, "Output row"), _number(page, "Output column")) == ("0", "0")
+    box = grid.bounding_box()
+    x, y = box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.5
+    page.mouse.click(x, y)
+    page.wait_for_function("""() => [...document.querySelectorAll("[data-testid='stNumberInput'] input")]
+      .some(i => i.value !== "0")""", timeout=60_000)
+    wait_for_run(page)
+    row, col = int(_number(page, "Output row")), int(_number(page, "Output column"))
+    assert row > 0 and col > 0
+    _loaded(page, grid)
+    page.wait_for_timeout(500)
+    shot = Image.open(io.BytesIO(page.screenshot(clip={"x": x, "y": y, "width": 1, "height": 1}))).convert("RGB")
+    assert shot.getpixel((0, 0)) == cells.rgb(layer_lab.OUT_SELECTED)
+    no_exception(page)
+    screenshot(page, "layer-lab-grid-clicked")

@@ -49,6 +49,26 @@ def test_window_grid_image_paints_taps_in_the_tap_colour():
     assert img.width > 6 * cell + 26  # the output grid is drawn to the right
 
 
+@pytest.mark.parametrize("size, out_pos, out_hw", [((6, 5), (2, 3), (4, 3)), ((200, 100), (150, 10), (196, 96))])
+def test_output_box_finds_the_output_cells_in_the_picture(size, out_pos, out_hw):
+    """The box a click is read in: the centre of its cell (i, j) has the selected colour exactly at the
+    output position (cropped outputs included), the plain output colour elsewhere."""
+    g = P.grid_cells(size, (5, 5) if size[0] > 50 else (3, 3), 1, "valid", 1, out_pos, out_hw)
+    img = P.window_grid_image(g)
+    left, top, cell_w, cell_h = P.output_box(g)
+    selected = C.rgb(P.OUT_SELECTED)
+    for i, r in enumerate(g.out_rows):
+        for j, c in enumerate(g.out_cols):
+            colour = rgb_at(img, int(left + (j + 0.5) * cell_w), int(top + (i + 0.5) * cell_h))
+            assert (colour == selected) == ((r, c) == out_pos), (r, c, colour)
+            assert colour in (selected, C.rgb(P.OUT_CELL))
+    assert left + len(g.out_cols) * cell_w <= img.width and top + len(g.out_rows) * cell_h <= img.height
+
+
+def test_output_box_is_none_without_an_output():
+    assert P.output_box(P.grid_cells((2, 2), (3, 3), 1, "valid", 1, (0, 0), None)) is None
+
+
 def test_maps_stages_one_column_per_filter_values_on_the_shared_scale():
     pre = np.zeros((8, 6, 3), np.float32)
     pre[..., 0], pre[..., 1] = 2.0, -2.0  # filter 0 at +limit, filter 1 at -limit, filter 2 zero
