@@ -1,5 +1,7 @@
 """Layer lab: one Conv2D and one pooling layer, their arithmetic with the user's numbers, and live maps."""
 
+import dataclasses
+
 import streamlit as st
 
 from cnnviz import codegen, layerlab
@@ -17,10 +19,6 @@ ensure_entrypoint()
 st.title(t("ll.title"))
 st.caption(t("ll.intro"))
 image = pick_image()
-
-
-def shape_text(shape) -> str:
-    return " × ".join(str(v) for v in shape) if shape else "—"
 
 
 @st.fragment
@@ -65,28 +63,17 @@ def lab():
         pool_strides=None if pool_stride == pool_size else pool_stride, pool_padding=pool_padding,
     )
     result = layerlab.analyse(settings)
-    input_shape_line.markdown(t("ll.shape.input", conv=shape_text(result.conv_shape), pool=shape_text(result.pool_shape)))
-    conv_shape_line.markdown(t("ll.shape.conv", input=shape_text((h, w, c)), output=shape_text(result.conv_shape)))
-    pool_shape_line.markdown(t("ll.shape.pool", output=shape_text(result.pool_shape)))
+    input_shape_line.markdown(t("ll.shape.input", conv=ui.shape_text(result.conv_shape), pool=ui.shape_text(result.pool_shape)))
+    conv_shape_line.markdown(t("ll.shape.conv", input=ui.shape_text((h, w, c)), output=ui.shape_text(result.conv_shape)))
+    pool_shape_line.markdown(t("ll.shape.pool", output=ui.shape_text(result.pool_shape)))
     share()  # the link with these settings (a control here reruns this fragment, so it stays current)
     if result.conv_error:
         st.error(t("ll.error.conv", message=message_text(result.conv_error)), icon="🚫")
     elif result.pool_error:
         st.error(t("ll.error.pool", message=message_text(result.pool_error)), icon="🚫")
 
-    row1 = st.columns(3)
-    row1[0].metric(t("ll.metric.conv_shape"), shape_text(result.conv_shape), help=t("ll.metric.conv_shape.help"))
-    row1[1].metric(t("ll.metric.pool_shape"), shape_text(result.pool_shape), help=t("ll.metric.pool_shape.help"))
-    field = result.pooled_field or result.receptive_field
-    row1[2].metric(t("ll.metric.rf"), f"{field[0].size} × {field[1].size}" if field else "—",
-                   help=t("ll.metric.rf.help"))
-    row2 = st.columns(3)
-    row2[0].metric(t("ll.metric.params"), f"{result.params:,}", help=t("ll.metric.params.help"))
-    row2[1].metric(t("ll.metric.macs"), f"{result.macs:,}" if result.macs is not None else "—",
-                   help=t("ll.metric.macs.help"))
-    unread_h, unread_w = (len(ax.unread) for ax in result.axes)
-    row2[2].metric(t("ll.metric.unread"), t("ll.metric.unread.value", rows=unread_h, cols=unread_w)
-                   if result.conv_shape else "—", help=t("ll.metric.unread.help"))
+    for col, (name, value) in zip(st.columns(3) + st.columns(3), ui.numbers(result).items()):
+        col.metric(t(f"ll.metric.{name}"), value, help=t(f"ll.metric.{name}.help"))
 
     st.subheader(t("ll.arith.conv"))
     top, bottom = result.axes[0].pad
@@ -162,6 +149,7 @@ def maps(settings: layerlab.Settings, possible: bool):
     st.caption(ui.bank_names(bank))
     if not possible:
         st.warning(t("ll.maps.none"))
+        compare(settings, bank, bias)
         return
     if not warmup.keras_ready():  # only right after the server started: the arithmetic above is already shown
         waiting = st.info(t("ll.maps.loading"), icon="⏳")
@@ -171,14 +159,14 @@ def maps(settings: layerlab.Settings, possible: bool):
     result, pictures = ui.feature_maps(layerlab.image_to_input(image, h, w, c), settings, kernels, bias, device())
     top = st.columns([1, 3])
     top[0].container(key="ll.input_image").image(layerlab.display_image(result.x), clamp=True, output_format="PNG",
-                                                 caption=f"{t('ll.maps.input')}: {shape_text(result.x.shape)}")
+                                                 caption=f"{t('ll.maps.input')}: {ui.shape_text(result.x.shape)}")
     with top[1]:
         st.markdown(f"**{t('ll.maps.scale')}**")
         st.container(key="ll.colour_bar").image(pictures["bar"], output_format="PNG")
     stages = [("pre", t("ll.maps.pre")), ("post", t("ll.maps.post", activation=settings.activation))]
     if result.pooled is not None:
         stages.append(("pooled", t("ll.maps.pooled", kind=t(f"ll.pool_kind.{settings.pool_kind}"))))
-    st.markdown(t("ll.maps.stages", stages=" → ".join(f"**{title}** ({shape_text(getattr(result, stage).shape)})"
+    st.markdown(t("ll.maps.stages", stages=" → ".join(f"**{title}** ({ui.shape_text(getattr(result, stage).shape)})"
                                                       for stage, title in stages)))
     st.container(key="ll.maps_image").image(pictures["stages"], output_format="PNG")
     if result.pooled is None:
@@ -193,6 +181,54 @@ def maps(settings: layerlab.Settings, possible: bool):
             if settings.filters > 1 else 0
         st.plotly_chart(ui.zoom_figure(getattr(result, stage)[:, :, index], f"{dict(stages)[stage]} · {index}",
                                        result.limit()), key="ll.zoom_chart")
+    compare(settings, bank, bias)
+
+
+@st.fragment
+def compare(a: layerlab.Settings, bank, bias: float):
+    """Settings B beside the page's settings (A), same input, filters and kernels: the numbers in one
+    table, the maps next to each other. B's controls rerun only this."""
+    st.subheader(t("ll.compare"))
+    if not st.toggle(t("ll.compare.toggle"), key="ll.compare", bind=LINK, help=t("ll.compare.help")):
+        return
+    st.caption(t("ll.compare.caption"))
+    b_conv, b_pool = st.columns(2, gap="large")
+    with b_conv:
+        st.markdown(f"**{t('ll.compare.b_conv')}**")
+        kh = st.slider(t("ll.kernel_h"), 1, 11, 3, key="ll.b.kernel_h", bind=LINK)
+        kw = st.slider(t("ll.kernel_w"), 1, 11, 3, key="ll.b.kernel_w", bind=LINK)
+        stride = st.slider(t("ll.stride"), 1, 5, 1, key="ll.b.stride", bind=LINK)
+        dilation = st.slider(t("ll.dilation"), 1, 4, 1, key="ll.b.dilation", bind=LINK)
+        padding = st.radio(t("ll.padding"), ["valid", "same"], index=0, horizontal=True, key="ll.b.padding", bind=LINK)
+    with b_pool:
+        st.markdown(f"**{t('ll.compare.b_pool')}**")
+        pool_kind = st.selectbox(t("ll.pool_kind"), layerlab.POOLING_KINDS, key="ll.b.pool_kind", bind=LINK,
+                                 format_func=lambda k: t(f"ll.pool_kind.{k}"))
+        pool_size = st.slider(t("ll.pool_size"), 1, 6, 2, key="ll.b.pool_size", bind=LINK)
+        pool_stride = st.slider(t("ll.pool_stride"), 1, 6, 2, key="ll.b.pool_stride", bind=LINK)
+        pool_padding = st.radio(t("ll.pool_padding"), ["valid", "same"], horizontal=True, key="ll.b.pool_padding",
+                                bind=LINK)
+    b = dataclasses.replace(a, kernel_size=(kh, kw), strides=stride, dilation_rate=dilation, padding=padding,
+                            pool_kind=pool_kind, pool_size=pool_size,
+                            pool_strides=None if pool_stride == pool_size else pool_stride, pool_padding=pool_padding)
+    results = {"A": layerlab.analyse(a), "B": layerlab.analyse(b)}
+    st.table(ui.comparison(results["A"], results["B"]))
+    h, w, c = a.input_shape
+    x = layerlab.image_to_input(image, h, w, c)
+    for col, (name, settings) in zip(st.columns(2, gap="medium"), (("A", a), ("B", b))):
+        with col:
+            st.markdown(f"**{name}**")
+            error = results[name].conv_error or results[name].pool_error
+            if results[name].conv_error:
+                st.error(t("ll.error.conv", message=message_text(error)), icon="🚫")
+                continue
+            maps_, pictures = ui.feature_maps(x, settings, layerlab.bank_kernels(bank, settings.kernel_size), bias,
+                                              device(), slot="" if name == "A" else ".b")
+            st.caption(" → ".join(ui.shape_text(m.shape) for m in (maps_.pre, maps_.post, maps_.pooled)
+                                  if m is not None))
+            st.container(key=f"ll.compare.maps_{name}").image(pictures["stages"], output_format="PNG")
+            if results[name].pool_error:
+                st.warning(t("ll.error.pool", message=message_text(error)))
 
 
 lab()

@@ -33,19 +33,20 @@ def _digest(*arrays: np.ndarray) -> str:
 
 
 def feature_maps(x: np.ndarray, settings: layerlab.Settings, kernels: np.ndarray, bias: float,
-                 device: str) -> tuple[layerlab.Maps, dict[str, bytes]]:
+                 device: str, slot: str = "") -> tuple[layerlab.Maps, dict[str, bytes]]:
     """layerlab.feature_maps and its pictures (the stages' PNG, the colour bar's), reused while the inputs
-    are those of this session's last call: maps change with nearly every change of a control, so they are
-    not hashed into a shared cache, and a rerun of the zoom alone recomputes nothing."""
+    are those of this session's last call in this slot ("": the page's settings, ".b": the compared B):
+    maps change with nearly every change of a control, so they are not hashed into a shared cache, and a
+    rerun of the zoom alone recomputes nothing."""
     key = (_digest(x, kernels), settings.input_shape, settings.kernel_size, settings.strides, settings.padding,
            settings.dilation_rate, settings.activation, settings.pool_kind, settings.pool_size,
            settings.pool_stride, settings.pool_padding, float(bias), device)
-    memo = st.session_state.get(MAPS)
+    memo = st.session_state.get(MAPS + slot)
     if memo is not None and memo[0] == key:
         return memo[1], memo[2]
     result = layerlab.feature_maps(x, settings, kernels, bias, device)
     pictures = map_pngs(result)
-    st.session_state[MAPS] = (key, result, pictures)
+    st.session_state[MAPS + slot] = (key, result, pictures)
     return result, pictures
 
 
@@ -69,6 +70,47 @@ def kernel_png(kernel2d: np.ndarray) -> bytes:
 @st.cache_data(show_spinner=False, max_entries=64)
 def kernels_png(kernels: np.ndarray) -> bytes:
     return _png(plots.kernels_strip(kernels))
+
+
+def shape_text(shape) -> str:
+    return " × ".join(str(v) for v in shape) if shape else "—"
+
+
+NUMBERS = ("conv_shape", "pool_shape", "rf", "params", "macs", "unread")  # ll.metric.<name> (and .help)
+
+
+def numbers(result: layerlab.Analysis) -> dict[str, str]:
+    """The Layer lab's headline numbers for these settings, as shown: ll.metric.<name> -> text."""
+    field = result.pooled_field or result.receptive_field
+    unread_h, unread_w = (len(ax.unread) for ax in result.axes)
+    return {
+        "conv_shape": shape_text(result.conv_shape),
+        "pool_shape": shape_text(result.pool_shape),
+        "rf": f"{field[0].size} × {field[1].size}" if field else "—",
+        "params": f"{result.params:,}",
+        "macs": f"{result.macs:,}" if result.macs is not None else "—",
+        "unread": t("ll.metric.unread.value", rows=unread_h, cols=unread_w) if result.conv_shape else "—",
+    }
+
+
+def comparison(a: layerlab.Analysis, b: layerlab.Analysis):
+    """A table of the headline numbers of settings A and B side by side, with the settings themselves
+    first; a row whose values differ is marked."""
+    import pandas as pd
+
+    def settings_rows(s: layerlab.Settings) -> dict[str, str]:
+        return {
+            t("ll.kernel_size"): f"{s.kernel_size[0]} × {s.kernel_size[1]}",
+            t("ll.stride"): str(s.strides), t("ll.dilation"): str(s.dilation_rate), t("ll.padding"): s.padding,
+            t("ll.pool_kind"): t(f"ll.pool_kind.{s.pool_kind}"), t("ll.pool_size"): str(s.pool_size),
+            t("ll.pool_stride"): str(s.pool_stride), t("ll.pool_padding"): s.pool_padding,
+        }
+
+    rows_a = settings_rows(a.settings) | {t(f"ll.metric.{k}"): v for k, v in numbers(a).items()}
+    rows_b = settings_rows(b.settings) | {t(f"ll.metric.{k}"): v for k, v in numbers(b).items()}
+    return pd.DataFrame({"A": list(rows_a.values()), "B": list(rows_b.values()),
+                         t("ll.compare.differs"): ["≠" if rows_a[k] != rows_b[k] else "" for k in rows_a]},
+                        index=list(rows_a))
 
 
 def bank_names(bank: list[layerlab.Filter]) -> str:

@@ -242,3 +242,41 @@ def test_a_click_on_the_grid_moves_the_window(monkeypatch):
     tiny = layerlab.Settings(input_shape=(2, 2, 1), kernel_size=(3, 3), padding="valid")
     ui.show_grid(ui.grid(tiny, (0, 0), None), "row", "col", key="grid")
     assert shown and not seen  # no output: a plain picture, nothing to click
+
+
+def test_compare_a_and_b_side_by_side_as_keras_computes_them():
+    """B's numbers in the comparison table are Keras's for B's settings; A's are the page's; an
+    impossible B shows its error in its column and A's maps stay."""
+    at = open_app("layer_lab")
+    at.toggle(key="ll.compare").set_value(True).run()
+    no_exception(at)
+    table = at.table[0].value
+    a, b = DEFAULTS, dict(DEFAULTS, padding="valid")
+    for label, value in keras_numbers(a).items():
+        assert table.loc[label, "A"] == value, label
+    for label, value in keras_numbers(b).items():
+        assert table.loc[label, "B"] == value, label
+    assert table.loc["Conv2D output", "differs"] == "≠" and table.loc["Parameters", "differs"] == ""
+    assert table.loc["Padding", "B"] == "valid"
+
+    for key, value in (("ll.b.stride", 2), ("ll.b.kernel_h", 5)):
+        at.slider(key=key).set_value(value).run()
+    at.selectbox(key="ll.b.pool_kind").set_value("average").run()
+    at.radio(key="ll.b.pool_padding").set_value("same").run()
+    b = dict(b, stride=2, kh=5, pool_kind="average", pool_padding="same")
+    table = at.table[0].value
+    for label, value in keras_numbers(b).items():
+        assert table.loc[label, "B"] == value, label
+    captions = [c.value for c in at.caption]
+    for settings in (a, b):  # each column's maps, with the shapes Keras gives them
+        k = keras_numbers(settings)
+        assert f"{k['Conv2D output']} → {k['Conv2D output']} → {k['Pooling output']}" in captions
+
+    with pytest.raises(ValueError, match="dilation"):  # Keras refuses stride 2 with dilation 2 ...
+        keras_numbers(dict(b, dilation=2))
+    errors = len(at.error)
+    at.slider(key="ll.b.dilation").set_value(2).run()  # ... and so does B, in its column
+    no_exception(at)
+    assert len(at.error) == errors + 1 and "dilation" in at.error[-1].value
+    assert at.table[0].value.loc["Conv2D output", "B"] == "—"
+    assert at.table[0].value.loc["Conv2D output", "A"] == keras_numbers(DEFAULTS)["Conv2D output"]

@@ -156,3 +156,22 @@ def test_click_on_the_grid_output_moves_the_window(page, server):
     assert shot.getpixel((0, 0)) == cells.rgb(layer_lab.OUT_SELECTED)
     no_exception(page)
     screenshot(page, "layer-lab-grid-clicked")
+
+
+def test_compare_shows_a_and_b_side_by_side(page, server):
+    open_layer_lab(page, server)
+    wait_for_maps(page)
+    page.get_by_text("Compare with settings B").click()
+    wait_for_run(page)
+    for name in ("A", "B"):
+        page.wait_for_function(f"""() => {{ const i = document.querySelector(".st-key-ll-compare-maps_{name} img");
+          return !!i && i.complete && i.naturalWidth > 0; }}""", timeout=90_000)
+    table = page.locator("[data-testid='stTable']").first
+    assert "Receptive field" in table.inner_text() and "≠" in table.inner_text()
+    a_box = page.locator(".st-key-ll-compare-maps_A img").bounding_box()
+    b_box = page.locator(".st-key-ll-compare-maps_B img").bounding_box()
+    assert b_box["x"] > a_box["x"] + a_box["width"] - 1 and abs(b_box["y"] - a_box["y"]) < 60  # next to each other
+    assert "ll.compare=" in page.url
+    no_exception(page)
+    page.locator(".st-key-ll-compare-maps_A").scroll_into_view_if_needed()
+    screenshot(page, "layer-lab-compare")
