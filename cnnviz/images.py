@@ -26,6 +26,7 @@ SAMPLES = (
     "shape_circle", "shape_square", "shape_triangle", "shape_cross",
     "digit_0", "digit_1", "digit_4", "digit_7",  # drawn strokes for the Digits model (`python -m cnnviz.train_digits --samples`)
 )
+COMPARE_SAMPLE = "shape_circle"  # the second image of a comparison, until the user picks one
 DEFAULT_SAMPLE = "shape_triangle"  # one of the trained default's classes: the first prediction means something
 
 # Pillow format names we decode. The JPEG opener also yields "MPO", Pillow's name for many phone photos.

@@ -9,7 +9,7 @@ from cnnviz.ui import activations as ui
 from cnnviz.ui import errors as ui_errors
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
-from cnnviz.ui.image_picker import fit_choice, model_input, pick_image
+from cnnviz.ui.image_picker import fit_choice, model_input, pick_image, second_image
 from cnnviz.ui.links import LINK, share
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
@@ -144,6 +144,42 @@ def receptive_field(name: str, shape, ch: int, event) -> None:
 
 
 zoom()
+
+
+@st.fragment
+def compare() -> None:
+    """One layer's maps for a second image next to the page's image, on one colour scale."""
+    st.subheader(t("activations.compare"))
+    if not st.toggle(t("activations.compare.toggle"), key="activations.compare", bind=LINK,
+                     help=t("activations.compare.help")):
+        return
+    pick, choose = st.columns(2)
+    with pick:
+        other = second_image("activations.compare.sample", "activations.compare.upload")
+    names = list(layers)
+    name = choose.selectbox(t("activations.zoom.layer"), names, index=ui.first_spatial(layers),
+                            key="activations.compare.layer", bind=LINK)
+    other01 = model_input(other, shape, fit=fit)
+    try:
+        other_result = ui.run(info, other01 * feed.pixel_scale, state.device(), pre=pre, slot=".b")
+    except Exception as err:  # the page's image ran, so this is rare: say why, keep the page
+        st.error(t("error.unexpected", error=ui_errors.reason(err)))
+        return
+    pngs = ui.compare_pngs(layers[name], other_result.layers(pre)[name], scale)
+    sides = (("A", x01, result, pngs[0]), ("B", other01, other_result, pngs[1]))
+    for col, (title, pixels, inference, png) in zip(st.columns(2, gap="medium"), sides):
+        with col:
+            shown_input = plots.input_image(pixels)
+            st.markdown(f"**{title}**")
+            st.image(shown_input, output_format="PNG", width=min(shown_input.width, 160))
+            top = ui.top_prediction(info, inference)
+            if top:
+                st.markdown(t("activations.compare.top", top=top))
+            st.container(key=f"activations.compare.maps_{title}").image(png, output_format="PNG")
+    st.caption(t("activations.compare.caption", layer=plain(name), shape=tuple(layers[name].shape)))
+
+
+compare()
 
 # --- every layer ---
 st.subheader(t("activations.layers"))

@@ -17,6 +17,7 @@ from cnnviz import activations, attribution, devices, filters, preprocessing, re
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.plots import activations as plots
 from cnnviz.plots import filters as filter_plots
+from cnnviz.ui import models
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 
@@ -89,16 +90,17 @@ def plan_notes(plan: preprocessing.InputPlan) -> list[str]:
     return notes
 
 
-def run(info: ModelInfo, x: np.ndarray, device: str, pre: bool = False) -> Inference:
+def run(info: ModelInfo, x: np.ndarray, device: str, pre: bool = False, slot: str = "") -> Inference:
     """Every layer's output for the input `x` (H, W, C) on `device`, with the conv layers' pre-activations
     when `pre` (they cost a second convolution per conv layer, so only when shown); the session's last
-    result is reused while it holds what is asked for."""
+    result in this slot ("": the page's image, ".b": the compared one) is reused while it holds what is
+    asked for."""
     model = info.model
     # Presets are shared and read-only; a session's own model may be trained in place, so its weights count.
     weights = "" if info.key in PRESETS else activations.weights_fingerprint(model)
     key = (info.key, id(model), weights,
            hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest(), device)
-    memo = st.session_state.get(RESULT)
+    memo = st.session_state.get(RESULT + slot)
     if memo is not None and memo[0] == key and (memo[2] or not pre):
         return memo[1]
     with_pre = pre and activations.has_pre_activations(model)
@@ -113,8 +115,33 @@ def run(info: ModelInfo, x: np.ndarray, device: str, pre: bool = False) -> Infer
     ran = devices.ran_on(device)
     has_nan = any(not np.isfinite(v).all() for v in acts.outputs.values())
     result = Inference(acts, times, total, ran, has_nan)
-    st.session_state[RESULT] = (key, result, pre)
+    st.session_state[RESULT + slot] = (key, result, pre)
     return result
+
+
+def top_prediction(info: ModelInfo, result: Inference) -> str | None:
+    """'**circle** (0.93)' for the model's first output when it is a vector; None otherwise."""
+    outputs = result.model_outputs(info.model)
+    if not outputs or outputs[0][1].ndim != 1:
+        return None
+    out = outputs[0][1]
+    names = [models.class_label(n) for n in info.class_names] if info.class_names else None
+    best = int(out.argmax())
+    label = names[best] if names and len(names) == out.size else str(best)
+    return f"**{plain(label)}** ({float(out[best]):.2f})"
+
+
+def first_spatial(layers: dict[str, np.ndarray]) -> int:
+    """The index of the first layer with maps (H, W, C): the comparison's default."""
+    return next((i for i, maps in enumerate(layers.values()) if maps.ndim == 3), 0)
+
+
+def compare_pngs(a: np.ndarray, b: np.ndarray, scale: str) -> tuple[bytes, bytes]:
+    """One layer's maps for two images as pictures on one colour scale (the range over both), so that
+    equal colours are equal values; 'channel' keeps each channel's own range, as the page does."""
+    vrange = plots.network_range({"a": a, "b": b}) if scale != "channel" else None
+    scale = "network" if scale != "channel" else scale
+    return grid_png(a, scale, vrange), grid_png(b, scale, vrange)
 
 
 def has_pre(info: ModelInfo) -> bool:

@@ -14,6 +14,7 @@ from PIL import Image
 
 from cnnviz import i18n, images
 from cnnviz.ui import state
+from cnnviz.ui.links import LINK
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
@@ -77,6 +78,23 @@ def _judge(file, source: str) -> None:
         return
     st.session_state[ERROR] = None
     st.session_state[UPLOAD] = {"name": file.name, "bytes": data, "digest": digest, "source": source}
+
+
+def second_image(sample_key: str, upload_key: str) -> Image.Image:
+    """A second image beside the session's (the Activations page's comparison): an upload when one is
+    given and readable (else the page says why), otherwise the chosen gallery sample. Nothing in the
+    sidebar changes."""
+    name = st.selectbox(t("images.compare.sample"), images.SAMPLES, format_func=_labels("images.sample"),
+                        key=sample_key, bind=LINK, index=images.SAMPLES.index(images.COMPARE_SAMPLE))
+    file = st.file_uploader(t("images.compare.upload"), key=upload_key, help=t("images.compare.upload.help"),
+                            max_upload_size=images.MAX_BYTES // (1024 * 1024))
+    if file is not None:
+        data = file.getvalue()
+        image, reason = _decode(hashlib.sha256(data).hexdigest(), data)
+        if image is not None:
+            return image
+        st.error(t("images.refused", name=plain(file.name), reason=t(f"images.error.{reason[0]}", **reason[1])))
+    return _sample(name)
 
 
 def _labels(prefix: str):

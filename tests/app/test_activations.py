@@ -301,3 +301,65 @@ def test_a_click_moves_the_unit(monkeypatch):
     ui.clicked_cell(SimpleNamespace(selection=SimpleNamespace(points=[])))
     ui.clicked_cell(None)
     assert state[ui.RF_ROW] == 3
+
+
+def _prediction(info, image) -> tuple[str, float]:
+    x = images.preprocess(image, tuple(info.model.inputs[0].shape[1:]), fit="crop")
+    out = np.asarray(info.model(x[np.newaxis]))[0]
+    return info.class_names[int(out.argmax())], float(out.max())
+
+
+def test_compare_two_images_shows_keras_predictions_for_both(at):
+    at.toggle(key="activations.compare").set_value(True).run()
+    no_exception(at)
+    info = load_preset("seed_trained")
+    shown = [m.value for m in at.markdown if m.value.startswith("Prediction:")]
+    want = [_prediction(info, images.load_sample(name)) for name in (images.DEFAULT_SAMPLE, images.COMPARE_SAMPLE)]
+    assert shown == [f"Prediction: **{label}** ({p:.2f})" for label, p in want]
+    assert at.selectbox(key="activations.compare.layer").value == info.model.layers[0].name  # the first conv layer
+    assert [c.value for c in at.caption if c.value.startswith(f"Layer {info.model.layers[0].name}")]
+
+    at.selectbox(key="activations.compare.layer").set_value(info.model.layers[1].name).run()
+    no_exception(at)
+    at.file_uploader(key="activations.compare.upload").set_value(("notes.png", b"not an image\n" * 40, "image/png")).run()
+    no_exception(at)
+    assert [e for e in at.main.error if "notes.png" in e.value]  # said on the page; B stays the sample
+    assert [m.value for m in at.markdown if m.value.startswith("Prediction:")] == shown
+    at.file_uploader(key="activations.compare.upload").set_value(("green.png", png(), "image/png")).run()
+    no_exception(at)
+    label, p = _prediction(info, Image.open(io.BytesIO(png())))
+    assert [m.value for m in at.markdown if m.value.startswith("Prediction:")][1] == f"Prediction: **{label}** ({p:.2f})"
+    assert not at.sidebar.error and at.sidebar.radio(key=ip.W_SOURCE).value == "gallery"  # A untouched
+
+
+def test_compare_pictures_share_one_scale():
+    """Equal values get equal colours in both pictures: they differ only where the maps differ."""
+    from cnnviz.ui import activations as ui
+
+    a = np.ones((6, 6, 2), np.float32)
+    b = a.copy()
+    a[0, 0, 0], b[0, 0, 0] = 0.0, 2.0  # B's range is twice A's
+    for scale in ("layer", "network"):
+        pa, pb = (np.asarray(Image.open(io.BytesIO(p)).convert("RGB")) for p in ui.compare_pngs(a, b, scale))
+        differ = np.argwhere((pa != pb).any(axis=2))
+        assert differ.size and differ[:, 0].max() - differ[:, 0].min() < pa.shape[0] / 3, scale
+    pa, pb = (np.asarray(Image.open(io.BytesIO(p)).convert("RGB")) for p in ui.compare_pngs(a, b, "channel"))
+    assert (pa != pb).any(axis=2).sum() > 4 * len(differ)  # own range per channel: the ones differ too
+
+
+def test_compare_says_why_when_the_second_image_cannot_run(at, monkeypatch):
+    from cnnviz.ui import activations as ui
+
+    real = ui.run
+
+    def run(info, x, device, pre=False, slot=""):
+        if slot:
+            raise RuntimeError("B went wrong")
+        return real(info, x, device, pre=pre, slot=slot)
+
+    monkeypatch.setattr(ui, "run", run)
+    at.toggle(key="activations.compare").set_value(True).run()
+    no_exception(at)
+    assert [e for e in at.main.error if "B went wrong" in e.value], [e.value for e in at.error]
+    assert len([m for m in at.markdown if m.value.startswith("Prediction:")]) == 0  # no half comparison
+    assert at.get("plotly_chart")  # the rest of the page is there

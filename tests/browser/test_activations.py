@@ -126,3 +126,39 @@ def test_click_on_the_zoomed_map_shows_that_unit_s_receptive_field(page, server)
     assert row < 58  # the click was in the upper part of the map
     main.get_by_text("Theoretical receptive field:").first.scroll_into_view_if_needed()
     screenshot(page, "activations-receptive-field")
+
+
+def test_compare_two_images_side_by_side_and_on_a_phone(page, server, browser):
+    """Two images' maps of one layer next to each other; the choice of B is in the link; at 390 px the
+    two columns stack and nothing is wider than the screen."""
+    _open(page, server, "Activations")
+    page.get_by_text("Show one layer for a second image").click()
+    wait_for_run(page)
+    for name in ("A", "B"):
+        page.wait_for_function(f"""() => {{ const i = document.querySelector(".st-key-activations-compare-maps_{name} img");
+          return !!i && i.complete && i.naturalWidth > 0; }}""", timeout=90_000)
+    a_box = page.locator(".st-key-activations-compare-maps_A img").bounding_box()
+    b_box = page.locator(".st-key-activations-compare-maps_B img").bounding_box()
+    assert b_box["x"] >= a_box["x"] + a_box["width"] - 1 and abs(b_box["y"] - a_box["y"]) < 40
+    assert page.get_by_text("Prediction:").count() == 2
+    assert "activations.compare=" in page.url
+    page.locator(".st-key-activations-compare-maps_A").scroll_into_view_if_needed()
+    screenshot(page, "activations-compare")
+    assert page.locator("[data-testid='stException']").count() == 0
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        small = phone.new_page()
+        small.set_default_timeout(60_000)
+        small.goto(page.url)
+        small.wait_for_selector("[data-testid='stApp']")
+        wait_for_run(small, timeout=120_000)
+        small.locator(".st-key-activations-compare-maps_B img").wait_for(timeout=90_000)
+        a_box = small.locator(".st-key-activations-compare-maps_A img").bounding_box()
+        b_box = small.locator(".st-key-activations-compare-maps_B img").bounding_box()
+        assert b_box["y"] > a_box["y"] + a_box["height"] - 1  # stacked
+        assert small.evaluate("document.documentElement.scrollWidth") <= 390
+        small.locator(".st-key-activations-compare-maps_A").scroll_into_view_if_needed()
+        small.screenshot(path=str(ARTIFACTS / "activations-compare-phone.png"))
+    finally:
+        phone.close()
