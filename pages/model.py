@@ -7,6 +7,7 @@ from cnnviz import codegen
 from cnnviz.plots.architecture import architecture_figure
 from cnnviz.ui import builder
 from cnnviz.ui import models as ui_models
+from cnnviz.ui.links import share
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
@@ -32,6 +33,7 @@ def architecture() -> None:
     st.subheader(t("modelpage.layers"))
     st.caption(t("modelpage.layers.caption"))
     rows = builder.layer_table(start)
+    share(note=t("links.note.model"))  # the link with the preset, not the table's edits
 
     try:
         spec = arch.with_classes(arch.from_rows(rows, input_shape, name=st.session_state[builder.PRESET]), classes)

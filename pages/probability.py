@@ -9,7 +9,7 @@ from cnnviz import probability as pr
 from cnnviz.plots import convolution as plots
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui import steps
-from cnnviz.ui.persist import bound
+from cnnviz.ui.links import share
 from cnnviz.ui.state import t
 from cnnviz.ui.entry import ensure_entrypoint
 
@@ -18,9 +18,7 @@ ensure_entrypoint()
 K = "probability."
 
 
-def keep(key: str, default) -> dict:
-    """Widget arguments whose value lives in session_state[key]: it survives language and page switches."""
-    return bound(key, key + ".w", default)
+keep = steps.keep  # the value survives language and page switches, and is in the page's link
 
 
 def choose(label: str, key: str, default: str):
@@ -92,6 +90,8 @@ _, freq = pr.monte_carlo(f1, f2, n, int(seed))
 st.plotly_chart(plots.sum_vs_samples(fs.values, fs.probs, freq.probs, t("prob.mc_title", n=f"{n:,}"),
                                      "f1 * f2", t("prob.mc_label"), "s", y_label), key=K + "mc")
 st.markdown(t("prob.mc_agreement", diff=f"{np.abs(freq.probs - fs.probs).max():.4f}", n=f"{n:,}"))
+
+share()  # the link with these distributions and settings
 
 st.header(t("prob.to_images"))
 st.markdown(t("prob.to_images.text"))

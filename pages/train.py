@@ -7,6 +7,7 @@ from cnnviz.ui import builder, trainer
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.messages import text as message_text
+from cnnviz.ui.links import share
 from cnnviz.ui.state import t
 from cnnviz.ui.entry import ensure_entrypoint
 
@@ -21,6 +22,7 @@ if info.key != ui_models.SESSION_KEY:
     st.caption(t("train.preset_copy"))
 
 chosen = trainer.settings()
+share(note=t("links.note.train"))  # the link with these settings, not the weights
 try:
     h, w, c = training.check_trainable(info.model)
 except ValueError as err:

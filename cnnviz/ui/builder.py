@@ -20,6 +20,7 @@ from cnnviz.datasets import SHAPE_CLASSES
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
+from cnnviz.ui.links import LINK
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
@@ -91,9 +92,12 @@ def start_from_preset() -> arch.ArchSpec:
     """The preset picker; returns the preset's spec (the table's starting rows)."""
     options = list(EDITABLE_PRESETS) + ([ui_models.SESSION_KEY] if _session_editable() else [])
     if st.session_state.get(PRESET) not in options:
-        st.session_state[PRESET] = "seed"
+        if PRESET not in st.session_state and PRESET in st.query_params:
+            pass  # a link's preset: the widget reads it (Streamlit drops one that is not an option)
+        else:
+            st.session_state[PRESET] = "seed"
         st.session_state.pop(INPUT_H, None)  # reset the table to it below
-    st.selectbox(t("modelpage.preset"), options, key=PRESET, format_func=_start_label,
+    st.selectbox(t("modelpage.preset"), options, key=PRESET, format_func=_start_label, bind=LINK,
                  on_change=_reset_to_preset, help=t("modelpage.preset.help"))
     spec = preset_spec(st.session_state[PRESET])
     if INPUT_H not in st.session_state:

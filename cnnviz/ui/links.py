@@ -24,15 +24,18 @@ def current_link() -> str:
     return url + ("?" + urlencode(params, doseq=True) if params else "")
 
 
-def share(where=None) -> None:
-    """A "Link to this view" box: the address in a code block, which has a copy button."""
+def share(where=None, note: str | None = None) -> None:
+    """A "Link to this view" box: the address in a code block, which has a copy button; `note` says what
+    the link leaves out (uploads, edits, trained weights) where it matters."""
     where = where or st
     with where.expander(t("links.share"), icon=":material/link:"):
         st.caption(t("links.share.help"))
+        if note:
+            st.caption(note)
         st.code(current_link(), language=None, wrap_lines=True)
 
 
-PREFIXES = ("cnnviz.", "ll.", "convolution.", "pooling.", "activations.", "filters.", "explain.")  # the app's own keys
+PREFIXES = ("cnnviz.", "ll.", "convolution.", "pooling.", "activations.", "filters.", "explain.", "probability.")  # the app's own keys
 MAX_SHOWN = 60  # characters of ignored names shown in the notice
 
 

@@ -17,6 +17,7 @@ from cnnviz.models import ModelInfo
 from cnnviz.plots.training import curves_figure, filter_grid
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
+from cnnviz.ui.links import LINK
 from cnnviz.ui.state import t
 
 PREFIX = "cnnviz.train."
@@ -29,14 +30,14 @@ LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 def settings() -> training.TrainSettings:
     cols = st.columns(5)
-    epochs = cols[0].number_input(t("train.epochs"), 1, 50, 3, key=PREFIX + "epochs")
-    batch = cols[1].selectbox(t("train.batch"), (8, 16, 32, 64, 128), index=2, key=PREFIX + "batch",
+    epochs = cols[0].number_input(t("train.epochs"), 1, 50, 3, key=PREFIX + "epochs", bind=LINK)
+    batch = cols[1].selectbox(t("train.batch"), (8, 16, 32, 64, 128), index=2, key=PREFIX + "batch", bind=LINK,
                               help=t("train.batch.help"))
-    lr = cols[2].select_slider(t("train.lr"), LEARNING_RATES, value=1e-3, key=PREFIX + "lr",
+    lr = cols[2].select_slider(t("train.lr"), LEARNING_RATES, value=1e-3, key=PREFIX + "lr", bind=LINK,
                                format_func=lambda v: f"{v:g}", help=t("train.lr.help"))
-    optimizer = cols[3].selectbox(t("train.optimizer"), training.OPTIMIZERS, key=PREFIX + "optimizer",
+    optimizer = cols[3].selectbox(t("train.optimizer"), training.OPTIMIZERS, key=PREFIX + "optimizer", bind=LINK,
                                   help=t("train.optimizer.help"))
-    samples = cols[4].number_input(t("train.samples"), 16, 4096, 512, step=64, key=PREFIX + "samples")
+    samples = cols[4].number_input(t("train.samples"), 16, 4096, 512, step=64, key=PREFIX + "samples", bind=LINK)
     return training.TrainSettings(epochs=int(epochs), batch_size=int(batch), learning_rate=float(lr),
                                   optimizer=optimizer, train_samples=int(samples),
                                   val_samples=max(16, int(samples) // 4))

@@ -59,3 +59,38 @@ def test_share_box_holds_the_link():
     at = _open("layer_lab", {"ll.kernel_h": "5"})
     codes = [c.value for c in at.code]
     assert any("ll.kernel_h=5" in c for c in codes)
+
+
+def test_probability_settings_from_the_link():
+    """f1 a 4-sided die, f2 a loaded die: the page's numbers are those of the link's distributions."""
+    at = _open("probability", {"probability.f1.kind.w": "die", "probability.f1.sides.w": "4",
+                               "probability.n.w": "1000", "probability.seed.w": "7"})
+    no_exception(at)
+    assert at.number_input(key="probability.f1.sides.w").value == 4
+    assert at.select_slider(key="probability.n.w").value == 1000 and at.number_input(key="probability.seed.w").value == 7
+    at.run()
+    assert at.session_state["probability.f1.sides"] == 4 and at.session_state["probability.seed"] == 7
+    # a 4-sided and a 6-sided die: f1 * f2 has mean 2.5 + 3.5
+    assert any("6.000" in m.value for m in at.markdown)
+    assert any("probability.f1.sides.w=4" in c.value for c in at.code)
+
+
+def test_train_settings_from_the_link_and_what_the_link_leaves_out():
+    at = _open("train", {"cnnviz.train.epochs": "5", "cnnviz.train.batch": "64", "cnnviz.train.lr": "0.01",
+                         "cnnviz.train.optimizer": "sgd", "cnnviz.train.samples": "256"})
+    no_exception(at)
+    assert at.number_input(key="cnnviz.train.epochs").value == 5 and at.selectbox(key="cnnviz.train.batch").value == 64
+    assert at.select_slider(key="cnnviz.train.lr").value == 0.01 and at.selectbox(key="cnnviz.train.optimizer").value == "sgd"
+    assert any("256" in c.value for c in at.caption)  # "256 generated training images ..."
+    assert any("not the trained weights" in c.value for c in at.caption)
+
+
+def test_model_page_preset_from_the_link():
+    at = _open("model", {"cnnviz.model_page.preset": "LeNet-5 (untrained)"})  # bound by the label the URL shows
+    no_exception(at)
+    assert at.selectbox(key="cnnviz.model_page.preset").value == "lenet5"
+    assert at.number_input(key="cnnviz.model_page.h").value == 32  # LeNet-5 reads 32 x 32
+    assert any("not your edits" in c.value for c in at.caption)
+    bad = _open("model", {"cnnviz.model_page.preset": "<b>x</b>"})
+    no_exception(bad)
+    assert bad.selectbox(key="cnnviz.model_page.preset").value == "seed"

@@ -17,14 +17,14 @@ def test_edit_a_layer_changes_the_summary():
     at = open_app("model")
     no_exception(at)
     assert _metric(at) == "133,792"  # the lecture's model
-    assert "model.add(Conv2D(12, kernel_size=(5, 5), activation='relu', input_shape=(120, 60, 1)))" in at.code[0].value
+    assert "model.add(Conv2D(12, kernel_size=(5, 5), activation='relu', input_shape=(120, 60, 1)))" in next(c.value for c in at.code if c.language == "python")
     # first Conv2D: 12 -> 20 filters (the edit st.data_editor sends)
     at.session_state[EDITOR] = {"edited_rows": {0: {"filters_units": 20}}, "added_rows": [], "deleted_rows": []}
     at.run()
     no_exception(at)
     # conv1 (5*5*1+1)*20 = 520 (was 312), conv2 (5*5*20+1)*16 = 8016 (was 4816): +3408
     assert _metric(at) == "137,200"
-    assert "model.add(Conv2D(20, kernel_size=(5, 5)" in at.code[0].value
+    assert "model.add(Conv2D(20, kernel_size=(5, 5)" in next(c.value for c in at.code if c.language == "python")
     assert not at.error
 
 

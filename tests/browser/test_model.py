@@ -41,7 +41,7 @@ def test_edit_a_layer_then_upload_a_model(page, server, tmp_path):
             break
         page.keyboard.press("Escape")
     assert _metric(page) == "137,200"  # conv1 +208, conv2 +3200: what Keras counts
-    assert "Conv2D(20, kernel_size=(5, 5)" in page.locator("[data-testid='stCode']").first.inner_text()
+    assert "Conv2D(20, kernel_size=(5, 5)" in page.locator("[data-testid='stCode']", has_text="Sequential").first.inner_text()
     page.locator("[data-testid='stMetricValue']").first.scroll_into_view_if_needed()
     screenshot(page, "model-edited")
 
