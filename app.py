@@ -2,13 +2,18 @@
 
 `streamlit run app.py` finds the st.App at the bottom (Streamlit looks for one before it runs a script)
 and serves this same file through it: each page view runs main(), the server's lifespan starts the
-warm-up (cnnviz.ui.warmup) as soon as the server is up, before any student opens a page, and the
-page Streamlit serves carries preload hints for the first page's JavaScript (cnnviz.ui.preload).
+warm-up (cnnviz.ui.warmup) as soon as the server is up, before any student opens a page, the
+page Streamlit serves carries preload hints for the first page's JavaScript (cnnviz.ui.preload), and
+`/metrics` serves this process's counters to Prometheus (cnnviz.metrics).
 """
 
 import streamlit as st
 
+import time
+
+from cnnviz import metrics
 from cnnviz.ui import errors, keras_state, preload, sidebar, style, warmup
+from cnnviz.ui import metrics as metrics_route
 from cnnviz.ui.gc_freeze import freeze_imports
 from cnnviz.ui.state import t
 
@@ -38,11 +43,13 @@ def main() -> None:
     errors.install()
     page = st.navigation(pages)  # first: the browser draws nothing of a run before the navigation arrives
     sidebar.render()
+    start = time.perf_counter()
     try:
         page.run()
     except Exception as err:  # noqa: BLE001 - the error boundary; st.rerun/st.stop are BaseExceptions and pass
         errors.show(err, page.url_path)
     finally:
+        metrics.rerun(page.url_path, time.perf_counter() - start)  # served at /metrics
         keras_state.protect()  # before Streamlit's post-run keras reset: see cnnviz/ui/keras_state.py
         freeze_imports()
         warmup.run_finished()  # the warm-up's Keras import waits for the first page (cnnviz.ui.warmup)
@@ -51,4 +58,4 @@ def main() -> None:
 if __name__ == "__main__":  # a script run: one page view of one session
     main()
 else:  # imported as the server's ASGI app by `streamlit run app.py` (or `uvicorn app:app`)
-    app = st.App(__file__, lifespan=warmup.lifespan, middleware=preload.middleware())
+    app = st.App(__file__, lifespan=warmup.lifespan, middleware=preload.middleware(), routes=metrics_route.routes())

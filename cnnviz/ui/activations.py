@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import activations, attribution, devices, filters, preprocessing, receptive
+from cnnviz import activations, attribution, devices, filters, metrics, preprocessing, receptive
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.plots import activations as plots
 from cnnviz.plots import filters as filter_plots
@@ -105,7 +105,7 @@ def run(info: ModelInfo, x: np.ndarray, device: str, pre: bool = False, slot: st
         return memo[1]
     with_pre = pre and activations.has_pre_activations(model)
     batch = x[np.newaxis].astype("float32")
-    with devices.device_scope(device):
+    with devices.device_scope(device), metrics.inference():
         acts = activations.extract_all(model, batch, pre_activations=with_pre)
         # Timed on a second call: the first may include building and compiling the extractor.
         start = time.perf_counter()

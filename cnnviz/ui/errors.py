@@ -10,6 +10,7 @@ import logging
 
 import streamlit as st
 
+from cnnviz import metrics
 from cnnviz.ui.state import t
 
 log = logging.getLogger("cnnviz")
@@ -46,6 +47,7 @@ def show(err: BaseException, where: str = "") -> None:
     if _HANDLED is not None and isinstance(err, _HANDLED):
         return  # raised inside an st.fragment: Streamlit logged it and showed it (through _on_script_error)
     log.error("unexpected error on page %s", where or "?", exc_info=err)
+    metrics.error(where or "unknown")
     st.error(t("error.unexpected", error=reason(err)))
 
 
@@ -57,6 +59,7 @@ except ImportError:  # pragma: no cover - other Streamlit versions
 
 def _on_script_error(err: Exception) -> bool:
     """Streamlit's hook for exceptions it catches itself (inside st.fragment); it has logged the traceback."""
+    metrics.error("fragment")
     st.error(t("error.unexpected", error=reason(err)))
     return True  # suppress Streamlit's own exception element
 

@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnnviz import activations, attribution, devices, featurevis
+from cnnviz import activations, attribution, devices, featurevis, metrics
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
@@ -49,7 +49,8 @@ def attribution_map(info: ModelInfo, x: np.ndarray, method: str, class_index: in
     if key in memo:
         return memo[key]
     with devices.device_scope(device):
-        value = attribution.attribute(method, info.model, x, class_index, layer, **settings)
+        with metrics.attribution(method, attribution.METHODS):
+            value = attribution.attribute(method, info.model, x, class_index, layer, **settings)
     while len(memo) >= KEEP:
         memo.pop(next(iter(memo)))
     memo[key] = value

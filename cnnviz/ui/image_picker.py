@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import i18n, images
+from cnnviz import i18n, images, metrics
 from cnnviz.ui import state
 from cnnviz.ui.links import LINK
 from cnnviz.ui.persist import bound
@@ -74,6 +74,7 @@ def _judge(file, source: str) -> None:
     digest = hashlib.sha256(data).hexdigest()
     image, reason = _decode(digest, data)
     if image is None:
+        metrics.upload_refused(reason[0], images.CODES)
         st.session_state[ERROR] = {"name": file.name, "code": reason[0], "values": reason[1]}
         return
     st.session_state[ERROR] = None
@@ -93,6 +94,7 @@ def second_image(sample_key: str, upload_key: str) -> Image.Image:
         image, reason = _decode(hashlib.sha256(data).hexdigest(), data)
         if image is not None:
             return image
+        metrics.upload_refused(reason[0], images.CODES)
         st.error(t("images.refused", name=plain(file.name), reason=t(f"images.error.{reason[0]}", **reason[1])))
     return _sample(name)
 
