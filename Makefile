@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+REPLICAS ?= 2
 
-.PHONY: run test test-fast bench train-default clean
+.PHONY: run serve-replicas test test-fast bench train-default clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+# N replicas behind HAProxy on 127.0.0.1:$(PORT), sticky sessions and websockets (deploy/serve_replicas.py).
+serve-replicas: $(VENV)/.runtime
+	$(PY) deploy/serve_replicas.py --replicas $(REPLICAS) --port $(PORT)
 
 # Also prints the line and branch coverage of cnnviz/ (.coveragerc), before pytest's closing line.
 test: $(VENV)/.dev

@@ -816,6 +816,7 @@ TEXTS = {
     # --- links ---
     'links.share': 'Link to this view',
     'links.share.help': 'This address reopens the page with the same settings and language (copy it with the button on the right). Uploaded images, drawings and your own models are not in links.',
+    "replica.moved": "The server that held your session stopped, so this is a new session on another server: your settings from the link are back, but uploaded images, drawings and a model you built or trained there are gone.",
     "links.note.train": "The link holds these settings, not the trained weights: use Download to share a trained model.",
     "links.note.model": "The link holds the preset you started from, not your edits to the table: use Download to share an edited model.",
     'links.ignored': 'The link had settings this app does not know ({names}); they were ignored. Settings out of range or of the wrong kind are reset to their defaults.',

@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnviz import devices, i18n
 from cnnviz.ui import models as ui_models
-from cnnviz.ui import links, state, warmup
+from cnnviz.ui import links, replica, state, warmup
 from cnnviz.ui.links import LINK
 from cnnviz.ui.persist import bound
 from cnnviz.ui.state import t
@@ -76,6 +76,7 @@ def _device_label(name: str) -> str:
 
 def render() -> None:
     language()
+    replica.notice()
     links.ignore_unknown()
     model()
     device()

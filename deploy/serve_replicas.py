@@ -1,0 +1,225 @@
+"""`make serve-replicas REPLICAS=N PORT=P`: N cnnviz replicas on free local ports behind HAProxy on
+127.0.0.1:P, in the foreground; Ctrl-C or SIGTERM stops everything it started.
+
+Streamlit keeps a session's state and uploads in one process's memory, so the balancer must keep a
+browser on one replica (a cookie HAProxy inserts, `cnnviz_replica=r0`) and pass websocket upgrades
+(HAProxy does in HTTP mode; `timeout tunnel` keeps an idle websocket open through a long training run).
+It sends new browsers only to replicas whose `/_stcore/health` answers (a check every second, down
+after two failures); a browser whose replica died is sent to a live one (`option redispatch`), where
+Streamlit's client reconnects into a fresh session and the page says so (cnnviz.ui.replica).
+
+All replicas share one `server.cookieSecret` (made here for this run), so the XSRF cookie a browser
+got from one replica is valid on another after a move. Each replica warms up at start (cnnviz.ui.warmup)
+and names itself in its `/metrics` (CNNVIZ_REPLICA).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COOKIE = "cnnviz_replica"
+CHECK_INTERVAL_S = 1  # HAProxy's health check; a dead replica is marked down after FALL of them
+FALL, RISE = 2, 2
+
+CONFIG = """# written by deploy/serve_replicas.py for this run
+global
+    maxconn 4096
+    stats socket {socket} mode 600 level admin
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+    timeout tunnel 1h
+    timeout http-request 30s
+    timeout queue 30s
+    retries 2
+    option redispatch
+
+frontend cnnviz
+    bind {host}:{port}
+    default_backend replicas
+
+backend replicas
+    balance leastconn
+    cookie {cookie} insert nocache httponly attr "SameSite=Lax"
+    option httpchk GET /_stcore/health
+    http-check expect status 200
+    default-server inter {inter}s fall {fall} rise {rise}
+{servers}
+"""
+
+
+def haproxy_config(port: int, replicas: list[tuple[str, int]], socket_path: str, host: str = "127.0.0.1") -> str:
+    """The balancer's configuration: sticky cookie, websocket-friendly timeouts, health checks."""
+    servers = "\n".join(f"    server {name} 127.0.0.1:{p} cookie {name} check" for name, p in replicas)
+    return CONFIG.format(socket=socket_path, host=host, port=port, cookie=COOKIE, inter=CHECK_INTERVAL_S,
+                         fall=FALL, rise=RISE, servers=servers)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(port: int, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=timeout) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class Cluster:
+    port: int
+    workdir: Path
+    replicas: dict[str, tuple[int, subprocess.Popen]] = field(default_factory=dict)
+    balancer: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def socket(self) -> Path:
+        return self.workdir / "haproxy.sock"
+
+    def server_states(self) -> dict[str, str]:
+        """HAProxy's view of each replica ("UP", "DOWN", ...), from its stats socket."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(str(self.socket))
+            s.sendall(b"show stat\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        lines = data.decode().splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
+        return {r["svname"]: r["status"] for r in rows if r["svname"] in self.replicas}
+
+    def kill(self, name: str) -> None:
+        """Kill one replica at once (a crash, for the fault test)."""
+        self.replicas[name][1].kill()
+        self.replicas[name][1].wait(timeout=30)
+
+    def stop(self) -> None:
+        procs = [p for _, p in self.replicas.values()] + ([self.balancer] if self.balancer else [])
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        deadline = time.monotonic() + 20
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def start(replicas: int, port: int, workdir: Path | None = None, host: str = "127.0.0.1",
+          python: str = sys.executable, haproxy: str | None = None, quiet: bool = False) -> Cluster:
+    """Start the replicas and the balancer; returns at once (the balancer checks the replicas' health)."""
+    if replicas < 1:
+        raise ValueError("REPLICAS must be at least 1")
+    haproxy = haproxy or shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not Path(haproxy).exists():
+        raise FileNotFoundError("haproxy is not installed (Debian: apt-get install haproxy)")
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="cnnviz-replicas-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    cluster = Cluster(port, workdir)
+    cookie_secret = secrets.token_hex(32)  # one for all replicas: XSRF cookies stay valid after a move
+    out = subprocess.DEVNULL if quiet else None
+    try:
+        for i in range(replicas):
+            name, p = f"r{i}", free_port()
+            env = dict(os.environ, CNNVIZ_REPLICA=name, STREAMLIT_SERVER_COOKIE_SECRET=cookie_secret)
+            log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - open for the replica's lifetime
+            proc = subprocess.Popen(
+                [python, "-m", "streamlit", "run", "app.py", "--server.port", str(p), "--server.address", "127.0.0.1",
+                 "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cluster.replicas[name] = (p, proc)
+        config = workdir / "haproxy.cfg"
+        config.write_text(haproxy_config(port, [(n, p) for n, (p, _) in cluster.replicas.items()],
+                                         str(cluster.socket), host))
+        check = subprocess.run([haproxy, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"haproxy refused its configuration: {check.stderr.strip() or check.stdout.strip()}")
+        cluster.balancer = subprocess.Popen([haproxy, "-db", "-f", str(config)], cwd=workdir, stdout=out, stderr=out)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def wait_until_up(cluster: Cluster, timeout: float = 240.0, all_replicas: bool = True) -> bool:
+    """Wait until the replicas answer their health check and the balancer sees them UP."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cluster.balancer is not None and cluster.balancer.poll() is not None:
+            return False
+        up = [n for n, (p, _) in cluster.replicas.items() if healthy(p)]
+        try:
+            seen = cluster.server_states()
+        except OSError:
+            seen = {}
+        balanced = [n for n in up if seen.get(n) == "UP"]
+        if balanced and (len(balanced) == len(cluster.replicas) or not all_replicas):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8501)
+    parser.add_argument("--host", default="127.0.0.1", help="the balancer's address (0.0.0.0: the whole network)")
+    args = parser.parse_args(argv)
+    stopping = []
+
+    def stop(signum, _frame):
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    cluster = start(args.replicas, args.port, host=args.host)
+    print(f"cnnviz: {args.replicas} replicas ({', '.join(f'{n} on :{p}' for n, (p, _) in cluster.replicas.items())}),"
+          f" logs in {cluster.workdir}", flush=True)
+    try:
+        if wait_until_up(cluster, all_replicas=False):
+            print(f"cnnviz: open http://{args.host}:{args.port} (Ctrl-C stops everything)", flush=True)
+        while not stopping:
+            if cluster.balancer.poll() is not None:
+                print("cnnviz: the balancer stopped", file=sys.stderr, flush=True)
+                return 1
+            for name, (p, proc) in cluster.replicas.items():
+                if proc.returncode is None and proc.poll() is not None:
+                    print(f"cnnviz: replica {name} (:{p}) exited with {proc.returncode}; the others go on",
+                          file=sys.stderr, flush=True)
+            time.sleep(0.5)
+    finally:
+        cluster.stop()
+        print("cnnviz: stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
