@@ -6,7 +6,8 @@ browser on one replica (a cookie HAProxy inserts, `cnnviz_replica=r0`) and pass 
 (HAProxy does in HTTP mode; `timeout tunnel` keeps an idle websocket open through a long training run).
 It sends new browsers only to replicas whose `/_stcore/health` answers (a check every second, down
 after two failures); a browser whose replica died is sent to a live one (`option redispatch`), where
-Streamlit's client reconnects into a fresh session and the page says so (cnnviz.ui.replica).
+Streamlit's client reconnects into a fresh session and the page says so (cnnviz.ui.replica, which reads
+the `cnnviz_home` cookie HAProxy sets when a websocket opens).
 
 All replicas share one `server.cookieSecret` (made here for this run), so the XSRF cookie a browser
 got from one replica is valid on another after a move. Each replica warms up at start (cnnviz.ui.warmup)
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COOKIE = "cnnviz_replica"
+COOKIE = "cnnviz_replica"  # affinity: HAProxy's choice of replica for this browser
+HOME_COOKIE = "cnnviz_home"  # the replica of this browser's last websocket (what a moved session compares)
 CHECK_INTERVAL_S = 1  # HAProxy's health check; a dead replica is marked down after FALL of them
 FALL, RISE = 2, 2
 
@@ -57,9 +59,15 @@ frontend cnnviz
 backend replicas
     balance leastconn
     cookie {cookie} insert nocache httponly attr "SameSite=Lax"
+    # the replica that holds this browser's websocket: set only when a websocket opens (status 101), so
+    # that a reconnect's health polls (which move the affinity cookie) leave it naming the old replica;
+    # and not while the replica it names is down, so that the session that opens after the move sees it
+    http-request set-var(txn.home) req.cook({home})
+    http-response add-header Set-Cookie "{home}=%[srv_name]; path=/; HttpOnly; SameSite=Lax" if {home_rule}
     option httpchk GET /_stcore/health
     http-check expect status 200
-    default-server inter {inter}s fall {fall} rise {rise}
+    # a refused connection in real traffic marks the replica down at once, not only the next check
+    default-server inter {inter}s fall {fall} rise {rise} observe layer4 error-limit 1 on-error mark-down
 {servers}
 """
 
@@ -67,7 +75,11 @@ backend replicas
 def haproxy_config(port: int, replicas: list[tuple[str, int]], socket_path: str, host: str = "127.0.0.1") -> str:
     """The balancer's configuration: sticky cookie, websocket-friendly timeouts, health checks."""
     servers = "\n".join(f"    server {name} 127.0.0.1:{p} cookie {name} check" for name, p in replicas)
-    return CONFIG.format(socket=socket_path, host=host, port=port, cookie=COOKIE, inter=CHECK_INTERVAL_S,
+    names = " ".join(name for name, _ in replicas)
+    keep = [f"{{ status 101 }} !{{ var(txn.home) -m str {names} }}"] + [  # none yet, or not one of ours
+        f"{{ status 101 }} {{ var(txn.home) -m str {name} }} {{ srv_is_up(replicas/{name}) }}" for name, _ in replicas]
+    return CONFIG.format(socket=socket_path, host=host, port=port, cookie=COOKIE, home=HOME_COOKIE,
+                         home_rule=" || ".join(keep), inter=CHECK_INTERVAL_S,
                          fall=FALL, rise=RISE, servers=servers)
 
 
@@ -201,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     cluster = start(args.replicas, args.port, host=args.host)
-    print(f"cnnviz: {args.replicas} replicas ({', '.join(f'{n} on :{p}' for n, (p, _) in cluster.replicas.items())}),"
-          f" logs in {cluster.workdir}", flush=True)
+    for name, (p, proc) in cluster.replicas.items():
+        print(f"cnnviz: replica {name} on 127.0.0.1:{p}, pid {proc.pid}", flush=True)
+    print(f"cnnviz: balancer on {args.host}:{args.port}, logs and haproxy.cfg in {cluster.workdir}", flush=True)
     try:
         if wait_until_up(cluster, all_replicas=False):
             print(f"cnnviz: open http://{args.host}:{args.port} (Ctrl-C stops everything)", flush=True)

@@ -12,7 +12,7 @@ import streamlit as st
 from cnnviz import metrics
 from cnnviz.ui.state import t
 
-COOKIE = "cnnviz_replica"  # set by the balancer (deploy/serve_replicas.py): the replica of this browser
+COOKIE = "cnnviz_home"  # set by the balancer (deploy/serve_replicas.py) when a websocket opens: its replica
 MOVED = "cnnviz.replica.moved_from"  # the replica this session's browser was moved from, or ""
 
 
