@@ -14,5 +14,6 @@ SECTIONS = (
     "bench.memory",  # 5. server RSS: app opened, every page visited, per extra session
     "bench.training",  # 6. Train page's loop vs bare model.fit, samples/s
     "bench.load",  # 7. a class: N websocket sessions moving a slider (load generator), cross-checked in Chromium
+    "bench.replicas",  # 8. the load generator at one replica, then through HAProxy at two (make serve-replicas)
 )
-NEEDS_FLOOR = ("browser", "coldstart", "load")  # their ratios need this run's floors: `floor` runs first
+NEEDS_FLOOR = ("browser", "coldstart", "load", "replicas")  # their ratios need this run's floors: `floor` runs first

@@ -20,6 +20,7 @@ Bounded: sessions, seconds and a timeout per change; localhost only; it stops by
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 import random
 import time
 import urllib.request
@@ -32,6 +33,7 @@ NAME = "load"
 PERIOD_S = 2.0
 SLIDER = "ll.input_h"
 CHANGE_TIMEOUT_S = 30.0
+AFFINITY_COOKIE = "cnnviz_replica"  # deploy/serve_replicas.py's HAProxy cookie
 
 
 @dataclass
@@ -40,6 +42,7 @@ class SessionResult:
     errors: list[str] = field(default_factory=list)
     wrong_state: int = 0
     changes: int = 0
+    replica: str = ""  # the balancer's affinity cookie (make serve-replicas), "" without a balancer
 
 
 def _back_rerun(page_hash: str, fragment_id: str = "", widget_id: str = "", value: float | None = None) -> bytes:
@@ -58,14 +61,33 @@ def _back_rerun(page_hash: str, fragment_id: str = "", widget_id: str = "", valu
     return msg.SerializeToString()
 
 
-async def _fetch(host: str, port: int, path: str) -> int:
-    """GET path over HTTP/1.1 (Connection: close); the number of bytes read."""
+async def _get(host: str, port: int, path: str, cookie: str = "") -> bytes:
+    """GET path over HTTP/1.1 (Connection: close), with the session's cookies; the whole answer."""
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+    extra = f"Cookie: {cookie}\r\n" if cookie else ""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}Connection: close\r\n\r\n".encode())
     await writer.drain()
-    n = len(await reader.read())
+    data = await reader.read()
     writer.close()
-    return n
+    return data
+
+
+async def _fetch(host: str, port: int, path: str, cookie: str = "") -> int:
+    """GET path; the number of bytes read."""
+    return len(await _get(host, port, path, cookie))
+
+
+def _cookies(answer: bytes) -> dict[str, str]:
+    """The cookies an HTTP answer sets (name -> value), as a browser would keep them."""
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    out = {}
+    for line in head.split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "set-cookie":
+            pair = value.strip().split(";", 1)[0]
+            key, _, val = pair.partition("=")
+            out[key.strip()] = val.strip()
+    return out
 
 
 class Client:
@@ -109,8 +131,14 @@ class Client:
         from websockets.asyncio.client import connect
 
         rng = random.Random(seed)
+        # the page first, as a browser loads it: behind a balancer its answer pins this session to a replica
+        # (a cookie) that the websocket and every image fetch must then carry
+        jar = _cookies(await _get("127.0.0.1", self.port, "/"))
+        result.replica = jar.get(AFFINITY_COOKIE, "")
+        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
         url = f"ws://127.0.0.1:{self.port}/_stcore/stream"
         async with connect(url, subprotocols=["streamlit"], origin=f"http://127.0.0.1:{self.port}",
+                           additional_headers={"Cookie": cookie} if cookie else None,
                            max_size=None, open_timeout=60) as ws:
             await self.run_once(ws, _back_rerun(""))  # the first page view, as a browser's connect does
             if not self.slider_id:
@@ -124,7 +152,7 @@ class Client:
                 try:
                     urls, seen = await self.run_once(ws, _back_rerun(self.page_hash, self.fragment_id, self.slider_id,
                                                                      height))
-                    await asyncio.gather(*(_fetch("127.0.0.1", self.port, u) for u in urls))
+                    await asyncio.gather(*(_fetch("127.0.0.1", self.port, u, cookie) for u in urls))
                 except (asyncio.TimeoutError, OSError) as err:
                     result.errors.append(f"{type(err).__name__}: {err}")
                     continue
@@ -136,13 +164,14 @@ class Client:
                 await asyncio.sleep(max(0.0, PERIOD_S - (time.perf_counter() - started)))
 
 
-async def _generate(port: int, sessions: int, seconds: float, pid: int) -> dict:
+async def _generate(port: int, sessions: int, seconds: float, pid: int | list[int]) -> dict:
     results = [SessionResult() for _ in range(sessions)]
     rss = []
+    pids = pid if isinstance(pid, list) else [pid]
 
     async def sample_rss():
         while True:
-            rss.append(rss_mib(pid))
+            rss.append(sum(rss_mib(p) for p in pids))  # all replicas together
             await asyncio.sleep(1.0)
 
     sampler = asyncio.create_task(sample_rss())
@@ -154,10 +183,11 @@ async def _generate(port: int, sessions: int, seconds: float, pid: int) -> dict:
     return {"sessions": sessions, "seconds": seconds, "wall_s": wall, "changes": sum(r.changes for r in results),
             "latency": summary(lat), "errors": [e for r in results for e in r.errors][:20],
             "error_count": sum(len(r.errors) for r in results), "wrong_state": sum(r.wrong_state for r in results),
-            "rss_max_mib": max(rss) if rss else None, "rss_samples": len(rss)}
+            "rss_max_mib": max(rss) if rss else None, "rss_samples": len(rss),
+            "replicas": dict(sorted(Counter(r.replica for r in results if r.replica).items()))}
 
 
-def generate(port: int, sessions: int, seconds: float, pid: int) -> dict:
+def generate(port: int, sessions: int, seconds: float, pid: int | list[int]) -> dict:
     """Run the sessions on an asyncio loop of their own thread (a caller may already run a loop in this one,
     as pytest does beside the sync Playwright fixtures)."""
     return run_in_own_thread(_generate(port, sessions, seconds, pid))

@@ -67,20 +67,29 @@ backend replicas
     option httpchk GET /_stcore/health
     http-check expect status 200
     # a refused connection in real traffic marks the replica down at once, not only the next check
-    default-server inter {inter}s fall {fall} rise {rise} observe layer4 error-limit 1 on-error mark-down
+    default-server inter {inter}s fall {fall} rise {rise} observe layer4 error-limit 1 on-error mark-down init-addr last,libc,none
 {servers}
 """
 
 
-def haproxy_config(port: int, replicas: list[tuple[str, int]], socket_path: str, host: str = "127.0.0.1") -> str:
-    """The balancer's configuration: sticky cookie, websocket-friendly timeouts, health checks."""
-    servers = "\n".join(f"    server {name} 127.0.0.1:{p} cookie {name} check" for name, p in replicas)
+def haproxy_config(port: int, replicas: list[tuple[str, str]], socket_path: str, host: str = "127.0.0.1") -> str:
+    """The balancer's configuration: sticky cookie, websocket-friendly timeouts, health checks.
+    `replicas`: (name, "address:port") each; compose.yaml's balancer uses this with its service names."""
+    servers = "\n".join(f"    server {name} {address} cookie {name} check" for name, address in replicas)
     names = " ".join(name for name, _ in replicas)
     keep = [f"{{ status 101 }} !{{ var(txn.home) -m str {names} }}"] + [  # none yet, or not one of ours
         f"{{ status 101 }} {{ var(txn.home) -m str {name} }} {{ srv_is_up(replicas/{name}) }}" for name, _ in replicas]
     return CONFIG.format(socket=socket_path, host=host, port=port, cookie=COOKIE, home=HOME_COOKIE,
                          home_rule=" || ".join(keep), inter=CHECK_INTERVAL_S,
                          fall=FALL, rise=RISE, servers=servers)
+
+
+COMPOSE_CONFIG = Path(__file__).with_name("haproxy-compose.cfg")
+
+
+def compose_config() -> str:
+    """deploy/haproxy-compose.cfg: the same balancer for compose.yaml's two replica services."""
+    return haproxy_config(8501, [("r0", "r0:8501"), ("r1", "r1:8501")], "/tmp/haproxy.sock", host="0.0.0.0")
 
 
 def free_port() -> int:
@@ -169,7 +178,7 @@ def start(replicas: int, port: int, workdir: Path | None = None, host: str = "12
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             cluster.replicas[name] = (p, proc)
         config = workdir / "haproxy.cfg"
-        config.write_text(haproxy_config(port, [(n, p) for n, (p, _) in cluster.replicas.items()],
+        config.write_text(haproxy_config(port, [(n, f"127.0.0.1:{p}") for n, (p, _) in cluster.replicas.items()],
                                          str(cluster.socket), host))
         check = subprocess.run([haproxy, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
         if check.returncode != 0:
@@ -204,7 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--host", default="127.0.0.1", help="the balancer's address (0.0.0.0: the whole network)")
+    parser.add_argument("--write-compose-config", action="store_true",
+                        help=f"write {COMPOSE_CONFIG.name} (compose.yaml's balancer) and exit")
     args = parser.parse_args(argv)
+    if args.write_compose_config:
+        COMPOSE_CONFIG.write_text(compose_config())
+        return 0
     stopping = []
 
     def stop(signum, _frame):

@@ -158,6 +158,18 @@ def test_eight_sessions_land_on_both_replicas_and_see_only_their_own_uploads(clu
             context.close()
 
 
+def test_the_load_generator_through_the_balancer_lands_on_both_and_sees_its_own_state(cluster):
+    """bench.load's sessions (Streamlit's websocket protocol, a cookie jar per session) through HAProxy:
+    no error, every answer shows the session's own height, and the sessions spread over both replicas.
+    (Latency is measured by `python -m bench replicas`, not asserted here.)"""
+    from bench import load
+
+    result = load.generate(cluster.port, sessions=8, seconds=6.0, pid=list(cluster.pids.values()))
+    assert result["errors"] == [] and result["error_count"] == 0
+    assert result["wrong_state"] == 0 and result["changes"] >= 8 * 2
+    assert set(result["replicas"]) == {"r0", "r1"} and sum(result["replicas"].values()) == 8
+
+
 def test_a_replica_dies_the_other_goes_on_and_moved_sessions_start_fresh(cluster, browser):
     opened = []
     try:
