@@ -92,6 +92,21 @@ def compose_config() -> str:
     return haproxy_config(8501, [("r0", "r0:8501"), ("r1", "r1:8501")], "/tmp/haproxy.sock", host="0.0.0.0")
 
 
+def server_states(socket_path, names) -> dict[str, str]:
+    """HAProxy's view of each named replica ("UP", "DOWN", ...), from its stats socket."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(str(socket_path))
+        s.sendall(b"show stat\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    lines = data.decode().splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
+    return {r["svname"]: r["status"].split()[0] for r in rows if r["svname"] in names}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -122,18 +137,7 @@ class Cluster:
         return self.workdir / "haproxy.sock"
 
     def server_states(self) -> dict[str, str]:
-        """HAProxy's view of each replica ("UP", "DOWN", ...), from its stats socket."""
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(5)
-            s.connect(str(self.socket))
-            s.sendall(b"show stat\n")
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-        lines = data.decode().splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
-        return {r["svname"]: r["status"] for r in rows if r["svname"] in self.replicas}
+        return server_states(self.socket, set(self.replicas))
 
     def kill(self, name: str) -> None:
         """Kill one replica at once (a crash, for the fault test)."""

@@ -155,6 +155,17 @@ def choose(page, label: str, option: str, scope: str = "[data-testid='stSidebar'
     wait_for_run(page, timeout=120_000)
 
 
+def fresh_page(browser, url: str, width: int = 1400, height: int = 1000, timeout: float = 60_000):
+    """A new browser context (a new session, its own cookies) on `url`, after its first run: (context, page)."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp']")
+    wait_for_run(page, timeout=2 * timeout)
+    return context, page
+
+
 def open_page(page, server: Server, path: str = "") -> None:
     page.goto(f"{server.url}/{path}")
     page.wait_for_selector("[data-testid='stApp']", timeout=60_000)

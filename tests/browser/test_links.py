@@ -2,7 +2,7 @@
 context (a new session) shows the same settings; a tampered link gives defaults, a notice, no exception,
 nothing rendered as HTML."""
 
-from tests.browser.conftest import choose, open_page, screenshot, set_slider, wait_for_run
+from tests.browser.conftest import choose, fresh_page, open_page, screenshot, set_slider, wait_for_run
 
 
 def _slider(page, label: str) -> str:
@@ -11,13 +11,7 @@ def _slider(page, label: str) -> str:
 
 
 def _fresh(browser, url: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(url)
-    page.wait_for_selector("[data-testid='stApp']")
-    wait_for_run(page, timeout=120_000)
-    return context, page
+    return fresh_page(browser, url)
 
 
 def _no_exception(page):

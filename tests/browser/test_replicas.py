@@ -7,7 +7,6 @@ import io
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import ARTIFACTS, ROOT, free_port, wait_for_run
+from deploy.serve_replicas import server_states
+from tests.browser.conftest import ARTIFACTS, ROOT, free_port, fresh_page, wait_for_run
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -50,17 +50,7 @@ class Balanced:
         self.wait_states({name: "UP" for name in self.pids}, timeout=300)
 
     def states(self) -> dict[str, str]:
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(5)
-            s.connect(str(self.workdir / "haproxy.sock"))
-            s.sendall(b"show stat\n")
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-        lines = data.decode().splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
-        return {r["svname"]: r["status"].split()[0] for r in rows if r["svname"] in self.pids}
+        return server_states(self.workdir / "haproxy.sock", set(self.pids))
 
     def wait_states(self, want: dict[str, str], timeout: float) -> float:
         start = time.monotonic()
@@ -94,13 +84,7 @@ def _png(i: int) -> bytes:
 
 
 def _open(browser, url: str):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(90_000)
-    page.goto(url)
-    page.wait_for_selector("[data-testid='stApp']")
-    wait_for_run(page, timeout=180_000)
-    return context, page
+    return fresh_page(browser, url, width=1200, height=900, timeout=90_000)
 
 
 def _replica(context) -> str:
