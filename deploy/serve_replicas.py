@@ -6,8 +6,8 @@ browser on one replica (a cookie HAProxy inserts, `cnnviz_replica=r0`) and pass 
 (HAProxy does in HTTP mode; `timeout tunnel` keeps an idle websocket open through a long training run).
 It sends new browsers only to replicas whose `/_stcore/health` answers (a check every second, down
 after two failures); a browser whose replica died is sent to a live one (`option redispatch`), where
-Streamlit's client reconnects into a fresh session and the page says so (cnnviz.ui.replica, which reads
-the `cnnviz_home` cookie HAProxy sets when a websocket opens).
+a reloaded page is a fresh session that says so (cnnviz.ui.replica, which reads the `cnnviz_moved_from`
+cookie HAProxy sets when a browser's websocket opens on another replica than its last one).
 
 All replicas share one `server.cookieSecret` (made here for this run), so the XSRF cookie a browser
 got from one replica is valid on another after a move. Each replica warms up at start (cnnviz.ui.warmup)
@@ -32,7 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COOKIE = "cnnviz_replica"  # affinity: HAProxy's choice of replica for this browser
-HOME_COOKIE = "cnnviz_home"  # the replica of this browser's last websocket (what a moved session compares)
+HOME_COOKIE = "cnnviz_home"  # the replica of this browser's last websocket
+MOVED_COOKIE = "cnnviz_moved_from"  # set when a websocket opened elsewhere than home: the replica that failed
 CHECK_INTERVAL_S = 1  # HAProxy's health check; a dead replica is marked down after FALL of them
 FALL, RISE = 2, 2
 
@@ -59,15 +60,21 @@ frontend cnnviz
 backend replicas
     balance leastconn
     cookie {cookie} insert nocache httponly attr "SameSite=Lax"
-    # the replica that holds this browser's websocket: set only when a websocket opens (status 101), so
-    # that a reconnect's health polls (which move the affinity cookie) leave it naming the old replica;
-    # and not while the replica it names is down, so that the session that opens after the move sees it
+    # Moved sessions. cnnviz_home names the replica of this browser's last websocket; it changes only when
+    # a websocket opens (status 101), not on the health polls of a reconnect (which move the affinity
+    # cookie). A websocket opened on another replica than the home one means the home one failed: the
+    # answer names the old one in {moved} (10 minutes), which the next session's page reads
+    # (cnnviz.ui.replica) and whose own websocket then clears it.
     http-request set-var(txn.home) req.cook({home})
-    http-response add-header Set-Cookie "{home}=%[srv_name]; path=/; HttpOnly; SameSite=Lax" if {home_rule}
+    http-request set-var(txn.moved) req.cook({moved})
+    http-response set-var(txn.srv) srv_name
+    http-response add-header Set-Cookie "{moved}=%[var(txn.home)]; path=/; Max-Age=600; HttpOnly; SameSite=Lax" if {{ status 101 }} {{ var(txn.home) -m str {names} }} !{{ var(txn.home),strcmp(txn.srv) eq 0 }}
+    http-response add-header Set-Cookie "{moved}=; path=/; Max-Age=0" if {{ status 101 }} {{ var(txn.moved) -m found }} {{ var(txn.home),strcmp(txn.srv) eq 0 }}
+    http-response add-header Set-Cookie "{home}=%[var(txn.srv)]; path=/; HttpOnly; SameSite=Lax" if {{ status 101 }} !{{ var(txn.home),strcmp(txn.srv) eq 0 }}
     option httpchk GET /_stcore/health
     http-check expect status 200
-    # a refused connection in real traffic marks the replica down at once, not only the next check
-    default-server inter {inter}s fall {fall} rise {rise} observe layer4 error-limit 1 on-error mark-down init-addr last,libc,none
+    timeout check 5s
+    default-server inter {inter}s fall {fall} rise {rise} init-addr last,libc,none
 {servers}
 """
 
@@ -77,10 +84,8 @@ def haproxy_config(port: int, replicas: list[tuple[str, str]], socket_path: str,
     `replicas`: (name, "address:port") each; compose.yaml's balancer uses this with its service names."""
     servers = "\n".join(f"    server {name} {address} cookie {name} check" for name, address in replicas)
     names = " ".join(name for name, _ in replicas)
-    keep = [f"{{ status 101 }} !{{ var(txn.home) -m str {names} }}"] + [  # none yet, or not one of ours
-        f"{{ status 101 }} {{ var(txn.home) -m str {name} }} {{ srv_is_up(replicas/{name}) }}" for name, _ in replicas]
     return CONFIG.format(socket=socket_path, host=host, port=port, cookie=COOKIE, home=HOME_COOKIE,
-                         home_rule=" || ".join(keep), inter=CHECK_INTERVAL_S,
+                         moved=MOVED_COOKIE, names=names, inter=CHECK_INTERVAL_S,
                          fall=FALL, rise=RISE, servers=servers)
 
 

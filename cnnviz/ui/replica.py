@@ -1,6 +1,6 @@
 """Behind `make serve-replicas` (or any balancer with the same cookie): a browser whose replica stopped
-is sent to another one, where Streamlit's client reconnects into a fresh session. Its cookie still names
-the replica it came from, so that session says what happened, in the sidebar, for as long as it lasts:
+is sent to another one; the balancer then names the replica it came from in a cookie, so the next
+session of that browser says what happened, in the sidebar, for as long as it lasts:
 never another user's state, and the user knows why their upload or trained model is gone."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import streamlit as st
 from cnnviz import metrics
 from cnnviz.ui.state import t
 
-COOKIE = "cnnviz_home"  # set by the balancer (deploy/serve_replicas.py) when a websocket opens: its replica
+COOKIE = "cnnviz_moved_from"  # set by the balancer (deploy/serve_replicas.py): the replica a browser left
 MOVED = "cnnviz.replica.moved_from"  # the replica this session's browser was moved from, or ""
 
 

@@ -18,7 +18,7 @@ def test_moved_from(cookie, here, moved):
 
 
 def test_the_balancer_sets_the_cookie_the_app_reads():
-    assert serve_replicas.HOME_COOKIE == replica.COOKIE
+    assert serve_replicas.MOVED_COOKIE == replica.COOKIE
 
 
 def test_a_moved_session_says_so_for_the_whole_session(monkeypatch):

@@ -92,13 +92,25 @@ def _replica(context) -> str:
 
 
 def _upload(page, i: int) -> None:
+    """Upload student-i.png in the sidebar and wait until the sidebar shows it. On a loaded machine a file
+    set while the source's own rerun is still drawing the uploader can be lost: set it once more then."""
     side = page.locator("[data-testid='stSidebar']")
     if side.locator("input[type=file]").count() == 0:
         side.locator("[data-testid='stRadio']").get_by_text("Upload", exact=True).first.click()
-        wait_for_run(page)
-    side.locator("input[type=file]").first.set_input_files(
-        files=[{"name": f"student-{i}.png", "mimeType": "image/png", "buffer": _png(i)}])
-    wait_for_run(page, timeout=120_000)
+        wait_for_run(page, timeout=120_000)
+    w, h = 60 + 10 * i, 40 + 5 * i
+    for attempt in range(2):
+        side.locator("input[type=file]").first.set_input_files(
+            files=[{"name": f"student-{i}.png", "mimeType": "image/png", "buffer": _png(i)}])
+        wait_for_run(page, timeout=120_000)
+        try:
+            side.get_by_text(f"student-{i}.png ({w}x{h})").first.wait_for(timeout=60_000)
+            return
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"replicas-upload-{i}-attempt-{attempt}.png"))
+            if attempt:
+                raise
 
 
 def _sidebar_image_ok(page, i: int) -> None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cnnviz import attribution, images, metrics
 from cnnviz.ui import metrics as route
+
+
+def _run(coroutine):
+    """Run a coroutine on a loop of its own thread: pytest's process may already run one in this thread
+    (the sync Playwright fixtures of the browser tests)."""
+    from bench.common import run_in_own_thread
+
+    return run_in_own_thread(coroutine)
 
 
 def samples(text: bytes) -> dict:
@@ -67,7 +74,7 @@ def test_route_serves_the_text_format_without_a_runtime():
     assert route.active_sessions() is None  # no Streamlit runtime in a unit test
     (only,) = route.routes()
     assert only.path == "/metrics" and only.methods >= {"GET"} and "POST" not in only.methods
-    answer = asyncio.run(route._endpoint(None))
+    answer = _run(route._endpoint(None))
     assert answer.status_code == 200 and answer.media_type.startswith("text/plain")
     assert b"cnnviz_reruns_total" in answer.body
 
@@ -80,5 +87,5 @@ def test_route_counts_the_runtime_s_sessions(monkeypatch):
     fake = SimpleNamespace(_session_mgr=SimpleNamespace(num_active_sessions=lambda: 4))
     monkeypatch.setattr(streamlit.runtime.Runtime, "instance", classmethod(lambda cls: fake))
     assert route.active_sessions() == 4
-    body = asyncio.run(route._endpoint(None)).body
+    body = _run(route._endpoint(None)).body
     assert value(body, "cnnviz_sessions") == 4
