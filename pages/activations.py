@@ -70,14 +70,13 @@ for i, (out_name, out) in enumerate(outputs):
     if len(outputs) > 1:
         st.markdown(t("activations.prediction.output", i=i + 1, n=len(outputs), name=plain(out_name)))
     if out.ndim == 1:
-        names = [ui_models.class_label(n) for n in info.class_names] if info.class_names and i == 0 else None
+        names = ui.class_labels(info) if i == 0 else None
         probabilities = plots.looks_like_probabilities(out)
         st.plotly_chart(plots.probability_bars(out, names),
                         key="activations.prediction.chart" + (f".{i}" if i else ""))
-        best = int(out.argmax())
-        label = names[best] if names and len(names) == out.size else str(best)
+        label, p = ui.best_class(out, names)
         st.markdown(t("activations.prediction.top" if probabilities else "activations.prediction.top_raw",
-                      label=plain(label), p=float(out[best])))
+                      label=plain(label), p=p))
     else:
         st.caption(t("activations.prediction.not_vector", shape=str(out.shape)))
 st.caption(t("activations.ran", device=result.device, ms=result.total * 1000))

@@ -124,11 +124,19 @@ def top_prediction(info: ModelInfo, result: Inference) -> str | None:
     outputs = result.model_outputs(info.model)
     if not outputs or outputs[0][1].ndim != 1:
         return None
-    out = outputs[0][1]
-    names = [models.class_label(n) for n in info.class_names] if info.class_names else None
+    label, p = best_class(outputs[0][1], class_labels(info))
+    return f"**{plain(label)}** ({p:.2f})"
+
+
+def class_labels(info: ModelInfo) -> list[str] | None:
+    """The model's class names in the session's language, or None when it has none."""
+    return [models.class_label(n) for n in info.class_names] if info.class_names else None
+
+
+def best_class(out: np.ndarray, names: list[str] | None) -> tuple[str, float]:
+    """The highest output's label (its name when there is one per output, else its index) and value."""
     best = int(out.argmax())
-    label = names[best] if names and len(names) == out.size else str(best)
-    return f"**{plain(label)}** ({float(out[best]):.2f})"
+    return (names[best] if names and len(names) == out.size else str(best)), float(out[best])
 
 
 def first_spatial(layers: dict[str, np.ndarray]) -> int:

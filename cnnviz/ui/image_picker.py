@@ -95,8 +95,13 @@ def second_image(sample_key: str, upload_key: str) -> Image.Image:
         if image is not None:
             return image
         metrics.upload_refused(reason[0], images.CODES)
-        st.error(t("images.refused", name=plain(file.name), reason=t(f"images.error.{reason[0]}", **reason[1])))
+        st.error(_refused(file.name, reason[0], reason[1]))
     return _sample(name)
+
+
+def _refused(name: str, code: str, values: dict) -> str:
+    """'Could not use <name>: <reason> ...' in this run's language (the name markdown-escaped)."""
+    return t("images.refused", name=plain(name), reason=t(f"images.error.{code}", **values))
 
 
 def _labels(prefix: str):
@@ -156,8 +161,7 @@ def pick_image() -> Image.Image:
 
     refused = st.session_state.get(ERROR)
     if refused:  # shown in the language of this run, not the one of the upload
-        reason = t(f"images.error.{refused['code']}", **refused["values"])
-        side.error(t("images.refused", name=plain(refused["name"]), reason=reason))
+        side.error(_refused(refused["name"], refused["code"], refused["values"]))
     image = current_image()
     _caption(side, source, image)
     return image

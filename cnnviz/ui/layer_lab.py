@@ -76,9 +76,6 @@ def shape_text(shape) -> str:
     return " × ".join(str(v) for v in shape) if shape else "—"
 
 
-NUMBERS = ("conv_shape", "pool_shape", "rf", "params", "macs", "unread")  # ll.metric.<name> (and .help)
-
-
 def numbers(result: layerlab.Analysis) -> dict[str, str]:
     """The Layer lab's headline numbers for these settings, as shown: ll.metric.<name> -> text."""
     field = result.pooled_field or result.receptive_field
