@@ -171,6 +171,10 @@ class ModelInfo:
     trained: bool
     description: str = ""
     fit: str = ""  # "digit": pictures become UCI bitmaps (cnnviz.digits); "": the user's crop/pad choice
+    # The pixel range the model was trained on, when its file says so (cnnviz.preprocessing.CONTRACTS: "unit"
+    # [0, 1], "byte" [0, 255], "symmetric" [-1, 1], "torch" ImageNet mean/std, "caffe" BGR mean-subtracted);
+    # "": detected from the model's own layers, or chosen by the user.
+    pixels: str = ""
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
