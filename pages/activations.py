@@ -109,18 +109,18 @@ def zoom() -> None:
     values = maps[..., ch] if maps.ndim == 3 else maps
     lo, hi = plots.value_range(values)
     chart, notes = st.columns([3, 2])
-    event = chart.plotly_chart(plots.channel_heatmap(values, vrange=vrange, clickable=maps.ndim == 3),
-                               key="activations.zoom.chart",
-                               config={"displayModeBar": False}, on_select="rerun", selection_mode="points")
+    with chart:
+        ui.zoom_map(values, vrange, "activations.zoom.chart", clickable=maps.ndim == 3,
+                    alt=t("activations.zoom.caption", layer=plain(name), channel=ch, lo=lo, hi=hi))
     notes.caption(t("activations.zoom.caption", layer=plain(name), channel=ch, lo=lo, hi=hi))
     if maps.ndim == 3:
-        receptive_field(name, maps.shape, ch, event)
+        notes.caption(t("activations.zoom.click"))
+        receptive_field(name, maps.shape, ch)
 
 
-def receptive_field(name: str, shape, ch: int, event) -> None:
+def receptive_field(name: str, shape, ch: int) -> None:
     """Where the chosen unit looks: the box it reads and the input-gradient of the unit."""
     st.markdown(t("activations.rf"))
-    ui.clicked_cell(event)
     r, c = st.columns(2)
     row = r.number_input(t("activations.rf.row"), 0, shape[0] - 1, min(st.session_state.get(ui.RF_ROW, shape[0] // 2), shape[0] - 1),
                          key=ui.RF_ROW)

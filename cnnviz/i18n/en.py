@@ -244,6 +244,8 @@ TEXTS = {
     "activations.zoom.channel": "Channel",
     "activations.zoom.channel.help": "Which channel (activation map) of the layer to enlarge: one per filter.",
     "activations.zoom.caption": "{layer}, channel {channel}: min {lo:.4g}, max {hi:.4g}. Hover a cell to see its exact value.",
+    "activations.zoom.hover": "row {row}, col {col}: {value}",
+    "activations.zoom.click": "Click a cell to see the receptive field of that unit (outlined in red).",
     "activations.layers": "Every layer, every channel",
     "activations.time.help": "Time per layer: each layer's own call on its real input, run eagerly (not compiled), median of up to 5 runs; it includes the backend's per-call overhead.",
     "activations.layer.caption": "values {lo:.4g} to {hi:.4g} · {time}",

@@ -244,6 +244,8 @@ TEXTS = {
     "activations.zoom.channel": "채널",
     "activations.zoom.channel.help": "레이어에서 크게 볼 채널(액티베이션 맵): 필터마다 하나씩 있습니다.",
     "activations.zoom.caption": "{layer}, 채널 {channel}: 최솟값 {lo:.4g}, 최댓값 {hi:.4g}. 칸 위에 마우스를 올리면 정확한 값이 보입니다.",
+    "activations.zoom.hover": "{row}행, {col}열: {value}",
+    "activations.zoom.click": "칸을 누르면 그 유닛의 수용 영역이 보입니다(빨간 테두리).",
     "activations.layers": "모든 레이어, 모든 채널",
     "activations.time.help": "레이어별 시간: 각 레이어를 실제 입력에 대해 따로(컴파일 없이) 호출한 시간, 최대 5번의 중앙값이며 백엔드의 호출당 부담이 포함됩니다.",
     "activations.layer.caption": "값 {lo:.4g} ~ {hi:.4g} · {time}",

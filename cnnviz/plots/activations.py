@@ -1,4 +1,4 @@
-"""Activation maps as PNG image grids (one image per layer, all channels), a zoom heatmap, prediction bars.
+"""Activation maps as PNG image grids (one image per layer, all channels), a zoomed channel, prediction bars.
 
 A layer's channels are drawn into one image rather than one plotly figure per channel, so a page
 with every layer stays small and reruns fast. Colour scales follow CNN Explainer: each channel on
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import numpy as np
@@ -212,13 +213,10 @@ def display_width(size: tuple[int, int], height: int = 240, max_width: int = 360
     return max(1, min(max_width, round(height * w / max(h, 1))), -(-w // max(h, 1)))
 
 
-MAX_CLICKABLE = 40_000  # cells of a map that clicks can select (an invisible marker each)
-
-
 def channel_heatmap(channel: np.ndarray, title: str = "", colorscale: str = COLORSCALE,
-                    vrange: tuple[float, float] | None = None, clickable: bool = False) -> go.Figure:
-    """One channel as a heatmap; hovering a pixel shows its row, column and exact value; `clickable`: a
-    click selects the cell (an invisible scatter point per cell)."""
+                    vrange: tuple[float, float] | None = None) -> go.Figure:
+    """One channel as a plotly heatmap; hovering a pixel shows its row, column and exact value. (The bench's
+    floor for the Activations zoom: bench/floor_app/heatmap.py; the page draws `zoom_map` instead.)"""
     z = np.asarray(channel, dtype="float32")
     if z.ndim == 1:
         z = z[np.newaxis, :]
@@ -231,21 +229,67 @@ def channel_heatmap(channel: np.ndarray, title: str = "", colorscale: str = COLO
             hovertemplate="row %{y}, col %{x}<br>value %{z:.6g}<extra></extra>",
         )
     )
-    if clickable and z.size <= MAX_CLICKABLE:
-        # Plotly selects points of scatter traces only: an invisible marker on every cell makes a click on the
-        # map a selection of that cell (st.plotly_chart(on_select=...)), and carries the same hover text.
-        rows, cols = np.indices(z.shape)
-        fig.add_trace(go.Scatter(
-            x=cols.ravel(), y=rows.ravel(), mode="markers", customdata=z.ravel(), showlegend=False,
-            marker=dict(size=max(4, min(20, 400 // max(z.shape))), opacity=0, symbol="square"),
-            hovertemplate="row %{y}, col %{x}<br>value %{customdata:.6g}<extra></extra>"))
-        fig.data[0].hoverinfo = "skip"
-        fig.update_layout(clickmode="event+select")
     fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain")
     fig.update_xaxes(constrain="domain")
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                       height=min(700, max(260, 28 * z.shape[0] if z.shape[0] < 20 else 5 * z.shape[0])))
     return fig
+
+
+@dataclass(frozen=True)
+class ZoomMap:
+    """One channel drawn as a picture: cells of `cell` x `cell_h` pixels from (0, 0), a colour bar at the right."""
+
+    image: Image.Image
+    rows: int
+    cols: int
+    cell: int  # cell width in pixels
+    cell_h: int  # cell height (taller than wide for a single row: a Dense layer's vector)
+    lo: float  # the colour bar's range
+    hi: float
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """(left, top, cell width, cell height) of the grid in the picture (cnnviz.ui.clickgrid's box)."""
+        return 0, 0, self.cell, self.cell_h
+
+
+ZOOM_TARGET = 480  # the longer side of the zoomed map, in pixels (cells stay whole pixels, at most MAX_CELL)
+MAX_CELL = 40
+_BAR_GAP, _BAR_W = 10, 14
+
+
+def _tick(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def zoom_map(channel: np.ndarray, vrange: tuple[float, float] | None = None, colorscale: str = COLORSCALE,
+             target: int = ZOOM_TARGET) -> ZoomMap:
+    """One channel (H, W) (or a vector, drawn as one row) as crisp cells coloured on `vrange` (else its own
+    finite range), with a vertical colour bar and its min / middle / max written beside it. NaN cells are grey."""
+    z = np.asarray(channel, dtype="float32")
+    if z.ndim == 1:
+        z = z[np.newaxis, :]
+    if z.ndim != 2:
+        raise ValueError(f"Cannot zoom into an activation of shape {z.shape}.")
+    rows, cols = z.shape
+    lo, hi = vrange if vrange is not None else value_range(z)
+    cell = max(1, min(MAX_CELL, target // max(rows, cols)))
+    cell_h = cell if rows > 2 else max(cell, 28)
+    norm = normalise(z[..., np.newaxis], "network", (lo, hi))[..., 0]
+    colours = lut(colorscale)[(norm * 255).round().astype("int64")]
+    colours[~np.isfinite(z)] = (200, 200, 200)
+    grid = Image.fromarray(colours.astype("uint8"), "RGB").resize((cols * cell, rows * cell_h), Image.Resampling.NEAREST)
+    labels = [_tick(hi), _tick((lo + hi) / 2), _tick(lo)]
+    height = max(grid.height, 3 * _LABEL + 6)
+    img = Image.new("RGB", (grid.width + _BAR_GAP + _BAR_W + 6 + max(text_width(t) for t in labels), height), _BG)
+    img.paste(grid, (0, 0))
+    bar = lut(colorscale)[np.linspace(255, 0, height).round().astype("int64")]  # the top is the maximum
+    x0 = grid.width + _BAR_GAP
+    img.paste(Image.fromarray(np.repeat(bar[:, np.newaxis], _BAR_W, axis=1).astype("uint8"), "RGB"), (x0, 0))
+    for text, y in zip(labels, (0, (height - _LABEL) / 2, height - _LABEL)):
+        put_text(img, (x0 + _BAR_W + 4, y), text)
+    return ZoomMap(img, rows, cols, cell, cell_h, float(lo), float(hi))
 
 
 def probability_bars(probabilities: np.ndarray, class_names: list[str] | tuple[str, ...] | None = None,

@@ -17,7 +17,7 @@ from cnnviz import activations, attribution, devices, filters, metrics, preproce
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.plots import activations as plots
 from cnnviz.plots import filters as filter_plots
-from cnnviz.ui import models
+from cnnviz.ui import clickgrid, models
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 
@@ -213,20 +213,32 @@ def batchnorm_after(info: ModelInfo, name: str):
         return None
 
 
-RF_ROW, RF_COL, RF_CLICK = "activations.rf.row", "activations.rf.col", "activations.rf.click"
+RF_ROW, RF_COL = "activations.rf.row", "activations.rf.col"
 
 
-def clicked_cell(event) -> None:
-    """A click on the zoomed map (a plotly point selection) moves the unit the receptive field is shown
-    for: copied into the row/column inputs once per new click, so typing in them still works."""
-    points = list(getattr(getattr(event, "selection", None), "points", None) or [])
-    if not points:
-        return
-    point = points[0]
-    cell = (int(round(point.get("y", 0))), int(round(point.get("x", 0))))
-    if st.session_state.get(RF_CLICK) != cell:
-        st.session_state[RF_CLICK] = cell
-        st.session_state[RF_ROW], st.session_state[RF_COL] = cell
+@st.cache_data(show_spinner=False, max_entries=64)
+def zoom_png(values: np.ndarray, vrange: tuple[float, float] | None) -> tuple[bytes, tuple[int, int, int, int], tuple[int, int]]:
+    """(PNG, grid box, size) of one zoomed channel (cnnviz.plots.activations.zoom_map)."""
+    z = plots.zoom_map(values, vrange)
+    return plots.png_bytes(z.image), z.box, z.image.size
+
+
+def go_to_unit(row: int, col: int) -> None:
+    """A click on the zoomed map: the receptive field's unit moves there (the row/column inputs follow)."""
+    st.session_state[RF_ROW], st.session_state[RF_COL] = row, col
+
+
+def zoom_map(values: np.ndarray, vrange: tuple[float, float] | None, key: str, clickable: bool, alt: str = "") -> None:
+    """One channel as a picture with its values on hover; a click on a cell moves the receptive field's unit
+    (outlined on the picture) when `clickable`."""
+    png, box, size = zoom_png(values, vrange)
+    grid = np.atleast_2d(np.asarray(values, dtype="float32"))
+    mark = (st.session_state.get(RF_ROW), st.session_state.get(RF_COL)) if clickable else None
+    if mark is not None and not all(isinstance(v, int) and 0 <= v < n for v, n in zip(mark, grid.shape)):
+        mark = None
+    clickgrid.clickable(png, grid.shape[0], grid.shape[1], key, go_to_unit if clickable else None, box, size,
+                        alt=alt, values=grid, hover=t("activations.zoom.hover", row="{row}", col="{col}", value="{value}"),
+                        mark=mark)
 
 
 def receptive_field(info: ModelInfo, x: np.ndarray, layer: str, row: int, col: int, channel: int, device: str):

@@ -32,11 +32,17 @@ def _array(value):
     return np.asarray(value, dtype="float64")
 
 
+def zoom_data(at) -> dict:
+    """The data the zoomed map's component gets (cnnviz.ui.clickgrid): its picture, grid and hover values."""
+    zooms = [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.id.endswith("activations.zoom.chart")]
+    assert len(zooms) == 1
+    return zooms[0]
+
+
 def zoom_z(at) -> np.ndarray:
-    heatmaps = [c for c in charts(at) if c["data"][0]["type"] == "heatmap"]
-    assert len(heatmaps) == 1
-    z = heatmaps[0]["data"][0]["z"]
-    return np.asarray([_array(row) for row in z]) if isinstance(z, list) else _array(z)
+    """The values the zoomed map shows on hover, as (rows, cols)."""
+    data = zoom_data(at)
+    return np.frombuffer(base64.b64decode(data["values_b64"]), dtype="<f4").reshape(data["rows"], data["cols"])
 
 
 def expected_layers(sample=images.DEFAULT_SAMPLE, pre=False):
@@ -278,29 +284,37 @@ def test_receptive_field_of_the_zoomed_unit():
     no_exception(at)
     assert any(c.value.startswith("Theoretical receptive field: 28 x 28 pixels, rows 0 to 27, columns 0 to 27")
                for c in at.caption)
-    assert len([c for c in at.get("plotly_chart")]) >= 4  # prediction, zoom, box, effective field
+    assert len([c for c in at.get("plotly_chart")]) >= 3  # prediction, box, effective field (the zoom is a picture)
     at.selectbox(key="activations.zoom.layer").set_value("dense").run()
     no_exception(at)
     assert not [c for c in at.caption if c.value.startswith("Theoretical receptive field")]
 
 
 def test_a_click_moves_the_unit(monkeypatch):
-    """A click (a plotly point selection) sets the unit's row and column once per new click."""
-    from types import SimpleNamespace
-
+    """The zoomed map's click callback (Streamlit runs it before the next run) sets the unit's row and column."""
     from cnnviz.ui import activations as ui
 
     state: dict = {}
     monkeypatch.setattr(ui.st, "session_state", state)
-    event = SimpleNamespace(selection=SimpleNamespace(points=[{"x": 7.0, "y": 19.0}]))
-    ui.clicked_cell(event)
+    ui.go_to_unit(19, 7)
     assert (state[ui.RF_ROW], state[ui.RF_COL]) == (19, 7)
-    state[ui.RF_ROW] = 3  # typed after the click: the same selection, seen again, does not undo it
-    ui.clicked_cell(event)
-    assert state[ui.RF_ROW] == 3
-    ui.clicked_cell(SimpleNamespace(selection=SimpleNamespace(points=[])))
-    ui.clicked_cell(None)
-    assert state[ui.RF_ROW] == 3
+
+
+def test_the_unit_is_outlined_on_the_zoomed_map():
+    """The zoom is one picture with the values for its hover and the chosen unit outlined; a Dense vector's
+    zoom has nothing to click."""
+    at = open_app(PAGE)
+    at.selectbox(key="activations.zoom.layer").set_value("conv3").run()
+    data = zoom_data(at)
+    assert data["clickable"] and data["hover"] == "row {row}, col {col}: {value}"
+    assert data["src"].startswith("data:image/png;base64,") and (data["left"], data["top"]) == (0, 0)
+    at.number_input(key="activations.rf.row").set_value(2)
+    at.number_input(key="activations.rf.col").set_value(1).run()
+    no_exception(at)
+    assert zoom_data(at)["mark"] == [2, 1]
+    at.selectbox(key="activations.zoom.layer").set_value("dense").run()
+    data = zoom_data(at)
+    assert not data["clickable"] and data["mark"] is None and data["rows"] == 1
 
 
 def _prediction(info, image) -> tuple[str, float]:

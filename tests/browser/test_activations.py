@@ -65,8 +65,9 @@ def test_upload_shows_grids_and_prediction(page, server):
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
     # 9 layer grids + the original + the model input
     assert main.locator("[data-testid='stImage']").count() >= 11
-    # prediction bars, zoom heatmap, the zoomed unit's receptive field box and its effective field
-    assert main.locator("[data-testid='stPlotlyChart']").count() == 4
+    # prediction bars, the zoomed unit's receptive field box and its effective field; the zoom is a picture
+    assert main.locator("[data-testid='stPlotlyChart']").count() == 3
+    assert main.locator(".st-key-activations-zoom-chart img").count() == 1
     text = main.inner_text()
     assert "Prediction" in text and "The model says" in text
     assert "upload-square.png" in page.locator("[data-testid='stSidebar']").inner_text()
@@ -101,29 +102,32 @@ def test_filters_page(page, server):
 
 
 def test_click_on_the_zoomed_map_shows_that_unit_s_receptive_field(page, server):
+    """The zoom is one picture: hovering a cell shows its row, column and value; a click moves the unit,
+    outlined on the picture, and its receptive field follows."""
     open_page(page, server, "activations")
     main = page.locator("[data-testid='stMain']")
     caption = main.get_by_text("Theoretical receptive field:").first
     caption.wait_for(timeout=120_000)
     before = caption.inner_text()
-    heatmap = main.locator(".js-plotly-plot").nth(1)  # 0: the prediction, 1: the zoomed channel
-    heatmap.scroll_into_view_if_needed()
-    area = heatmap.locator(".nsewdrag").first.bounding_box()
+    zoom = main.locator(".st-key-activations-zoom-chart img")
+    zoom.scroll_into_view_if_needed()
+    zoom.wait_for()
+    page.wait_for_function("() => document.querySelector('.st-key-activations-zoom-chart img').complete")
+    area = zoom.bounding_box()
+    page.mouse.move(area["x"] + area["width"] * 0.1, area["y"] + area["height"] * 0.1)
+    tip = main.locator(".cnnviz-clickgrid-tip")
+    tip.wait_for(state="visible")
+    assert tip.inner_text().startswith("row ") and ": " in tip.inner_text()
     changed = """(before) => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
         .some(c => c.innerText.startsWith("Theoretical receptive field:") && c.innerText !== before)"""
-    for attempt in range(3):  # plotly may still be drawing when the first click lands, on a busy machine
-        page.mouse.click(area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.25)
-        wait_for_run(page)
-        try:
-            page.wait_for_function(changed, arg=before, timeout=20_000)
-            break
-        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: click again
-            if attempt == 2:
-                raise
+    page.mouse.click(area["x"] + area["width"] * 0.3 * 0.8, area["y"] + area["height"] * 0.25)
+    wait_for_run(page)
+    page.wait_for_function(changed, arg=before, timeout=30_000)
     after = main.get_by_text("Theoretical receptive field:").first.inner_text()
     assert after != before and "5 x 5 pixels" in after
     row = int(main.locator("[data-testid='stNumberInput']", has_text="Unit row").locator("input").input_value())
     assert row < 58  # the click was in the upper part of the map
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.cnnviz-clickgrid-mark')).display === 'block'")
     main.get_by_text("Theoretical receptive field:").first.scroll_into_view_if_needed()
     screenshot(page, "activations-receptive-field")
 

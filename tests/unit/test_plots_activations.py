@@ -87,6 +87,28 @@ def test_channel_heatmap_hover_shows_values():
     assert fig.layout.yaxis.autorange == "reversed", "row 0 on top, as in the image"
 
 
+def test_zoom_map_draws_each_cell_in_its_colour_with_a_colour_bar():
+    ch = _maps(c=1)[..., 0]
+    z = P.zoom_map(ch)
+    rows, cols = ch.shape
+    assert (z.rows, z.cols) == (rows, cols) and z.box == (0, 0, z.cell, z.cell_h) and z.cell == z.cell_h
+    assert (z.lo, z.hi) == P.value_range(ch)
+    img = np.asarray(z.image)
+    lut = P.lut()
+    lo_r, lo_c = np.unravel_index(np.argmin(ch), ch.shape)
+    hi_r, hi_c = np.unravel_index(np.argmax(ch), ch.shape)
+    assert (img[lo_r * z.cell, lo_c * z.cell] == lut[0]).all() and (img[hi_r * z.cell + z.cell - 1, hi_c * z.cell] == lut[255]).all()
+    bar_x = cols * z.cell + 10 + 7
+    assert (img[0, bar_x] == lut[255]).all() and (img[z.image.height - 1, bar_x] == lut[0]).all(), "max on top"
+    fixed = P.zoom_map(ch, vrange=(ch.min() - 10, ch.max() + 10))
+    assert not (np.asarray(fixed.image)[hi_r * z.cell, hi_c * z.cell] == lut[255]).all(), "the given range is used"
+    vector = P.zoom_map(np.array([0.0, np.nan, 2.0], "float32"))
+    assert vector.rows == 1 and vector.cell_h >= 28, "a vector is one row of tall cells"
+    assert tuple(np.asarray(vector.image)[0, vector.cell + 1]) == (200, 200, 200), "NaN is grey"
+    with pytest.raises(ValueError):
+        P.zoom_map(np.zeros((2, 2, 2)))
+
+
 def test_probability_bars_with_class_names():
     p = np.array([0.1, 0.6, 0.2, 0.1])
     fig = P.probability_bars(p, ["circle", "square", "triangle", "cross"])
