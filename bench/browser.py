@@ -26,11 +26,16 @@ from bench.common import ROOT, chromium, open_app, start_server, stop_server, su
 NAME = "browser"
 QUIET_MS = 600
 
+# Also counts the DOM mutations (MutationRecords: attribute, child-list and text changes) inside stMain since
+# the last key press, outside the pressed control: the DOM work a change costs the browser, a number that does
+# not depend on the machine's speed (tests/browser/test_dom_budget.py asserts a budget per control).
 INIT = """
-window.__bench = {t0: null, last: null, runEnd: null, exclude: null};
+window.__bench = {t0: null, last: null, runEnd: null, exclude: null, mutations: 0,
+                  kinds: {attributes: 0, childList: 0, characterData: 0}};
 const __controls = "[data-testid='stSlider'],[data-testid='stButton'],[data-testid='stRadio'],[data-testid='stNumberInput'],[data-testid='stSelectbox']";
 document.addEventListener('keydown', () => {
   const b = window.__bench; b.t0 = performance.now(); b.last = null; b.runEnd = null;
+  b.mutations = 0; b.kinds = {attributes: 0, childList: 0, characterData: 0};
   const el = document.activeElement; b.exclude = el && el.closest ? el.closest(__controls) : null;
 }, true);
 document.addEventListener('load', e => {
@@ -49,6 +54,7 @@ function __benchWatch() {
       }
       if (b.exclude && b.exclude.contains(node)) continue;
       b.last = now;
+      if (node.closest && node.closest("[data-testid='stMain']")) { b.mutations++; b.kinds[r.type]++; }
     }
   }).observe(document.documentElement, {subtree: true, childList: true, attributes: true, characterData: true});
 }
