@@ -62,7 +62,7 @@ def test_progress_is_reported():
     assert steps == [4, 8, 10]
 
 
-def test_pixel_scale_feeds_0_255():
+def test_byte_contract_feeds_0_255():
     """A model that rescales by 1/255 itself is fed the image times 255: same picture as the 0-1 model."""
     keras.utils.set_random_seed(0)
     conv = layers.Conv2D(3, 3, name="c")
@@ -72,7 +72,7 @@ def test_pixel_scale_feeds_0_255():
     scaled = keras.Model(inp2, conv(layers.Rescaling(1 / 255)(inp2)))
     s = F.Settings(steps=5)
     a = F.visualise(plain, "c", [1], s).images
-    b = F.visualise(scaled, "c", [1], s, pixel_scale=255.0).images
+    b = F.visualise(scaled, "c", [1], s, pixels="byte").images
     np.testing.assert_allclose(a, b, atol=1e-4)
 
 

@@ -19,31 +19,32 @@ def _model(*body, shape=(32, 32, 3)):
 def test_rescaling_1_255_means_0_255_input_and_it_is_what_keras_computes():
     model = _model(layers.RandomFlip(name="random_flip"), layers.Rescaling(1 / 255, name="r"), layers.Conv2D(2, 3, name="c"))
     plan = preprocessing.plan(model, (40, 30))
-    assert plan.pixel_scale == 255.0 and plan.preprocessing == ("random_flip", "r") and plan.sees == "r"
+    assert plan.pixels.name == "byte" and plan.source == "layers" and plan.preprocessing == ("random_flip", "r") and plan.sees == "r"
     assert plan.rescaling == ("r", pytest.approx(1 / 255), 0.0)
     x01 = np.random.default_rng(0).random((1, 32, 32, 3), dtype="float32")
-    got = activations.extract(model, x01 * plan.pixel_scale)
+    got = activations.extract(model, plan.feed(x01))
     np.testing.assert_allclose(got["r"], x01, rtol=1e-5, atol=1e-6)  # the model sees [0, 1], rescaled once
 
 
-@pytest.mark.parametrize("scale, offset, expected", [(1 / 255, 0.0, 255.0), (1 / 127.5, -1.0, 255.0),
-                                                     (2.0, 0.0, 1.0), (1 / 255, 0.5, 1.0)])
+@pytest.mark.parametrize("scale, offset, expected", [(1 / 255, 0.0, ("byte", "layers")), (1 / 127.5, -1.0, ("byte", "layers")),
+                                                     (2.0, 0.0, ("unit", "default")), (1 / 255, 0.5, ("unit", "default"))])
 def test_which_rescalings_mean_pixel_values(scale, offset, expected):
     model = _model(layers.Rescaling(scale, offset), layers.Conv2D(1, 3))
-    assert preprocessing.plan(model, (32, 32)).pixel_scale == expected
+    plan = preprocessing.plan(model, (32, 32))
+    assert (plan.pixels.name, plan.source) == expected
 
 
 def test_chain_stops_at_the_first_real_layer_and_looks_into_nested_models():
     aug = keras.Sequential([layers.RandomFlip(name="f"), layers.RandomRotation(0.1, name="rot")], name="aug")
     model = _model(aug, layers.Conv2D(2, 3, name="c"), layers.Rescaling(1 / 255, name="late"))
     plan = preprocessing.plan(model, (32, 32))
-    assert plan.preprocessing == ("aug/f", "aug/rot") and plan.pixel_scale == 1.0  # the late Rescaling is no input range
+    assert plan.preprocessing == ("aug/f", "aug/rot") and plan.source == "default"  # the late Rescaling is no input range
     assert preprocessing.plan(_model(layers.Conv2D(1, 3)), (32, 32)).preprocessing == ()
 
 
 def test_per_channel_rescaling_is_not_guessed():
     model = _model(layers.Rescaling([1 / 255, 1 / 255, 1 / 255]), layers.Conv2D(1, 3))
-    assert preprocessing.plan(model, (32, 32)).pixel_scale == 1.0
+    assert preprocessing.plan(model, (32, 32)).source == "default"
 
 
 def test_any_size_models_get_the_image_size_capped_or_the_users():
