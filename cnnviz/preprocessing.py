@@ -186,10 +186,10 @@ def detect(model: keras.Model, file: str = "", application: str = "", user: str 
         found = next(((name, source) for name, source in ((file, "file"), (application, "application"),
                                                           (user, "user")) if name), ("unit", "default"))
     pixels = contract(found[0])
-    channels = model.inputs[0].shape[-1]
-    if channels is not None and not pixels.fits(int(channels)):
+    channels = int(model.inputs[0].shape[-1] or 3)  # unknown channels: fed RGB, as plan() does
+    if not pixels.fits(channels):
         raise ValueError(f"The pixel range {pixels.name!r} ({found[1]}) is for RGB images; "
-                         f"this model takes {int(channels)} channel(s).")
+                         f"this model takes {channels} channel(s).")
     return pixels, found[1]
 
 

@@ -61,8 +61,7 @@ def pixels() -> None:
     from cnnviz.ui.activations import pixels_note
 
     info = ui_models.session_model()
-    channels = info.model.inputs[0].shape[-1]
-    options = list(preprocessing.choices(int(channels) if channels is not None else 3))
+    options = list(preprocessing.choices(int(info.model.inputs[0].shape[-1] or 3)))
     if st.session_state.get(state.PIXELS) not in options:  # none yet, or one this model cannot take (RGB only)
         st.session_state[state.PIXELS] = None
     sources = ui_models.pixel_sources(info)

@@ -289,8 +289,7 @@ def test_concurrent_calls_get_their_own_results(seed):
 
 
 def test_bad_shapes_are_value_errors(seed):
-    with pytest.raises(ValueError, match="batch"):
-        A.extract(seed, np.zeros((120, 60, 1)))
+    assert A.extract(seed, np.zeros((120, 60, 1)))["conv1"].shape[0] == 1  # one image: the batch of one
     with pytest.raises(ValueError, match="120, 60, 1"):
         A.extract(seed, np.zeros((1, 60, 120, 1)))
 
