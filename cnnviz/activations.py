@@ -275,8 +275,8 @@ def other_inputs(model: keras.Model, batch: int) -> list[np.ndarray]:
 def _as_batch(model: keras.Model, x) -> np.ndarray:
     x = np.asarray(x, dtype="float32")
     expected = tuple(model.inputs[0].shape)
-    if x.ndim == len(expected) - 1:
-        raise ValueError(f"Expected a batch of shape {expected}; got one example {x.shape}: add a batch axis.")
+    if x.ndim == len(expected) - 1:  # one image (H, W, C): the batch of one (1, H, W, C) it stands for
+        x = x[np.newaxis]
     if x.ndim != len(expected) or any(e is not None and e != s for e, s in zip(expected[1:], x.shape[1:])):
         raise ValueError(f"The model takes inputs of shape {expected}; got {x.shape}.")
     return x
@@ -309,7 +309,8 @@ def extract_all(model: keras.Model, x, pre_activations: bool = True) -> Activati
 
 
 def extract(model: keras.Model, x, pre_activation: bool = False) -> dict[str, np.ndarray]:
-    """Every layer's output for the batch `x`, ordered by layer.
+    """Every layer's output for the batch `x`, ordered by layer; one image (H, W, C) counts as the batch of
+    one (1, H, W, C) (same result, batch axis included).
 
     With pre_activation=True, conv layers with a fused activation give their output before it
     (other layers are unchanged: their output is what they compute).

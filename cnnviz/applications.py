@@ -91,6 +91,28 @@ APPLICATIONS: dict[str, AppSpec] = {  # MobileNetV2 first (the picker's default)
 }
 
 
+# The pixel range each family's own keras.applications.<module>.preprocess_input expects of 0-255 input,
+# as a cnnviz.preprocessing contract: "tf" mode is [-1, 1] ("symmetric"), "torch" ImageNet mean/std,
+# "caffe" BGR mean-subtracted; the families that preprocess inside the model (include_preprocessing) take
+# 0-255 ("byte"). By name prefix; checked for every offered family by tests/unit/test_preprocessing.py.
+PIXELS_BY_PREFIX = (
+    ("ConvNeXt", "byte"), ("EfficientNet", "byte"), ("MobileNetV3", "byte"), ("RegNet", "byte"),
+    ("DenseNet", "torch"),
+    ("VGG", "caffe"), ("ResNet50V2", "symmetric"), ("ResNet101V2", "symmetric"), ("ResNet152V2", "symmetric"),
+    ("ResNet", "caffe"),
+    ("MobileNet", "symmetric"), ("Inception", "symmetric"), ("Xception", "symmetric"), ("NASNet", "symmetric"),
+)
+
+
+def pixels(key: str) -> str:
+    """The contract (cnnviz.preprocessing.CONTRACTS) of the application `key` (an APPLICATIONS key, or a
+    session model's "app.<key>"); "" for anything else."""
+    spec = APPLICATIONS.get(key.removeprefix("app."))
+    if spec is None:
+        return ""
+    return next((mode for prefix, mode in PIXELS_BY_PREFIX if spec.label.startswith(prefix)), "")
+
+
 CLASS_INDEX_FILE = "imagenet_class_index.json"
 IMAGENET_CLASSES = 1000
 

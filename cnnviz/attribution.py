@@ -1,7 +1,8 @@
 """Why the model chose a class: attribution maps over the input, for any Keras 3 model on any backend.
 
 Every method is `f(model, x, class_index=None, ...) -> np.ndarray (H, W)` for one input `x` (H, W, C) as
-the model takes it; `class_index=None` explains the predicted class. The score explained is the class's
+the model takes it, or a batch of one (1, H, W, C) as model.predict takes it (the same result; a larger
+batch is refused, cnnviz.images.one_image); `class_index=None` explains the predicted class. The score explained is the class's
 logit: where the model ends in a softmax (a Dense or conv layer's fused softmax, or an Activation/Softmax
 layer), the value before it, as in the Grad-CAM paper and tf-keras-vis's ReplaceToLinear; otherwise the
 output itself.
@@ -31,7 +32,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from cnnviz import activations, gradients
+from cnnviz import activations, gradients, images
 from cnnviz.filters import KERNEL_TYPES
 
 GRADIENT_METHODS = ("saliency", "smoothgrad", "integrated_gradients")
@@ -184,7 +185,11 @@ def _unit_wrt_input(call, x, mask, *others):
 
 
 def _check_input(model: keras.Model, x) -> np.ndarray:
-    x = np.asarray(x, dtype="float32")
+    """One input (H, W, C) from `x` (H, W, C) or (1, H, W, C), checked against the model's input."""
+    try:
+        x = images.one_image(x, len(model.inputs[0].shape) - 1)
+    except images.BatchError as err:
+        raise AttributionError("batch", n=err.n, shape=str(err.shape)) from err
     expected = tuple(model.inputs[0].shape[1:])
     if x.ndim != len(expected) or any(e is not None and e != s for e, s in zip(expected, x.shape)):
         raise AttributionError("input_shape", expected=str(expected), got=str(x.shape))
@@ -529,19 +534,22 @@ def layer_cam_at_layer(a: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def grad_cam(model: keras.Model, x, class_index: int | None = None, layer: str | None = None) -> np.ndarray:
+    x = _check_input(model, x)
     a, g, _ = layer_output_and_gradient(model, x, class_index, layer)
-    return _finite(upsample(grad_cam_at_layer(a, g), np.shape(x)[:2]))
+    return _finite(upsample(grad_cam_at_layer(a, g), x.shape[:2]))
 
 
 def grad_cam_plus_plus(model: keras.Model, x, class_index: int | None = None, layer: str | None = None) -> np.ndarray:
+    x = _check_input(model, x)
     a, g, score = layer_output_and_gradient(model, x, class_index, layer)
     c = int(np.argmax(score)) if class_index is None else int(class_index)
-    return _finite(upsample(grad_cam_plus_plus_at_layer(a, g, float(score[c])), np.shape(x)[:2]))
+    return _finite(upsample(grad_cam_plus_plus_at_layer(a, g, float(score[c])), x.shape[:2]))
 
 
 def layer_cam(model: keras.Model, x, class_index: int | None = None, layer: str | None = None) -> np.ndarray:
+    x = _check_input(model, x)
     a, g, _ = layer_output_and_gradient(model, x, class_index, layer)
-    return _finite(upsample(layer_cam_at_layer(a, g), np.shape(x)[:2]))
+    return _finite(upsample(layer_cam_at_layer(a, g), x.shape[:2]))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

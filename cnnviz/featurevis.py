@@ -25,7 +25,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from cnnviz import activations, attribution, gradients
+from cnnviz import activations, attribution, gradients, preprocessing
 
 # Lucid's colour correlation (square root of the ImageNet colour covariance, from its SVD), columns normalised
 _COLOR = np.array([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], dtype="float32")
@@ -106,11 +106,11 @@ def _image(params_re, params_im, scale, fourier):
     return ops.sigmoid(img)
 
 
-def _loss(call, params_re, params_im, scale, transform, weights, penalties, pixel_scale, *others,
-          fourier=True):
+def _loss(call, params_re, params_im, scale, transform, weights, penalties, reverse, pixel_scale, pixel_offset,
+          *others, fourier=True):
     img = _image(params_re, params_im, scale, fourier)
     seen = ops.image.affine_transform(img, transform, interpolation="bilinear", fill_mode="reflect")
-    out = call([seen * pixel_scale, *others])
+    out = call([preprocessing.affine(seen, reverse, pixel_scale, pixel_offset), *others])
     out = out[0] if isinstance(out, (list, tuple)) else out
     if len(out.shape) == 4:
         out = ops.mean(out, axis=(1, 2))
@@ -152,12 +152,12 @@ class Progress:
 
 
 def optimise(model: keras.Model, layer: str | None, units, settings: Settings = Settings(),
-             pixel_scale: float = 1.0, size: tuple[int, int] | None = None, report_every: int = 8):
+             pixels: str | preprocessing.Pixels = "unit", size: tuple[int, int] | None = None, report_every: int = 8):
     """Yields Progress every `report_every` steps and at the end: one image per unit of `units` (channel
     indices of `layer`, or classes for layer=None), optimised together in one batch (each unit's noise and transforms come from its own seeded generator, so
-    a unit's image is the same alone or in a batch). `pixel_scale`
-    multiplies the [0, 1] image before the model sees it (255 for a model that rescales by 1/255
-    itself); `size` (H, W) is needed where the model takes any size."""
+    a unit's image is the same alone or in a batch). `pixels` (a cnnviz.preprocessing contract or its
+    name) maps the [0, 1] image to what the model was trained on, inside the graph, as Pixels.apply
+    does in numpy; `size` (H, W) is needed where the model takes any size."""
     t = target(model, layer)
     units = [int(u) for u in units]
     if not units:
@@ -171,6 +171,10 @@ def optimise(model: keras.Model, layer: str | None, units, settings: Settings = 
     h, w, c = (size or (shape[0], shape[1])) + (shape[2],)
     if h is None or w is None:
         raise FeatureVisError("size")
+    pixels = preprocessing.contract(pixels) if isinstance(pixels, str) else pixels
+    if not pixels.fits(c):
+        raise FeatureVisError("pixels", pixels=pixels.name, channels=c)
+    feed = list(pixels.constants(c))
     n = len(units)
     rngs = [np.random.default_rng([settings.seed, u]) for u in units]  # per unit: alone = in a batch
     params = [np.stack([r.normal(0, 0.01, (c, h, w)) for r in rngs]).astype("float32") for _ in range(2)]
@@ -188,7 +192,7 @@ def optimise(model: keras.Model, layer: str | None, units, settings: Settings = 
         transform = np.concatenate([random_transforms(r, 1, h, w, settings) for r in rngs])
         try:
             _, (img, out), grads = gradients.value_and_grad(
-                t.model, fn, params, [scale, transform, weights, penalties, np.float32(pixel_scale), *others])
+                t.model, fn, params, [scale, transform, weights, penalties, *feed, *others])
         except gradients.GradientError as err:
             raise FeatureVisError(err.key) from err
         for p, g, (m1, m2) in zip(params, grads, moments):  # Adam, minimising the loss
@@ -203,10 +207,10 @@ def optimise(model: keras.Model, layer: str | None, units, settings: Settings = 
 
 
 def visualise(model: keras.Model, layer: str | None, units, settings: Settings = Settings(),
-              pixel_scale: float = 1.0, size: tuple[int, int] | None = None) -> Progress:
+              pixels: str | preprocessing.Pixels = "unit", size: tuple[int, int] | None = None) -> Progress:
     """The last Progress of `optimise`: the finished images."""
     last = None
-    for last in optimise(model, layer, units, settings, pixel_scale, size, report_every=settings.steps):
+    for last in optimise(model, layer, units, settings, pixels, size, report_every=settings.steps):
         pass
     return last
 

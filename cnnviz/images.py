@@ -265,6 +265,29 @@ def preprocess(image: Image.Image, input_shape, fit: str = "crop") -> np.ndarray
     return x.reshape(height, width, channels)
 
 
+class BatchError(ValueError):
+    """A batch of more than one image where one image is explained."""
+
+    def __init__(self, shape):
+        super().__init__(f"One image at a time: got a batch of {shape[0]} images {tuple(shape)}; pass one image "
+                         f"(H, W, C) or a batch of one (1, H, W, C), e.g. x[i] or x[i:i + 1].")
+        self.n = int(shape[0])
+        self.shape = tuple(shape)
+
+
+def one_image(x, ndim: int = 3) -> np.ndarray:
+    """One model input as float32 without a batch axis: `x` itself when it has `ndim` axes (H, W, C), or
+    its only item when it is a batch of one (1, H, W, C), the shape Keras users pass to model.predict.
+    Raises BatchError for a batch of more than one; any other shape is returned as it is, for the
+    caller's own shape check."""
+    x = np.asarray(x, dtype="float32")
+    if x.ndim == ndim + 1:
+        if x.shape[0] != 1:
+            raise BatchError(x.shape)
+        return x[0]
+    return x
+
+
 def to_image(x: np.ndarray) -> Image.Image:
     """A preprocessed input (H, W, C) in [0, 1] as a PIL image, to show beside the original."""
     a = np.clip(np.rint(np.asarray(x, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)

@@ -154,6 +154,7 @@ class Preset:
     class_names: tuple[str, ...] = field(default_factory=tuple)
     trained: bool = False
     fit: str = ""  # how a picture becomes its input when it is not crop/pad ("digit": cnnviz.digits.bitmap)
+    pixels: str = "unit"  # cnnviz trains (and the shipped weights were trained) on pictures in [0, 1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,5 +207,5 @@ def load_preset(key: str) -> ModelInfo:
         raise ValueError(f"{key}: {len(p.class_names)} class names for {model.output_shape[-1]} outputs.")
     return ModelInfo(
         key=p.key, label=f"model.{p.key}.label", model=model, class_names=p.class_names,
-        trained=p.trained, description=p.description, fit=p.fit,
+        trained=p.trained, description=p.description, fit=p.fit, pixels=p.pixels,
     )

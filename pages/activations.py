@@ -42,12 +42,10 @@ with right:
         st.stop()
     shape = feed.shape
     x01 = model_input(image, shape, fit=fit)
-    x = x01 * feed.pixel_scale  # 0-255 for a model that rescales by 1/255 itself: never rescaled twice
+    x = feed.feed(x01)  # the range the model was trained on (0-255 where it rescales itself: never twice)
     shown = plots.input_image(x01)
-    st.image(shown, output_format="PNG", width=shown.width,
-             caption=t("activations.input.255" if feed.pixel_scale != 1.0 else "activations.input",
-                       h=shape[0], w=shape[1], c=shape[2]))
-    for note in ui.plan_notes(feed):
+    st.image(shown, output_format="PNG", width=shown.width, caption=ui.input_caption(feed))
+    for note in ui.plan_notes(feed, info):
         st.caption(note)
 with left:
     st.image(image, caption=t("activations.original", w=image.width, h=image.height),
@@ -160,7 +158,7 @@ def compare() -> None:
                             key="activations.compare.layer", bind=LINK)
     other01 = model_input(other, shape, fit=fit)
     try:
-        other_result = ui.run(info, other01 * feed.pixel_scale, state.device(), pre=pre, slot=".b")
+        other_result = ui.run(info, feed.feed(other01), state.device(), pre=pre, slot=".b")
     except Exception as err:  # the page's image ran, so this is rare: say why, keep the page
         st.error(t("error.unexpected", error=ui_errors.reason(err)))
         return

@@ -42,8 +42,9 @@ with right:
         st.error(t("error.unexpected", error=ui_errors.reason(err)))
         st.stop()
     x01 = model_input(image, feed.shape, fit=fit)
-    x = x01 * feed.pixel_scale
-    for note in ui_act.plan_notes(feed):
+    x = feed.feed(x01)  # the range the model was trained on; the pictures below stay x01
+    st.caption(ui_act.input_caption(feed))
+    for note in ui_act.plan_notes(feed, info):
         st.caption(note)
 try:
     result = ui_act.run(info, x, device)
@@ -163,11 +164,11 @@ if units > len(shown):
     st.caption(t("explain.fv.capped", shown=len(shown), n=units))
 settings = featurevis.Settings(steps=int(fv_steps), learning_rate=float(lr))
 size = x.shape[:2] if feed.any_size else None
-key = ui.featurevis_key(info, target_layer, shown, settings, feed.pixel_scale, size)
+key = ui.featurevis_key(info, target_layer, shown, settings, feed.pixels.name, size)
 done = ui.featurevis_store(info).get(key)
 if done is None and st.button(t("explain.fv.run", n=len(shown)), key="explain.fv.run", type="primary"):
     try:
-        done = ui.run_featurevis(info, target_layer, shown, settings, feed.pixel_scale, size, device)
+        done = ui.run_featurevis(info, target_layer, shown, settings, feed.pixels.name, size, device)
     except featurevis.FeatureVisError as err:
         st.warning(ui.error_text(err))
 if done is not None:

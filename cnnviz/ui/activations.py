@@ -66,13 +66,25 @@ def input_plan(info: ModelInfo, image) -> preprocessing.InputPlan:
             h = c1.number_input(t("activations.size.h"), lo, hi, own_h, key=SIZE_H) if shape[0] is None else shape[0]
             w = c2.number_input(t("activations.size.w"), lo, hi, own_w, key=SIZE_W) if shape[1] is None else shape[1]
             size = (int(h), int(w))
-    return preprocessing.plan(info.model, image.size, size)
+    return preprocessing.plan(info.model, image.size, size, **models.pixel_sources(info))
 
 
-def plan_notes(plan: preprocessing.InputPlan) -> list[str]:
+def input_caption(plan: preprocessing.InputPlan) -> str:
+    """The caption under the input picture: its shape, and the range the model is fed."""
+    h, w, c = plan.shape
+    return t("activations.input", h=h, w=w, c=c, range=t(f"pixels.{plan.pixels.name}"))
+
+
+def pixels_note(info: ModelInfo, name: str, source: str) -> str:
+    """Which pixel range is used and why (the sidebar and the pages say the same)."""
+    label = info.label if info.key.startswith("app.") else ""
+    return t(f"pixels.source.{source}", range=t(f"pixels.{name}"), name=plain(label))
+
+
+def plan_notes(plan: preprocessing.InputPlan, info: ModelInfo) -> list[str]:
     """What the page says about the size and range it feeds, and the model's own preprocessing."""
     h, w, _ = plan.shape
-    notes = []
+    notes = [pixels_note(info, plan.pixels.name, plan.source)]
     if plan.any_size:
         key = "activations.size.capped" if plan.capped else "activations.size.image"
         if st.session_state.get(OWN_SIZE) is False:

@@ -92,15 +92,15 @@ def featurevis_store(info: ModelInfo) -> dict:
 
 
 def featurevis_key(info: ModelInfo, layer: str | None, units: tuple[int, ...], settings: featurevis.Settings,
-                   pixel_scale: float, size) -> tuple:
-    return (model_key(info), layer, units, settings, float(pixel_scale), tuple(size) if size else None)
+                   pixels: str, size) -> tuple:
+    return (model_key(info), layer, units, settings, pixels, tuple(size) if size else None)
 
 
 def run_featurevis(info: ModelInfo, layer: str | None, units: tuple[int, ...], settings: featurevis.Settings,
-                   pixel_scale: float, size, device: str) -> featurevis.Progress:
+                   pixels: str, size, device: str) -> featurevis.Progress:
     """Optimises with a progress bar; a Stop button (any rerun) ends it and keeps nothing. Cached when done."""
     store = featurevis_store(info)
-    key = featurevis_key(info, layer, units, settings, pixel_scale, size)
+    key = featurevis_key(info, layer, units, settings, pixels, size)
     if key in store:
         return store[key]
     bar = st.progress(0.0, text=t("explain.fv.running", step=0, steps=settings.steps))
@@ -108,7 +108,7 @@ def run_featurevis(info: ModelInfo, layer: str | None, units: tuple[int, ...], s
     stop.button(t("explain.fv.stop"), key="explain.fv.stop", help=t("explain.fv.stop.help"))
     last = None
     with devices.device_scope(device):
-        for last in featurevis.optimise(info.model, layer, units, settings, pixel_scale, size):
+        for last in featurevis.optimise(info.model, layer, units, settings, pixels, size):
             bar.progress(last.step / last.steps, text=t("explain.fv.running", step=last.step, steps=last.steps))
     bar.empty()
     stop.empty()

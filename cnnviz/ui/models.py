@@ -45,6 +45,15 @@ def current_model() -> ModelInfo:
     return preset(key)
 
 
+def pixel_sources(info: ModelInfo) -> dict[str, str]:
+    """What cnnviz.preprocessing.plan/detect take besides the model: the range its file declares, the
+    Keras Application's own, and the user's choice in the sidebar ("" where there is none)."""
+    from cnnviz import applications  # imports Keras: only once a model is there
+
+    return {"file": info.pixels, "application": applications.pixels(info.key),
+            "user": st.session_state.get(state.PIXELS) or ""}
+
+
 def _text(value: str) -> str:
     """An i18n key's text, or the value itself when it is plain text (a session model's own label)."""
     return t(value) if value in i18n.texts(i18n.DEFAULT) else value

@@ -1,4 +1,4 @@
-"""The shared sidebar: language, model, device. Rendered by app.py on every page.
+"""The shared sidebar: language, model, the pixel range the model was trained on, device. Rendered by app.py on every page.
 
 The image source is rendered by the pages that use an image (cnnviz.ui.image_picker.pick_image).
 """
@@ -25,6 +25,7 @@ def language() -> None:
 
 
 W_MODEL = "cnnviz.model.widget"  # the select's own key; the choice itself lives in state.MODEL
+W_PIXELS = "cnnviz.pixels.widget"
 W_DEVICE = "cnnviz.device.widget"
 
 
@@ -46,6 +47,38 @@ def model() -> None:
         st.sidebar.caption(t("model.classes", names=", ".join(ui_models.class_label(c) for c in classes)))
     else:
         st.sidebar.warning(t("sidebar.model.untrained"))
+
+
+def pixels() -> None:
+    """The pixel range the model is fed: said (with why) where the model's layers, its file or its
+    Keras Application tell; otherwise a select, bound to the link, that starts at "not known: [0, 1]
+    assumed". Presets declare theirs, so the sidebar needs no Keras for them."""
+    key = ui_models.current_key()
+    if key != ui_models.SESSION_KEY:
+        st.sidebar.caption(t("pixels.source.file", range=t(f"pixels.{ui_models.PRESETS[key].pixels}")))
+        return
+    from cnnviz import preprocessing  # a session model exists: Keras is loaded
+    from cnnviz.ui.activations import pixels_note
+
+    info = ui_models.session_model()
+    options = list(preprocessing.choices(int(info.model.inputs[0].shape[-1] or 3)))
+    if st.session_state.get(state.PIXELS) not in options:  # none yet, or one this model cannot take (RGB only)
+        st.session_state[state.PIXELS] = None
+    sources = ui_models.pixel_sources(info)
+    try:
+        contract, source = preprocessing.detect(info.model, sources["file"], sources["application"], "")
+    except ValueError as err:  # a file declaring an RGB range for a grey model: the pages say so too
+        st.sidebar.warning(str(err))
+        return
+    if source != "default":
+        st.sidebar.caption(pixels_note(info, contract.name, source))
+        return
+    chosen = st.sidebar.selectbox(t("sidebar.pixels"), options, index=None, help=t("sidebar.pixels.help"),
+                                  placeholder=t("sidebar.pixels.placeholder"),
+                                  format_func=lambda name: t(f"pixels.{name}"),
+                                  **bound(state.PIXELS, W_PIXELS, None, link=True))
+    st.session_state[state.PIXELS] = chosen  # also when it came from the page's link
+    st.sidebar.caption(pixels_note(info, chosen or "unit", "user" if chosen else "default"))
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,4 +112,5 @@ def render() -> None:
     replica.notice()
     links.ignore_unknown()
     model()
+    pixels()
     device()

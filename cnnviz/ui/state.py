@@ -13,6 +13,7 @@ from cnnviz import i18n
 LANG = "cnnviz.lang"  # "en" / "ko"
 MODEL = "cnnviz.model"  # preset key, or "session" for this session's own model
 DEVICE = "cnnviz.device"  # Keras device name, e.g. "cpu:0"
+PIXELS = "cnnviz.pixels"  # the pixel range the user says the model was trained on (cnnviz.preprocessing.CONTRACTS), or None
 IMAGE_SOURCE = "cnnviz.image_source"  # "gallery" / "upload" / "camera"
 SAMPLE = "cnnviz.sample"  # sample name from cnnviz.images.SAMPLES
 

@@ -64,7 +64,7 @@ def request(info: ModelInfo, chosen: training.TrainSettings) -> None:
         model, h = training.session_copy(info.model), None
     names = SHAPE_CLASSES if int(model.outputs[0].shape[-1]) == len(SHAPE_CLASSES) else info.class_names
     own = ModelInfo(key=ui_models.SESSION_KEY, label=ui_models.label(info), model=model, class_names=names,
-                    trained=True, description=t("model.session.desc"))
+                    trained=True, description=t("model.session.desc"), pixels="unit")  # cnnviz's data: [0, 1]
     st.session_state[ui_models.SESSION_MODEL] = own
     st.session_state[state.MODEL] = ui_models.SESSION_KEY
     st.session_state[HISTORY] = h or training.History()

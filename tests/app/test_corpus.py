@@ -53,7 +53,7 @@ def test_uploaded_model_works_on_every_inspect_page(key):
     else:
         assert any("not a vector" in c.value or "shape" in c.value for c in at.caption)
     plan = preprocessing.plan(model, (64, 64))
-    if plan.pixel_scale != 1.0:
+    if plan.rescaling is not None:
         assert any("expects pixel values 0 to 255" in c.value for c in at.caption)
     if plan.any_size:
         assert any("any height and width" in c.value for c in at.caption)

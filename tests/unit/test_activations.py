@@ -289,8 +289,7 @@ def test_concurrent_calls_get_their_own_results(seed):
 
 
 def test_bad_shapes_are_value_errors(seed):
-    with pytest.raises(ValueError, match="batch"):
-        A.extract(seed, np.zeros((120, 60, 1)))
+    assert A.extract(seed, np.zeros((120, 60, 1)))["conv1"].shape[0] == 1  # one image: the batch of one
     with pytest.raises(ValueError, match="120, 60, 1"):
         A.extract(seed, np.zeros((1, 60, 120, 1)))
 
@@ -329,3 +328,17 @@ def test_loaded_sequential_with_several_graphs(tmp_path):
         h = layer(h)
         _close(got[layer.name], h)
     assert list(A.layer_times(loaded, x, repeats=1)) == [layer.name for layer in loaded.layers]
+
+
+def test_one_image_counts_as_the_batch_of_one(seed):
+    x = _x((120, 60, 1), n=1, seed=5)
+    for pre in (False, True):
+        batched = A.extract(seed, x, pre_activation=pre)
+        one = A.extract(seed, x[0], pre_activation=pre)
+        assert list(one) == list(batched)
+        for name in batched:
+            assert one[name].shape == batched[name].shape and one[name].shape[0] == 1
+            np.testing.assert_allclose(one[name], batched[name], rtol=1e-6, atol=1e-7)
+    assert A.extract(seed, _x((120, 60, 1), n=2))["conv1"].shape[0] == 2  # extract stays a batch function
+    with pytest.raises(ValueError, match="takes inputs of shape"):
+        A.extract(seed, np.zeros((60, 120, 1), "float32"))

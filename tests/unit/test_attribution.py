@@ -547,3 +547,64 @@ def test_weighted_layers_open_nested_models_top_down():
     inp = keras.Input((8, 8, 1))
     model = keras.Model(inp, layers.Dense(2, name="head")(layers.Flatten()(base(inp))))
     assert [layer.name for layer in A.weighted_layers(model)] == ["head", "b2", "b1"]
+
+
+# --- one image or a batch of one ---
+
+
+@functools.cache
+def tiny_rgb():
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((12, 10, 3))
+    x = layers.Conv2D(4, 3, activation="relu", name="c1")(inp)
+    x = layers.Conv2D(5, 3, activation="relu", name="c2")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, layers.Dense(3, activation="softmax", name="out")(x))
+
+
+BATCH_OF_ONE = {
+    "saliency": lambda m, x: A.saliency(m, x),
+    "smoothgrad": lambda m, x: A.smoothgrad(m, x, samples=4),
+    "integrated_gradients": lambda m, x: A.integrated_gradients(m, x, steps=4),
+    "integrated_gradients_channels": lambda m, x: A.integrated_gradients_channels(m, x, 1, steps=4),
+    "occlusion": lambda m, x: A.occlusion(m, x, window=4),
+    "grad_cam": lambda m, x: A.grad_cam(m, x),
+    "grad_cam_plus_plus": lambda m, x: A.grad_cam_plus_plus(m, x, 2),
+    "score_cam": lambda m, x: A.score_cam(m, x),
+    "layer_cam": lambda m, x: A.layer_cam(m, x, layer="c1"),
+    "attribute": lambda m, x: A.attribute("grad_cam", m, x, 0, "c1"),
+    "unit_gradient": lambda m, x: A.unit_gradient(m, x, "c2", 2, 3, 1),
+    "scores": lambda m, x: A.scores(m, x)[0],
+    "predicted_class": lambda m, x: np.array(A.predicted_class(m, x)),
+    "layer_output_and_gradient": lambda m, x: np.concatenate(
+        [np.ravel(v) for v in A.layer_output_and_gradient(m, x, 1, "c2")]),
+    "sanity_check": lambda m, x: np.array(A.sanity_check(m, x, ("saliency",), max_steps=2).correlation["saliency"]),
+}
+
+
+@pytest.mark.parametrize("name", list(BATCH_OF_ONE))
+def test_one_image_and_a_batch_of_one_give_the_same_and_a_batch_of_two_is_refused(name):
+    x = np.random.default_rng(4).random((12, 10, 3), dtype="float32")
+    fn = BATCH_OF_ONE[name]
+    one = np.asarray(fn(tiny_rgb(), x))
+    batched = np.asarray(fn(tiny_rgb(), x[np.newaxis]))
+    assert one.shape == batched.shape and (one.ndim != 2 or one.shape == x.shape[:2])
+    np.testing.assert_allclose(batched, one, rtol=1e-6, atol=1e-7)
+    with pytest.raises(A.AttributionError) as err:
+        fn(tiny_rgb(), np.stack([x, x]))
+    assert err.value.key == "batch" and err.value.values["n"] == 2
+    assert "(2, 12, 10, 3)" in err.value.values["shape"]
+
+
+def test_other_shapes_are_still_refused_as_such():
+    x = np.zeros((1, 1, 12, 10, 3), "float32")  # a batch of batches: not a batch of one image
+    with pytest.raises(A.AttributionError) as err:
+        A.saliency(tiny_rgb(), x)
+    assert err.value.key == "input_shape"
+
+
+def test_one_image_helper_says_what_to_pass():
+    x = np.zeros((3, 4, 4, 1))
+    with pytest.raises(images.BatchError, match=r"batch of 3 images \(3, 4, 4, 1\).*x\[i:i \+ 1\]"):
+        images.one_image(x)
+    assert images.one_image(x[:1]).shape == (4, 4, 1) and images.one_image(x[0]).dtype == np.float32

@@ -10,7 +10,7 @@ from keras import layers
 
 from cnnviz import activations
 from cnnviz import featurevis as F
-from cnnviz import models
+from cnnviz import models, preprocessing
 
 
 @functools.cache
@@ -62,7 +62,7 @@ def test_progress_is_reported():
     assert steps == [4, 8, 10]
 
 
-def test_pixel_scale_feeds_0_255():
+def test_byte_contract_feeds_0_255():
     """A model that rescales by 1/255 itself is fed the image times 255: same picture as the 0-1 model."""
     keras.utils.set_random_seed(0)
     conv = layers.Conv2D(3, 3, name="c")
@@ -72,7 +72,7 @@ def test_pixel_scale_feeds_0_255():
     scaled = keras.Model(inp2, conv(layers.Rescaling(1 / 255)(inp2)))
     s = F.Settings(steps=5)
     a = F.visualise(plain, "c", [1], s).images
-    b = F.visualise(scaled, "c", [1], s, pixel_scale=255.0).images
+    b = F.visualise(scaled, "c", [1], s, pixels="byte").images
     np.testing.assert_allclose(a, b, atol=1e-4)
 
 
@@ -139,3 +139,35 @@ def test_nan_gradient_is_an_error():
     with pytest.raises(F.FeatureVisError) as err:
         F.visualise(model, "c", [0], F.Settings(steps=2))
     assert err.value.key == "gradient_nan"
+
+
+@pytest.mark.parametrize("name", ["symmetric", "torch", "caffe"])
+def test_the_contract_in_the_graph_is_the_numpy_one(name):
+    """A model fed contract `name` inside featurevis' graph draws what a model whose first layer computes
+    that contract's numpy map (a 1x1 conv: channel reversal and per-channel affine) draws when fed [0, 1]."""
+    pixels = preprocessing.contract(name)
+    keras.utils.set_random_seed(0)
+    conv = layers.Conv2D(3, 3, name="c")
+    inp = keras.Input((16, 16, 3))
+    fed = keras.Model(inp, conv(inp))
+    eye = np.eye(3, dtype="float32")
+    unit = np.stack([pixels.apply(eye[i][None, None]) - pixels.apply(np.zeros((1, 1, 3), "float32"))
+                     for i in range(3)])[:, 0, 0]  # row i: what input channel i adds to each output channel
+    first = layers.Conv2D(3, 1, name="contract")
+    inp2 = keras.Input((16, 16, 3))
+    own = keras.Model(inp2, conv(first(inp2)))
+    first.set_weights([unit[None, None], pixels.apply(np.zeros((1, 1, 3), "float32"))[0, 0]])
+    x01 = np.random.default_rng(0).random((1, 16, 16, 3), dtype="float32")
+    np.testing.assert_allclose(np.asarray(first(x01)), pixels.apply(x01), rtol=1e-5, atol=1e-4)
+    s = F.Settings(steps=4)
+    a = F.visualise(fed, "c", [1], s, pixels=name).images
+    b = F.visualise(own, "c", [1], s).images
+    np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_an_rgb_contract_for_a_grey_model_is_refused():
+    with pytest.raises(F.FeatureVisError) as err:
+        F.visualise(default(), "conv1", [0], F.Settings(steps=1), pixels="caffe")
+    assert err.value.key == "pixels" and err.value.values == {"pixels": "caffe", "channels": 1}
+    assert F.visualise(default(), "conv1", [0], F.Settings(steps=1),
+                       pixels=preprocessing.PIXELS["byte"]).images.shape == (1, 120, 60, 1)
