@@ -1,6 +1,7 @@
 """Keras 2 era model files (.h5, Teachable Machine's converted_keras.zip, a folder): loaded by cnnviz as the
 original model predicts, class names from labels.txt; what Keras 3 cannot take is named."""
 
+import io
 import json
 import os
 
@@ -134,6 +135,8 @@ def test_available_memory_without_proc_meminfo(monkeypatch):
 
     monkeypatch.setattr(modelfiles, "open", no_file, raising=False)
     assert modelfiles.available_memory() == os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    monkeypatch.setattr(modelfiles, "open", lambda *a, **k: io.StringIO("MemTotal: 1024 kB\n"), raising=False)
+    assert modelfiles.available_memory() == os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")  # old kernel
 
 
 def test_load_path_refusals(tmp_path):
@@ -206,3 +209,10 @@ def test_weights_that_do_not_fit_the_architecture(tmp_path):
     with pytest.raises(ModelFileError) as err:
         modelfiles.load_upload(_edited(corpus.legacy("sequential")[1], tmp_path, extra_layer), "s.h5")
     assert err.value.key == "files.load" and "Layer count mismatch" in str(err.value)
+
+
+def test_keras_s_complaint_about_a_layer_the_config_does_not_have():
+    error = TypeError("Unrecognized keyword arguments passed to Dense: {'foo': 1}")
+    err = h5files._explain(error, {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "Dense", "config": {"name": "d", "units": 2}}]}})
+    assert err.key == "files.rebuild" and "foo" in str(err)
