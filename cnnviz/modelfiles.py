@@ -7,6 +7,10 @@ zip is opened with size limits, config.json is parsed with a size cap and walked
 allow-list of built-in Keras classes (and cnnviz's MinPooling2D), the parameter count is
 counted from weight *shapes* only, and only then keras.saving.load_model(safe_mode=True) runs,
 on a temporary file whose name the user never chooses.
+
+Keras 2 / tf.keras .h5 files and Teachable Machine's converted_keras.zip (keras_model.h5 + labels.txt)
+go through the same checks (cnnviz.h5files reads, translates and loads the HDF5 part). load_upload is
+for browser uploads (64 MB, 30 M parameters); load_path for a file or folder on the user's own disk.
 """
 
 from __future__ import annotations
