@@ -7,6 +7,10 @@ zip is opened with size limits, config.json is parsed with a size cap and walked
 allow-list of built-in Keras classes (and cnnviz's MinPooling2D), the parameter count is
 counted from weight *shapes* only, and only then keras.saving.load_model(safe_mode=True) runs,
 on a temporary file whose name the user never chooses.
+
+Keras 2 / tf.keras .h5 files and Teachable Machine's converted_keras.zip (keras_model.h5 + labels.txt)
+go through the same checks (cnnviz.h5files reads, translates and loads the HDF5 part). load_upload is
+for browser uploads (64 MB, 30 M parameters); load_path for a file or folder on the user's own disk.
 """
 
 from __future__ import annotations
@@ -18,8 +22,13 @@ import os
 import re
 import tempfile
 import zipfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cnnviz.messages import Message, MessageError, Verbatim
+
+if TYPE_CHECKING:
+    import keras
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the upload itself; also server.maxUploadSize
 MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all members together, as read (not as declared)
@@ -30,7 +39,14 @@ MAX_MEMBERS = 8
 MAX_PARAMS = 30_000_000
 MAX_DEPTH = 64  # JSON nesting
 
+MAX_LABELS_BYTES = 1024 * 1024
+MAX_PARAMS_DISK = 1_000_000_000  # a file on the user's own disk (load_path): their memory is the limit
+MEMORY_FACTOR = 3  # bytes in memory per float32 parameter byte while loading (file, weights, the model)
+
 ALLOWED_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
+TEACHABLE_MODEL = "keras_model.h5"
+TEACHABLE = {TEACHABLE_MODEL, "labels.txt"}  # Teachable Machine's converted_keras.zip
+JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$)")  # what macOS adds to a zip: ignored
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 # Built-in Keras classes that can carry code or reach outside the model file: never accepted.
@@ -79,6 +95,23 @@ _PATHLIKE = re.compile(r"(://|[/\\]|^~|^[A-Za-z]:|\.(py|pyc|so|dll|pkl|pickle|h5
                        re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How much a model file may hold: an upload's limits, or a file on the user's own disk."""
+
+    file_bytes: int | None  # None: no cap on the file itself
+    params: int
+    unpacked: int  # zip members together, or an HDF5 file's declared data
+
+
+def upload_limits() -> Limits:
+    return Limits(MAX_FILE_BYTES, MAX_PARAMS, MAX_UNCOMPRESSED_BYTES)  # read now: tests lower them
+
+
+def disk_limits() -> Limits:
+    return Limits(None, MAX_PARAMS_DISK, 8 * MAX_PARAMS_DISK)  # float64 weights at most
+
+
 class ModelFileError(MessageError):
     """A refused model file; the message names the reason and is meant for the user.
 
@@ -98,58 +131,78 @@ def _name(text) -> Verbatim:
 # ---------------------------------------------------------------- the zip
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: list[int]) -> bytes:
-    """Read one member, stopping at `cap` bytes (declared sizes can lie) and within the total budget."""
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: list[int], keep: bool = True) -> bytes:
+    """Read one member, stopping at `cap` bytes (declared sizes can lie) and within the total budget;
+    `keep=False` only counts (a .keras file on disk: Keras reads the weights from the file itself)."""
     if info.file_size > cap:
         raise ModelFileError("files.member_too_large", name=_name(info.filename), size=info.file_size, cap=cap)
     if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         raise ModelFileError("files.ratio", name=_name(info.filename),
                              ratio=f"{info.file_size / max(info.compress_size, 1):.0f}")
-    out = io.BytesIO()
+    out, size = io.BytesIO(), 0
     with zf.open(info) as f:
         while True:
-            chunk = f.read(min(1024 * 1024, cap + 1 - out.tell()))
+            chunk = f.read(min(1024 * 1024, cap + 1 - size))
             if not chunk:
                 break
-            out.write(chunk)
+            size += len(chunk)
+            if keep:
+                out.write(chunk)
             budget[0] -= len(chunk)
-            if out.tell() > cap or budget[0] < 0:
+            if size > cap or budget[0] < 0:
                 raise ModelFileError("files.expands", name=_name(info.filename))
     return out.getvalue()
 
 
-def _open_zip(data: bytes, filename: str) -> dict[str, bytes]:
-    name = (filename or "").lower()
-    if data[:8] == HDF5_SIGNATURE or name.endswith((".h5", ".hdf5")):
-        raise ModelFileError("files.hdf5", hint=_hint())
-    if name.endswith((".pb", ".savedmodel")) or "saved_model" in name:
-        raise ModelFileError("files.savedmodel", hint=_hint())
-    if not data[:4] == b"PK\x03\x04":
-        raise ModelFileError("files.not_zip")
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    return (info.external_attr >> 16) & 0o170000 == 0o120000  # S_IFLNK in the Unix mode bits
+
+
+def _zip_infos(source) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The archive's members (bytes or a path), Finder's junk left out; paths outside it and links refused."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
         raise ModelFileError("files.damaged", error=_name(e)) from None
+    for info in infos:
+        parts = info.filename.replace("\\", "/").split("/")
+        if info.filename.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", info.filename):
+            raise ModelFileError("files.zip.outside", name=_name(info.filename[:120]))
+        if _is_link(info):
+            raise ModelFileError("files.zip.link", name=_name(info.filename[:120]))
+    return zf, [i for i in infos if not JUNK.search(i.filename)]
+
+
+def _open_zip(source, filename: str, limits: Limits, keep_weights: bool = True) -> dict[str, bytes]:
+    """The members of a .keras zip or a Teachable Machine export, read within the limits."""
+    if (filename or "").lower().endswith((".pb", ".savedmodel")) or "saved_model" in (filename or "").lower():
+        raise ModelFileError("files.savedmodel", hint=_hint())
+    zf, infos = _zip_infos(source)
     names = [i.filename for i in infos]
     if any(n.endswith("saved_model.pb") for n in names):
         raise ModelFileError("files.zipped_savedmodel", hint=_hint())
     if len(infos) > MAX_MEMBERS:
         raise ModelFileError("files.members", n=len(infos))
-    unexpected = sorted(set(names) - ALLOWED_MEMBERS)
+    expected = TEACHABLE if TEACHABLE_MODEL in names else ALLOWED_MEMBERS
+    unexpected = sorted(set(names) - expected)
     if unexpected:
         raise ModelFileError("files.unexpected", names=_name(", ".join(unexpected[:5])))
     if len(set(names)) != len(names):
         raise ModelFileError("files.twice")
-    if "config.json" not in names:
+    if expected is TEACHABLE and "labels.txt" not in names:
+        raise ModelFileError("files.tm.no_labels")
+    if expected is ALLOWED_MEMBERS and "config.json" not in names:
         raise ModelFileError("files.no_config")
-    budget = [MAX_UNCOMPRESSED_BYTES]
-    caps = {"config.json": MAX_CONFIG_BYTES, "metadata.json": MAX_METADATA_BYTES,
-            "model.weights.h5": MAX_UNCOMPRESSED_BYTES}
+    budget = [limits.unpacked]
+    caps = {"config.json": MAX_CONFIG_BYTES, "metadata.json": MAX_METADATA_BYTES, "labels.txt": MAX_LABELS_BYTES,
+            "model.weights.h5": limits.unpacked, TEACHABLE_MODEL: limits.unpacked}
     try:
-        return {i.filename: _read_member(zf, i, caps[i.filename], budget) for i in infos}
+        members = {i.filename: _read_member(zf, i, caps[i.filename], budget,
+                                            keep=keep_weights or i.filename != "model.weights.h5") for i in infos}
     except (zipfile.BadZipFile, zlib_error(), EOFError, RuntimeError, NotImplementedError) as e:
         raise ModelFileError("files.damaged_or_encrypted", error=_name(e)) from None
+    return members
 
 
 def zlib_error():
@@ -235,11 +288,18 @@ def _check_object(node: dict, path: list[str]) -> None:
 # ---------------------------------------------------------------- parameters, loading
 
 
-def count_params(config) -> int:
+def _deserialize(config):
+    import keras
+
+    return keras.saving.deserialize_keras_object(config, safe_mode=True)
+
+
+def count_params(config, build=None) -> int:
     """Parameters of the model `config` describes, from weight shapes only (no memory allocated).
 
     Inside a keras.StatelessScope, variables record their shape but defer their initial values,
-    so a config declaring a billion-unit Dense costs nothing here. Called after check_config.
+    so a config declaring a billion-unit Dense costs nothing here. Called after check_config; `build`
+    turns the config into a model (default: Keras 3's deserializer in safe mode; cnnviz.h5files.build).
     """
     import keras
     from keras.src.backend.common import global_state
@@ -251,7 +311,7 @@ def count_params(config) -> int:
     before = len(pending)
     try:
         with keras.StatelessScope(initialize_variables=False):
-            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+            model = (build or _deserialize)(config)
             return int(model.count_params())
     finally:
         # Forget the shape-only variables, so nothing initializes (allocates) them later.
@@ -259,53 +319,198 @@ def count_params(config) -> int:
         del pending[before:]
 
 
-def check_bytes(data: bytes, filename: str = "model.keras") -> dict:
-    """Every check short of loading: returns the parsed config.json; raises ModelFileError."""
-    if not isinstance(data, (bytes, bytearray)) or not data:
-        raise ModelFileError("files.empty")
-    if len(data) > MAX_FILE_BYTES:
-        raise ModelFileError("files.too_large", mb=f"{len(data) / 2**20:.0f}", limit=MAX_FILE_BYTES // 2**20)
-    members = _open_zip(bytes(data), filename)
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded model file and what the file says about it."""
+
+    model: keras.Model
+    class_names: tuple[str, ...] | None  # from a Teachable Machine export's labels.txt, or None
+    pixels: str  # "" unknown, or "symmetric" ([-1, 1]) for a Teachable Machine export (see ModelInfo.pixels)
+    kind: str  # "keras", "h5" or "teachable"
+    name: str  # the file's (or folder's) name, for display
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A file that passed every check, and what loading it needs."""
+
+    kind: str
+    config: dict  # checked (and, from HDF5, translated to Keras 3)
+    params: int  # counted from shapes
+    source: bytes | str  # the .keras or .h5 bytes, or a path to them
+    class_names: tuple[str, ...] | None = None
+
+
+def _check_config(config, limits: Limits, build=None) -> int:
+    """check_config, then the parameter count from shapes against the limit; returns the count."""
+    check_config(config)
+    try:
+        n = count_params(config, build)
+    except ModelFileError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any failure to rebuild the allowed config is the file's fault
+        raise ModelFileError("files.rebuild", error=_name(str(e)[:200])) from None
+    if n > limits.params:
+        raise ModelFileError("files.params", n=n, limit=limits.params)
+    return n
+
+
+def _check_h5(source, limits: Limits, kind: str = "h5", class_names=None) -> _Checked:
+    from cnnviz import h5files
+
+    with h5files.open_file(source) as f:
+        h5files.check_storage(f, limits.unpacked)
+        config = h5files.read_config(f)
+    check_config(config)  # before translating: the file's own config is what is judged
+    config = h5files.translate(config)
+    return _Checked(kind, config, _check_config(config, limits, h5files.build), source, class_names)
+
+
+def labels(raw: bytes) -> tuple[str, ...]:
+    """Class names from a Teachable Machine labels.txt: "0 Rock" -> "Rock", one per line."""
+    text = raw.decode("utf-8-sig", errors="replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return tuple(re.sub(r"^\d+\s+", "", line)[:200] for line in lines)
+
+
+def _check_zip(source, filename: str, limits: Limits) -> _Checked:
+    members = _open_zip(source, filename, limits, keep_weights=isinstance(source, (bytes, bytearray)))
+    if TEACHABLE_MODEL in members:
+        if members[TEACHABLE_MODEL][:8] != HDF5_SIGNATURE:
+            raise ModelFileError("files.h5.not_hdf5", name=TEACHABLE_MODEL)
+        return _check_h5(members[TEACHABLE_MODEL], limits, "teachable", labels(members["labels.txt"]))
     config = _parse_json(members["config.json"], "config.json")
     if "metadata.json" in members:
         metadata = _parse_json(members["metadata.json"], "metadata.json")
         if not isinstance(metadata, dict):
             raise ModelFileError("files.metadata")
-    check_config(config)
-    try:
-        n = count_params(config)
-    except Exception as e:  # noqa: BLE001 - any failure to rebuild the allowed config is the file's fault
-        raise ModelFileError("files.rebuild", error=_name(str(e)[:200])) from None
-    if n > MAX_PARAMS:
-        raise ModelFileError("files.params", n=n, limit=MAX_PARAMS)
-    return config
+    return _Checked("keras", config, _check_config(config, limits), source)
 
 
-def load_bytes(data: bytes, filename: str = "model.keras"):
-    """Check the upload, then load it with keras.saving.load_model(safe_mode=True); raises ModelFileError."""
+def _check(source, filename: str, limits: Limits) -> _Checked:
+    """Every check short of loading, on bytes or on a file's path; raises ModelFileError."""
+    if isinstance(source, (bytes, bytearray)):
+        head, size = bytes(source[:8]), len(source)
+    else:
+        with open(source, "rb") as f:
+            head = f.read(8)
+        size = os.path.getsize(source)
+    if not size:
+        raise ModelFileError("files.empty")
+    if limits.file_bytes is not None and size > limits.file_bytes:
+        raise ModelFileError("files.too_large", mb=f"{size / 2**20:.0f}", limit=limits.file_bytes // 2**20)
+    if head == HDF5_SIGNATURE:
+        return _check_h5(source, limits)
+    name = (filename or "").lower()
+    if name.endswith((".h5", ".hdf5")):
+        raise ModelFileError("files.h5.not_hdf5", name=_name(os.path.basename(filename)[:120]))
+    if head[:4] != b"PK\x03\x04" and not name.endswith((".pb", ".savedmodel")) and "saved_model" not in name:
+        raise ModelFileError("files.not_zip")
+    return _check_zip(source, filename, limits)
+
+
+def check_bytes(data: bytes, filename: str = "model.keras") -> dict:
+    """Every check of an upload short of loading: returns the (checked) config; raises ModelFileError."""
+    if not isinstance(data, (bytes, bytearray)) or not data:
+        raise ModelFileError("files.empty")
+    return _check(bytes(data), filename, upload_limits()).config
+
+
+def _load_keras(source) -> keras.Model:
     import keras
 
-    from cnnviz import layers as _own_layers  # noqa: F401 - registers MinPooling2D for deserialization
-
-    check_bytes(data, filename)
     fd, path = tempfile.mkstemp(suffix=".keras", prefix="cnnviz-upload-")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if isinstance(source, (bytes, bytearray)):
+                f.write(source)
+            else:
+                with open(source, "rb") as src:  # a private copy: its name ends in .keras, as Keras wants
+                    while chunk := src.read(16 * 1024 * 1024):
+                        f.write(chunk)
         try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as e:  # noqa: BLE001 - the user sees why their file does not load
             raise ModelFileError("files.load", error=_name(str(e)[:300])) from None
     finally:
         os.unlink(path)
-    if model.count_params() > MAX_PARAMS:
-        raise ModelFileError("files.params_loaded", n=model.count_params(), limit=MAX_PARAMS)
+
+
+def _load(checked: _Checked, limits: Limits, name: str) -> Loaded:
+    from cnnviz import h5files
+    from cnnviz import layers as _own_layers  # noqa: F401 - registers MinPooling2D for deserialization
+
+    if checked.kind == "keras":
+        model = _load_keras(checked.source)
+    else:
+        with h5files.open_file(checked.source) as f:
+            model = h5files.load(f, checked.config)
+    if model.count_params() > limits.params:
+        raise ModelFileError("files.params_loaded", n=model.count_params(), limit=limits.params)
     shape = model.inputs[0].shape if getattr(model, "inputs", None) else None
     # the first input an image (height and width may be None: any size; cnnviz then feeds the image's own
     # size); the model's other inputs, if any, get zeros and the Activations page says so
     if shape is None or len(shape) != 4 or shape[3] is None:
         raise ModelFileError("files.input", shape=shape if shape is None else tuple(shape))
-    return model
+    names = checked.class_names
+    outputs = model.outputs[0].shape[-1]
+    if names is not None and len(names) != outputs:
+        raise ModelFileError("files.tm.labels", n=len(names), outputs=outputs)
+    return Loaded(model, names, "symmetric" if checked.kind == "teachable" else "", checked.kind, name)
+
+
+def load_upload(data: bytes, filename: str) -> Loaded:
+    """A browser upload (.keras, .h5/.hdf5 or Teachable Machine's converted_keras.zip), checked within the
+    upload limits, then loaded; the kind is told by the content. Raises ModelFileError."""
+    if not isinstance(data, (bytes, bytearray)) or not data:
+        raise ModelFileError("files.empty")
+    limits = upload_limits()
+    return _load(_check(bytes(data), filename, limits), limits, os.path.basename(filename or "") or "model")
+
+
+def available_memory() -> int:
+    """Bytes of memory this machine can still give (MemAvailable, else all physical memory)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # not Linux
+        pass
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def load_path(path: str | os.PathLike) -> Loaded:
+    """A model file or a Teachable Machine folder (keras_model.h5 + labels.txt) on the user's own disk:
+    the same checks as an upload, no cap on the file's size, MAX_PARAMS_DISK parameters, and refused before
+    loading when it would not fit in memory. Raises ModelFileError."""
+    path = os.fspath(path)
+    name = os.path.basename(os.path.normpath(path)) or path
+    limits = disk_limits()
+    if os.path.isdir(path):
+        model_file, labels_file = os.path.join(path, TEACHABLE_MODEL), os.path.join(path, "labels.txt")
+        if not (os.path.isfile(model_file) and os.path.isfile(labels_file)):
+            raise ModelFileError("files.folder", name=_name(name[:120]))
+        if os.path.getsize(labels_file) > MAX_LABELS_BYTES:
+            raise ModelFileError("files.member_too_large", name="labels.txt", size=os.path.getsize(labels_file),
+                                 cap=MAX_LABELS_BYTES)
+        with open(labels_file, "rb") as f:
+            names = labels(f.read())
+        checked = _check_h5(model_file, limits, "teachable", names)
+    elif os.path.isfile(path):
+        checked = _check(path, path, limits)
+    else:
+        raise ModelFileError("files.missing", name=_name(path[:200]))
+    need = checked.params * 4 * MEMORY_FACTOR
+    if need > available_memory():
+        raise ModelFileError("files.memory", n=checked.params, gb=f"{need / 2**30:.1f}",
+                             free=f"{available_memory() / 2**30:.1f}")
+    return _load(checked, limits, name)
+
+
+def load_bytes(data: bytes, filename: str = "model.keras") -> keras.Model:
+    """An upload's model (see load_upload); raises ModelFileError."""
+    return load_upload(data, filename).model
 
 
 def model_bytes(model) -> bytes:

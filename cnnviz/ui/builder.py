@@ -212,15 +212,18 @@ def _on_upload() -> None:
     data = file.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     try:
-        model = modelfiles.load_bytes(data, file.name)
+        loaded = modelfiles.load_upload(data, file.name)
     except modelfiles.ModelFileError as err:
         st.session_state[UPLOAD_RESULT] = (digest, err)
         return
+    model = loaded.model
     outputs = int(model.outputs[0].shape[-1]) if model.outputs[0].shape[-1] is not None else 0
-    names = SHAPE_CLASSES if outputs == len(SHAPE_CLASSES) else tuple(str(i) for i in range(outputs))
+    names = loaded.class_names or (SHAPE_CLASSES if outputs == len(SHAPE_CLASSES)
+                                   else tuple(str(i) for i in range(outputs)))
     set_session_model(ModelInfo(key=ui_models.SESSION_KEY, label=file.name, model=model, class_names=names,
-                                trained=True, description=t("modelpage.upload.desc", name=plain(file.name),
-                                                            params=f"{model.count_params():,}")))
+                                trained=True, pixels=loaded.pixels,
+                                description=t("modelpage.upload.desc", name=plain(file.name),
+                                              params=f"{model.count_params():,}")))
     st.session_state[UPLOAD_RESULT] = (digest, None)
 
 
