@@ -331,7 +331,7 @@ class Loaded:
 
 
 @dataclass(frozen=True)
-class _Checked:
+class Checked:
     """A file that passed every check, and what loading it needs."""
 
     kind: str
@@ -355,7 +355,7 @@ def _check_config(config, limits: Limits, build=None) -> int:
     return n
 
 
-def _check_h5(source, limits: Limits, kind: str = "h5", class_names=None) -> _Checked:
+def _check_h5(source, limits: Limits, kind: str = "h5", class_names=None) -> Checked:
     from cnnviz import h5files
 
     with h5files.open_file(source) as f:
@@ -363,7 +363,7 @@ def _check_h5(source, limits: Limits, kind: str = "h5", class_names=None) -> _Ch
         config = h5files.read_config(f)
     check_config(config)  # before translating: the file's own config is what is judged
     config = h5files.translate(config)
-    return _Checked(kind, config, _check_config(config, limits, h5files.build), source, class_names)
+    return Checked(kind, config, _check_config(config, limits, h5files.build), source, class_names)
 
 
 def labels(raw: bytes) -> tuple[str, ...]:
@@ -373,7 +373,7 @@ def labels(raw: bytes) -> tuple[str, ...]:
     return tuple(re.sub(r"^\d+\s+", "", line)[:200] for line in lines)
 
 
-def _check_zip(source, filename: str, limits: Limits) -> _Checked:
+def _check_zip(source, filename: str, limits: Limits) -> Checked:
     members = _open_zip(source, filename, limits, keep_weights=isinstance(source, (bytes, bytearray)))
     if TEACHABLE_MODEL in members:
         if members[TEACHABLE_MODEL][:8] != HDF5_SIGNATURE:
@@ -384,10 +384,10 @@ def _check_zip(source, filename: str, limits: Limits) -> _Checked:
         metadata = _parse_json(members["metadata.json"], "metadata.json")
         if not isinstance(metadata, dict):
             raise ModelFileError("files.metadata")
-    return _Checked("keras", config, _check_config(config, limits), source)
+    return Checked("keras", config, _check_config(config, limits), source)
 
 
-def _check(source, filename: str, limits: Limits) -> _Checked:
+def _check(source, filename: str, limits: Limits) -> Checked:
     """Every check short of loading, on bytes or on a file's path; raises ModelFileError."""
     if isinstance(source, (bytes, bytearray)):
         head, size = bytes(source[:8]), len(source)
@@ -436,7 +436,7 @@ def _load_keras(source) -> keras.Model:
         os.unlink(path)
 
 
-def _load(checked: _Checked, limits: Limits, name: str) -> Loaded:
+def _load(checked: Checked, limits: Limits, name: str) -> Loaded:
     from cnnviz import h5files
     from cnnviz import layers as _own_layers  # noqa: F401 - registers MinPooling2D for deserialization
 
@@ -485,6 +485,12 @@ def load_path(path: str | os.PathLike) -> Loaded:
     the same checks as an upload, no cap on the file's size, MAX_PARAMS_DISK parameters, and refused before
     loading when it would not fit in memory. Raises ModelFileError."""
     path = os.fspath(path)
+    return _load(check_path(path), disk_limits(), os.path.basename(os.path.normpath(path)) or path)
+
+
+def check_path(path: str | os.PathLike) -> Checked:
+    """Every check of load_path short of loading (the command line runs it before it starts a server)."""
+    path = os.fspath(path)
     name = os.path.basename(os.path.normpath(path)) or path
     limits = disk_limits()
     if os.path.isdir(path):
@@ -505,7 +511,7 @@ def load_path(path: str | os.PathLike) -> Loaded:
     if need > available_memory():
         raise ModelFileError("files.memory", n=checked.params, gb=f"{need / 2**30:.1f}",
                              free=f"{available_memory() / 2**30:.1f}")
-    return _load(checked, limits, name)
+    return checked
 
 
 def load_bytes(data: bytes, filename: str = "model.keras") -> keras.Model:

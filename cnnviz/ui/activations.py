@@ -245,7 +245,9 @@ def zoom_map(values: np.ndarray, vrange: tuple[float, float] | None, key: str, c
     (outlined on the picture) when `clickable`."""
     png, box, size = zoom_png(values, vrange)
     grid = np.atleast_2d(np.asarray(values, dtype="float32"))
-    mark = (st.session_state.get(RF_ROW), st.session_state.get(RF_COL)) if clickable else None
+    # the unit the inputs below show (they start in the middle of the map)
+    mark = (st.session_state.get(RF_ROW, grid.shape[0] // 2), st.session_state.get(RF_COL, grid.shape[1] // 2)) \
+        if clickable else None
     if mark is not None and not all(isinstance(v, int) and 0 <= v < n for v, n in zip(mark, grid.shape)):
         mark = None
     clickgrid.clickable(png, grid.shape[0], grid.shape[1], key, go_to_unit if clickable else None, box, size,

@@ -5,6 +5,8 @@ The image source is rendered by the pages that use an image (cnnviz.ui.image_pic
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from cnnviz import devices, i18n
@@ -12,13 +14,16 @@ from cnnviz.ui import models as ui_models
 from cnnviz.ui import links, replica, state, warmup
 from cnnviz.ui.links import LINK
 from cnnviz.ui.persist import bound
+from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import t
+from cnnviz.ui.text import plain
 
 
 def language() -> None:
     st.sidebar.selectbox(
         t("sidebar.language"),
         list(i18n.LANGUAGES),
+        index=list(i18n.LANGUAGES).index(state.default_lang()),
         format_func=i18n.LANGUAGES.get,
         key=state.LANG, bind=LINK,
     )
@@ -36,7 +41,14 @@ def model() -> None:
     key = st.sidebar.selectbox(t("sidebar.model"), keys, format_func=labels.get, help=t("sidebar.model.help"),
                                **bound(state.MODEL, W_MODEL, ui_models.current_key(), link=True))
     st.session_state[state.MODEL] = key  # also when it came from the page's link
-    if key == ui_models.SESSION_KEY:
+    _, problem = ui_models.startup_result()
+    if problem is not None:
+        st.sidebar.error(t("model.startup.refused", reason=message_text(problem)))
+    if key == ui_models.STARTUP_KEY:
+        st.sidebar.caption(t("model.startup.desc", path=plain(os.environ.get(ui_models.STARTUP_ENV, ""))))
+        info = ui_models.startup_model()
+        trained, classes = info.trained, info.class_names
+    elif key == ui_models.SESSION_KEY:
         info = ui_models.session_model()
         st.sidebar.caption(ui_models.description(info) or t("model.session.desc"))
         trained, classes = info.trained, info.class_names
@@ -54,13 +66,13 @@ def pixels() -> None:
     Keras Application tell; otherwise a select, bound to the link, that starts at "not known: [0, 1]
     assumed". Presets declare theirs, so the sidebar needs no Keras for them."""
     key = ui_models.current_key()
-    if key != ui_models.SESSION_KEY:
+    if key not in (ui_models.SESSION_KEY, ui_models.STARTUP_KEY):
         st.sidebar.caption(t("pixels.source.file", range=t(f"pixels.{ui_models.PRESETS[key].pixels}")))
         return
     from cnnviz import preprocessing  # a session model exists: Keras is loaded
     from cnnviz.ui.activations import pixels_note
 
-    info = ui_models.session_model()
+    info = ui_models.own_model(key)
     options = list(preprocessing.choices(int(info.model.inputs[0].shape[-1] or 3)))
     if st.session_state.get(state.PIXELS) not in options:  # none yet, or one this model cannot take (RGB only)
         st.session_state[state.PIXELS] = None

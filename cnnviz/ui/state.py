@@ -6,6 +6,8 @@ never in a process-wide cache.
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from cnnviz import i18n
@@ -18,12 +20,20 @@ IMAGE_SOURCE = "cnnviz.image_source"  # "gallery" / "upload" / "camera"
 SAMPLE = "cnnviz.sample"  # sample name from cnnviz.images.SAMPLES
 
 
+LANG_ENV = "CNNVIZ_LANGUAGE"  # the language new sessions start in (`cnnviz --language ko`)
+
+
+def default_lang() -> str:
+    value = os.environ.get(LANG_ENV, "")
+    return value if value in i18n.LANGUAGES else i18n.DEFAULT
+
+
 def lang() -> str:
     value = st.session_state.get(LANG)
     if value is None:  # before the language select has run (the navigation comes first): a link's language
         shown = st.query_params.get(LANG)  # the select is bound to the URL by its label ("한국어")
-        value = next((code for code, label in i18n.LANGUAGES.items() if label == shown), i18n.DEFAULT)
-    return value if value in i18n.LANGUAGES else i18n.DEFAULT
+        value = next((code for code, label in i18n.LANGUAGES.items() if label == shown), default_lang())
+    return value if value in i18n.LANGUAGES else default_lang()
 
 
 def t(key: str, **values) -> str:
