@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from cnnviz import imagenet
 from cnnviz.datasets import SHAPE_CLASSES
 
 if TYPE_CHECKING:
@@ -121,6 +122,19 @@ def load_digits_trained() -> keras.Model:
     return keras.saving.load_model(path, compile=False)
 
 
+LITE0_WEIGHTS = "efficientnet_lite0.keras"  # rebuilt by `python -m cnnviz.port_lite0`
+
+
+def load_lite0() -> keras.Model:
+    """EfficientNet-Lite0 with Google's ImageNet weights, ported from PyTorch (cnnviz.port_lite0): RGB pixels
+    0-255 in (its first layer normalises them), 1000 ImageNet classes out (cnnviz.imagenet)."""
+    keras = _keras()
+    path = Path(str(resources.files("cnnviz") / "weights" / LITE0_WEIGHTS))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.port_lite0` to make it.")
+    return keras.saving.load_model(path, compile=False)
+
+
 TINY_VGG_CLASSES = (
     "lifeboat", "ladybug", "pizza", "bell pepper", "school bus",
     "koala", "espresso", "red panda", "orange", "sports car",
@@ -155,6 +169,7 @@ class Preset:
     trained: bool = False
     fit: str = ""  # how a picture becomes its input when it is not crop/pad ("digit": cnnviz.digits.bitmap)
     pixels: str = "unit"  # cnnviz trains (and the shipped weights were trained) on pictures in [0, 1]
+    sample: str = ""  # the gallery picture to start on (cnnviz.images.SAMPLES); "": images.DEFAULT_SAMPLE
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,6 +205,10 @@ PRESETS: dict[str, Preset] = {
     ),
     "digits": Preset("digits", "Digits, trained on UCI handwriting", "model.digits.desc", load_digits_trained,
                      DIGITS, trained=True, fit="digit"),
+    "efficientnet_lite0": Preset(
+        "efficientnet_lite0", "EfficientNet-Lite0, trained on ImageNet", "model.efficientnet_lite0.desc", load_lite0,
+        imagenet.CLASS_NAMES, trained=True, pixels="byte", sample="coffee",
+    ),
     "seed": Preset("seed", "Lecture model (untrained)", "model.seed.desc", seed_model, SHAPE_CLASSES),
     "tiny_vgg": Preset("tiny_vgg", "Tiny VGG (untrained)", "model.tiny_vgg.desc", tiny_vgg, TINY_VGG_CLASSES),
     "lenet5": Preset("lenet5", "LeNet-5 (untrained)", "model.lenet5.desc", lenet5, DIGITS),

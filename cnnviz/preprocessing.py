@@ -39,6 +39,7 @@ SOURCES = ("layers", "file", "application", "user", "default")  # where a plan's
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # of RGB pixels in [0, 1] (keras.applications' "torch" mode)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CAFFE_MEAN = (103.939, 116.779, 123.68)  # of BGR pixels in 0-255 (keras.applications' "caffe" mode)
+SYMMETRIC_TOLERANCE = 0.01  # a Rescaling that maps 0 and 255 this close to -1 and 1 takes pixels 0-255
 NORMALIZATION_BYTE_MEAN = 2.0  # a leading Normalization whose mean exceeds this was adapted on 0-255 pixels
 
 
@@ -142,14 +143,16 @@ def leading_preprocessing(model: keras.Model) -> list[tuple[str, keras.layers.La
 
 def pixel_rescaling(chain: list[tuple[str, keras.layers.Layer]]) -> tuple[str, float, float] | None:
     """(name, scale, offset) of the chain's first Rescaling when it maps pixel values 0-255 to [0, 1]
-    (1/255) or [-1, 1] (1/127.5, offset -1): the model expects 0-255. Else None."""
+    (1/255) or to [-1, 1] within 1% at either end (1/127.5, offset -1; Google's Lite/MobileNet (x - 127) / 128):
+    the model expects 0-255. Else None."""
     for name, layer in chain:
         if isinstance(layer, keras.layers.Rescaling):
             scale, offset = layer.scale, layer.offset
             if not isinstance(scale, (int, float)) or not isinstance(offset, (int, float)):
                 return None  # per-channel scales: not a pixel range we can tell
+            top = offset + 255 * scale  # where pixel value 255 lands
             if (math.isclose(scale, 1 / 255, rel_tol=1e-3) and abs(offset) < 1e-6) or (
-                    math.isclose(scale, 1 / 127.5, rel_tol=1e-3) and math.isclose(offset, -1.0, rel_tol=1e-3)):
+                    abs(offset + 1.0) <= SYMMETRIC_TOLERANCE and abs(top - 1.0) <= SYMMETRIC_TOLERANCE):
                 return name, float(scale), float(offset)
             return None
     return None

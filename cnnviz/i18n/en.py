@@ -819,6 +819,9 @@ TEXTS = {
     # --- digits ---
     'model.digits.label': 'Digits (trained on UCI handwriting)',
     'model.digits.desc': "A small CNN trained on 1,437 handwritten digits of the UCI set (98% on the 360 it never saw). A picture becomes UCI's representation: the digit's 32x32 bitmap, counted in 4x4 blocks by the first layer.",
+    'model.efficientnet_lite0.label': 'EfficientNet-Lite0, trained on ImageNet',
+    'model.efficientnet_lite0.desc': "Google's EfficientNet-Lite0 (4.7 M parameters, about 150 layers: convolutions, depthwise convolutions, batch normalisation, ReLU6), trained on the 1.3 million photos of ImageNet's 1000 classes; ported from PyTorch. It takes RGB pixels 0-255 and normalises them in its first layer.",
+    'model.classes.many': '{count} classes: {names}, …',
     'images.sample.digit_0': 'Drawn digit: 0',
     'images.sample.digit_1': 'Drawn digit: 1',
     'images.sample.digit_4': 'Drawn digit: 4',

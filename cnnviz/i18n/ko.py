@@ -819,6 +819,9 @@ TEXTS = {
     # --- digits ---
     'model.digits.label': '숫자(UCI 손글씨로 학습)',
     'model.digits.desc': 'UCI 손글씨 숫자 1,437개로 학습한 작은 CNN(학습에 쓰지 않은 360개에서 98%). 그림은 UCI의 표현이 됩니다: 숫자의 32x32 비트맵을 첫 레이어가 4x4 블록으로 셉니다.',
+    'model.efficientnet_lite0.label': 'EfficientNet-Lite0(ImageNet으로 학습)',
+    'model.efficientnet_lite0.desc': 'Google의 EfficientNet-Lite0(파라미터 470만 개, 약 150개 레이어: 합성곱, 깊이별 합성곱, 배치 정규화, ReLU6). ImageNet 1000개 클래스의 사진 130만 장으로 학습했고 PyTorch에서 옮겨 왔습니다. RGB 픽셀 0-255를 받아 첫 레이어에서 정규화합니다.',
+    'model.classes.many': '클래스 {count}개: {names}, …',
     'images.sample.digit_0': '그린 숫자: 0',
     'images.sample.digit_1': '그린 숫자: 1',
     'images.sample.digit_4': '그린 숫자: 4',

@@ -13,6 +13,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import i18n, images, metrics
+from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.links import LINK
 from cnnviz.ui.persist import bound
@@ -38,6 +39,22 @@ W_CAMERA = "cnnviz.image_camera.widget"
 W_CANVAS = "cnnviz.canvas.widget"
 
 WORKING_SIZE = 1024  # larger uploads are shrunk after decoding: models take at most a few hundred pixels
+
+
+def default_sample(key: str | None = None) -> str:
+    """The gallery picture a model starts on (model `key`, else the session's): the one its preset declares
+    (ImageNet's Lite0: a photo), else images.DEFAULT_SAMPLE."""
+    key = ui_models.current_key() if key is None else key
+    preset = ui_models.PRESETS.get(key)
+    return preset.sample if preset is not None and preset.sample else images.DEFAULT_SAMPLE
+
+
+def follow_model() -> None:
+    """After the user picks another model: the gallery moves to that model's starting picture, unless the
+    picture shown is one the user chose (not any model's starting one)."""
+    starts = {images.DEFAULT_SAMPLE} | {p.sample for p in ui_models.PRESETS.values() if p.sample}
+    if st.session_state.get(SAMPLE, images.DEFAULT_SAMPLE) in starts:
+        st.session_state[SAMPLE] = default_sample()
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
@@ -127,8 +144,8 @@ def current_image() -> Image.Image:
         image, _ = _decode(upload["digest"], upload["bytes"])
         if image is not None:
             return image
-    name = st.session_state.get(SAMPLE, images.DEFAULT_SAMPLE)
-    return _sample(name if name in images.SAMPLES else images.DEFAULT_SAMPLE)
+    name = st.session_state.get(SAMPLE) or default_sample()
+    return _sample(name if name in images.SAMPLES else default_sample())
 
 
 def pick_image() -> Image.Image:
@@ -138,7 +155,7 @@ def pick_image() -> Image.Image:
     if st.session_state.get(SOURCE) not in SOURCES:
         st.session_state[SOURCE] = "gallery"
     if st.session_state.get(SAMPLE) not in images.SAMPLES:
-        st.session_state[SAMPLE] = images.DEFAULT_SAMPLE
+        st.session_state[SAMPLE] = default_sample()
     source = side.radio(
         t("sidebar.image.source"), SOURCES, horizontal=True,
         format_func=_labels("sidebar.image"), **bound(SOURCE, W_SOURCE, "gallery", then=_clear_error),
@@ -147,7 +164,7 @@ def pick_image() -> Image.Image:
     if source == "gallery":
         st.session_state[SAMPLE] = side.selectbox(  # also when it came from the page's link
             t("sidebar.image.sample"), images.SAMPLES,
-            format_func=_labels("images.sample"), **bound(SAMPLE, W_SAMPLE, images.DEFAULT_SAMPLE, link=True),
+            format_func=_labels("images.sample"), **bound(SAMPLE, W_SAMPLE, default_sample(), link=True),
         )
     elif source == "upload":
         file = side.file_uploader(t("sidebar.image.upload"), key=W_UPLOAD, help=t("images.upload.help"),
@@ -214,7 +231,7 @@ def _caption(side, source: str, image: Image.Image) -> None:
     elif source in ("upload", "camera"):
         caption = t("images.caption.none_yet")
     else:
-        caption = t(f"images.sample.{st.session_state.get(SAMPLE, images.DEFAULT_SAMPLE)}")
+        caption = t(f"images.sample.{st.session_state.get(SAMPLE) or default_sample()}")
     w, h = image.info.get(images.INFO_SIZE, image.size)
     side.image(image, caption=f"{caption} ({w}x{h})", width="stretch")
     if images.frames(image) > 1:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from cnnviz import devices, i18n
 from cnnviz.ui import models as ui_models
-from cnnviz.ui import links, replica, state, warmup
+from cnnviz.ui import image_picker, links, replica, state, warmup
 from cnnviz.ui.links import LINK
 from cnnviz.ui.persist import bound
 from cnnviz.ui.messages import text as message_text
@@ -29,6 +29,7 @@ def language() -> None:
     )
 
 
+MAX_CLASSES_LISTED = 12  # a model with more classes (ImageNet's 1000) lists the first ones and the count
 W_MODEL = "cnnviz.model.widget"  # the select's own key; the choice itself lives in state.MODEL
 W_PIXELS = "cnnviz.pixels.widget"
 W_DEVICE = "cnnviz.device.widget"
@@ -39,7 +40,7 @@ def model() -> None:
     st.session_state[state.MODEL] = ui_models.current_key()  # the default on first load, or if the session model is gone
     labels = {k: ui_models.label(k) for k in keys}  # fixed now: Streamlit may format outside the run
     key = st.sidebar.selectbox(t("sidebar.model"), keys, format_func=labels.get, help=t("sidebar.model.help"),
-                               **bound(state.MODEL, W_MODEL, ui_models.current_key(), link=True))
+                               **bound(state.MODEL, W_MODEL, ui_models.current_key(), then=image_picker.follow_model, link=True))
     st.session_state[state.MODEL] = key  # also when it came from the page's link
     _, problem = ui_models.startup_result()
     if problem is not None:
@@ -55,7 +56,10 @@ def model() -> None:
     else:
         st.sidebar.caption(ui_models.describe_preset(key))
         trained, classes = ui_models.PRESETS[key].trained, ui_models.PRESETS[key].class_names
-    if trained:
+    if trained and len(classes) > MAX_CLASSES_LISTED:  # ImageNet's 1000: the first few and the count
+        st.sidebar.caption(t("model.classes.many", count=len(classes),
+                             names=", ".join(ui_models.class_label(c) for c in classes[:MAX_CLASSES_LISTED])))
+    elif trained:
         st.sidebar.caption(t("model.classes", names=", ".join(ui_models.class_label(c) for c in classes)))
     else:
         st.sidebar.warning(t("sidebar.model.untrained"))

@@ -25,7 +25,15 @@ def _check_against_keras(spec: ArchSpec):
     return summary, model
 
 
-@pytest.mark.parametrize("key", sorted(models.PRESETS))
+SEQUENTIAL_PRESETS = sorted(k for k in models.PRESETS if k != "efficientnet_lite0")  # Lite0 has skip connections
+
+
+def test_lite0_is_not_a_layer_table():
+    with pytest.raises(arch.ArchitectureError, match="Only Sequential"):
+        arch.from_model(models.PRESETS["efficientnet_lite0"].build())
+
+
+@pytest.mark.parametrize("key", SEQUENTIAL_PRESETS)
 def test_presets_round_trip_and_match_keras(key):
     try:
         preset = models.PRESETS[key].build()

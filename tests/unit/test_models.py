@@ -54,7 +54,7 @@ def test_load_preset(key):
     assert info.key == key
     assert len(info.class_names) == info.model.output_shape[-1]
     assert info.input_shape == tuple(info.model.input_shape[1:])
-    assert info.trained == (key in (models.DEFAULT_MODEL, "digits"))  # the two shipped with trained weights
+    assert info.trained == (key in (models.DEFAULT_MODEL, "digits", "efficientnet_lite0"))  # shipped with trained weights
     for lang in i18n.LANGUAGES:  # label and one-line description exist in every language
         assert i18n.t(info.label, lang) and i18n.t(info.description, lang)
     x = np.random.default_rng(0).random((2, *info.input_shape), dtype=np.float32)

@@ -27,6 +27,10 @@ def test_rescaling_1_255_means_0_255_input_and_it_is_what_keras_computes():
 
 
 @pytest.mark.parametrize("scale, offset, expected", [(1 / 255, 0.0, ("byte", "layers")), (1 / 127.5, -1.0, ("byte", "layers")),
+                                                     (1 / 128, -127 / 128, ("byte", "layers")),  # Google's Lite: (x - 127) / 128
+                                                     (1 / 128, -1.0, ("byte", "layers")),  # MobileNet's TF Lite: 0-255 -> [-1, 0.992]
+                                                     (1 / 100, -1.0, ("unit", "default")),  # 255 lands on 1.55: not [-1, 1]
+                                                     (1 / 127.5, -0.9, ("unit", "default")),  # 0 lands on -0.9
                                                      (2.0, 0.0, ("unit", "default")), (1 / 255, 0.5, ("unit", "default"))])
 def test_which_rescalings_mean_pixel_values(scale, offset, expected):
     model = _model(layers.Rescaling(scale, offset), layers.Conv2D(1, 3))
