@@ -292,11 +292,19 @@ def zoom_map(channel: np.ndarray, vrange: tuple[float, float] | None = None, col
     return ZoomMap(img, rows, cols, cell, cell_h, float(lo), float(hi))
 
 
+MAX_BARS = 20  # classes drawn as one bar each
+TOP_BARS = 10  # the highest shown when there are more
+
+
 def probability_bars(probabilities: np.ndarray, class_names: list[str] | tuple[str, ...] | None = None,
                      title: str = "") -> go.Figure:
-    """The model's output per class as bars, the highest highlighted, the value as text."""
+    """The model's output per class as bars, the highest highlighted, the value as text. More than MAX_BARS
+    classes (ImageNet's 1000): the TOP_BARS highest, in order, each named with its index."""
     p = np.asarray(probabilities, dtype="float64").ravel()
     names = list(class_names) if class_names and len(class_names) == p.size else [str(i) for i in range(p.size)]
+    if p.size > MAX_BARS:
+        order = np.argsort(np.nan_to_num(-p, nan=np.inf), kind="stable")[:TOP_BARS]
+        names, p = [f"{names[i]} ({i})" if names[i] != str(i) else names[i] for i in order], p[order]
     best = int(np.nanargmax(p)) if np.isfinite(p).any() else -1
     colours = ["#d62728" if i == best else "#1f77b4" for i in range(p.size)]
     fig = go.Figure(

@@ -109,6 +109,17 @@ def test_zoom_map_draws_each_cell_in_its_colour_with_a_colour_bar():
         P.zoom_map(np.zeros((2, 2, 2)))
 
 
+def test_many_classes_show_the_top_ones_in_order():
+    p = np.random.default_rng(1).dirichlet(np.ones(1000))
+    names = [f"class{i}" for i in range(1000)]
+    fig = P.probability_bars(p, names)
+    top = np.argsort(-p)[:P.TOP_BARS]
+    assert list(fig.data[0].x) == [f"class{i} ({i})" for i in top]
+    np.testing.assert_allclose(fig.data[0].y, p[top])
+    assert fig.data[0].marker.color[0] == "#d62728", "the winner first, highlighted"
+    assert list(P.probability_bars(p).data[0].x) == [str(i) for i in top], "no names: the index alone"
+
+
 def test_probability_bars_with_class_names():
     p = np.array([0.1, 0.6, 0.2, 0.1])
     fig = P.probability_bars(p, ["circle", "square", "triangle", "cross"])
