@@ -58,3 +58,40 @@ def filter_grid(snapshots, row_labels=None, cell: int = 40, gap: int = 3, label_
         for f in range(n):
             img.paste(_tile(np.asarray(snap)[..., f], cell), (label_width + f * (cell + gap), y))
     return img
+
+
+def confusion_figure(counts: np.ndarray, class_names, labels: dict[str, str], rates: bool = False,
+                     height: int | None = None) -> go.Figure:
+    """A confusion matrix: rows the true class, columns the predicted one; counts, or rates per true class.
+    Each cell's customdata is (true index, predicted index), for a click to pick the cell's pictures.
+
+    labels: 'true', 'predicted' (already translated)."""
+    counts = np.asarray(counts)
+    n = len(class_names)
+    totals = counts.sum(axis=1, keepdims=True)
+    rate = np.divide(counts, np.maximum(totals, 1), dtype="float64")
+    z = rate if rates else counts
+    text = [[f"{rate[i, j]:.0%}" if rates else f"{counts[i, j]:d}" for j in range(n)] for i in range(n)]
+    names = [str(c) for c in class_names]
+    custom = [[[i, j] for j in range(n)] for i in range(n)]
+    fig = go.Figure(go.Heatmap(z=z, x=names, y=names, text=text, texttemplate="%{text}", customdata=custom,
+                               colorscale="Blues", showscale=False, zmin=0, zmax=1 if rates else None,
+                               hovertemplate=f"{labels['true']}: %{{y}}<br>{labels['predicted']}: %{{x}}"
+                                             "<br>%{text}<extra></extra>"))
+    fig.update_yaxes(title_text=labels["true"], autorange="reversed", type="category")
+    fig.update_xaxes(title_text=labels["predicted"], type="category", side="bottom")
+    side = max(260, min(640, 60 + 40 * n))
+    fig.update_layout(height=height or side, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select")
+    return fig
+
+
+def class_accuracy_figure(accuracy, class_names, counts, label: str, height: int = 260) -> go.Figure:
+    """Validation accuracy per class, with each class's number of validation pictures."""
+    names = [str(c) for c in class_names]
+    fig = go.Figure(go.Bar(x=names, y=np.nan_to_num(np.asarray(accuracy, dtype="float64")),
+                           text=[f"{a:.0%} (n={c})" for a, c in zip(np.nan_to_num(accuracy), counts)],
+                           textposition="auto", marker_color=VAL_COLOR))
+    fig.update_yaxes(range=[0, 1.02], title_text=label)
+    fig.update_xaxes(type="category")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
