@@ -95,3 +95,21 @@ def class_accuracy_figure(accuracy, class_names, counts, label: str, height: int
     fig.update_xaxes(type="category")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10))
     return fig
+
+
+def cam_overlay(x01: np.ndarray, cam: np.ndarray | None, side: int = 128, opacity: float = 0.55) -> Image.Image:
+    """A picture (H, W, C in [0, 1]) with a class-activation map (H, W, >= 0) laid over it in red-yellow,
+    scaled so its longer side is `side` pixels; the picture alone when cam is None."""
+    x = np.asarray(x01, dtype="float32")
+    rgb = np.repeat(x, 3, axis=-1) if x.shape[-1] == 1 else x[..., :3]
+    rgb = np.clip(rgb, 0, 1)
+    if cam is not None:
+        c = np.asarray(cam, dtype="float32")
+        top = float(c.max())
+        heat = c / top if top > 0 else np.zeros_like(c)
+        colour = np.stack([np.ones_like(heat), heat, np.zeros_like(heat)], axis=-1)  # red to yellow
+        alpha = opacity * heat[..., None]
+        rgb = (1 - alpha) * rgb + alpha * colour
+    im = Image.fromarray((rgb * 255).round().astype("uint8"), "RGB")
+    scale = side / max(im.size)
+    return im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.Resampling.NEAREST)
