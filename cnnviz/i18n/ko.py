@@ -899,7 +899,7 @@ TEXTS = {
     'own.cell': '실제 **{true}**, 예측 **{predicted}**: 사진 {n}장',
     'own.missed': '잘못 분류된 검증 사진과 예측의 Grad-CAM',
     'own.missed.none': '잘못 분류된 검증 사진이 없습니다.',
-    'own.missed.caption': '{true} → {predicted} ({conf:.0%})',
+    'own.missed.caption': '{true} → {predicted} (확신도 {conf:.0%})',
     'data.error.no_name': '클래스에는 이름이 필요합니다.',
     'data.error.too_many_classes': '클래스 {n}개는 너무 많습니다: 최대 {limit}개.',
     'data.error.too_many_images': '사진이 {limit}장을 넘습니다: 이 서버에서는 최대 {limit}장입니다.',
