@@ -112,7 +112,7 @@ def _layout(names: list[str]) -> dict[str, list[str]]:
     """{class: [member names]} for `root/<class>/...`, one wrapping folder stripped; files at the top go to ""."""
     split = [n.split("/") for n in names]
     tops = {p[0] for p in split}
-    wrapped = len(tops) == 1 and all(len(p) >= 3 for p in split)
+    wrapped = len(tops) == 1 and any(len(p) >= 3 for p in split)  # one folder holding the class folders
     out: dict[str, list[str]] = {}
     for name, parts in zip(names, split):
         parts = parts[1:] if wrapped else parts
