@@ -17,10 +17,11 @@ def png(a: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def shape_pngs(kind: str, n: int, seed: int = 0, side: int = 48) -> list[tuple[str, bytes]]:
-    """n generated pictures of one shape class (cnnviz.datasets.draw), as (file name, PNG bytes)."""
-    rng = np.random.default_rng([seed, hash(kind) % 1000])
-    return [(f"{kind}_{i}.png", png(datasets.draw(kind, side, side, rng))) for i in range(n)]
+def shape_pngs(kind: str, n: int, seed: int = 0, side: int = 48, width: int | None = None) -> list[tuple[str, bytes]]:
+    """n generated pictures (side high, width or side wide) of one shape class (cnnviz.datasets.draw), as
+    (file name, PNG bytes); seeded."""
+    rng = np.random.default_rng([seed, datasets.SHAPE_CLASSES.index(kind)])
+    return [(f"{kind}_{i}.png", png(datasets.draw(kind, side, width or side, rng))) for i in range(n)]
 
 
 def zip_of(members: dict[str, bytes], symlinks: tuple[str, ...] = ()) -> bytes:
