@@ -338,7 +338,8 @@ class Checked:
     config: dict  # checked (and, from HDF5, translated to Keras 3)
     params: int  # counted from shapes
     source: bytes | str  # the .keras or .h5 bytes, or a path to them
-    class_names: tuple[str, ...] | None = None
+    class_names: tuple[str, ...] | None = None  # labels.txt, or what a cnnviz download's metadata.json carries
+    pixels: str = ""  # the pixel range a cnnviz download's metadata.json carries
 
 
 def _check_config(config, limits: Limits, build=None) -> int:
@@ -380,11 +381,15 @@ def _check_zip(source, filename: str, limits: Limits) -> Checked:
             raise ModelFileError("files.h5.not_hdf5", name=TEACHABLE_MODEL)
         return _check_h5(members[TEACHABLE_MODEL], limits, "teachable", labels(members["labels.txt"]))
     config = _parse_json(members["config.json"], "config.json")
+    names, pixels = None, ""
     if "metadata.json" in members:
+        from cnnviz import modelmeta
+
         metadata = _parse_json(members["metadata.json"], "metadata.json")
         if not isinstance(metadata, dict):
             raise ModelFileError("files.metadata")
-    return Checked("keras", config, _check_config(config, limits), source)
+        names, pixels = modelmeta.parse(metadata)  # what a cnnviz download carries
+    return Checked("keras", config, _check_config(config, limits), source, names, pixels)
 
 
 def _check(source, filename: str, limits: Limits) -> Checked:
@@ -455,8 +460,10 @@ def _load(checked: Checked, limits: Limits, name: str) -> Loaded:
     names = checked.class_names
     outputs = model.outputs[0].shape[-1]
     if names is not None and len(names) != outputs:
-        raise ModelFileError("files.tm.labels", n=len(names), outputs=outputs)
-    return Loaded(model, names, "symmetric" if checked.kind == "teachable" else "", checked.kind, name)
+        if checked.kind == "teachable":
+            raise ModelFileError("files.tm.labels", n=len(names), outputs=outputs)
+        names = None  # stored names that do not fit the outputs: as if there were none
+    return Loaded(model, names, "symmetric" if checked.kind == "teachable" else checked.pixels, checked.kind, name)
 
 
 def load_upload(data: bytes, filename: str) -> Loaded:

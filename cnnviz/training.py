@@ -141,7 +141,7 @@ class _Report(keras.callbacks.Callback):
         h = self.run.history
         for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
             getattr(h, key).append(float(logs.get(key, np.nan)))
-        snap = filter_snapshot(self.model)
+        snap = filter_snapshot(self.run.model)  # the whole classifier's, also when fit trains its head alone
         if snap is not None:
             h.snapshots.append(snap)
         h.epochs_done = epoch + 1
@@ -155,11 +155,14 @@ class TrainingRun:
     """Train `model` in place on generated shapes; `stop()` (any thread) ends it after the current batch.
 
     on_batch(epoch, batch, steps, logs) and on_epoch(epochs_done, epochs, history) report progress.
+    `dataset` (x, y, x_val, y_val, class_names), when given, replaces the generated shapes; `fit_model`,
+    when given, is what fit trains (a head on cached features whose layers `model` shares).
     """
 
     def __init__(self, model: keras.Model, settings: TrainSettings, device: str | None = None,
                  on_batch: Callable | None = None, on_epoch: Callable | None = None,
-                 history: History | None = None):
+                 history: History | None = None, dataset: tuple | None = None,
+                 fit_model: keras.Model | None = None):
         self.model = model
         self.settings = settings
         self.device = device
@@ -169,7 +172,9 @@ class TrainingRun:
         self.stop_flag = threading.Event()
         self.epoch = 0
         self.start = self.history.epochs_done  # a continued run counts its epochs after the earlier ones
-        self.x, self.y, self.x_val, self.y_val, self.class_names = data(model, settings)
+        self.fit_model = model if fit_model is None else fit_model
+        self.x, self.y, self.x_val, self.y_val, self.class_names = (
+            data(model, settings) if dataset is None else dataset)
         if settings.batch_size < 1 or settings.epochs < 1:
             raise ValueError("epochs and batch size must be at least 1.")
         self.steps = -(-len(self.x) // settings.batch_size)
@@ -182,11 +187,11 @@ class TrainingRun:
         self.stop_flag.set()
 
     def run(self) -> History:
-        compile_for_training(self.model, self.settings)
+        compile_for_training(self.fit_model, self.settings)
         keras.utils.set_random_seed(self.settings.seed)
         start = self.start
         with device_scope(self.device):
-            self.model.fit(
+            self.fit_model.fit(
                 self.x, self.y, batch_size=self.settings.batch_size, epochs=start + self.settings.epochs,
                 initial_epoch=start, validation_data=(self.x_val, self.y_val), shuffle=True, verbose=0,
                 callbacks=[_Report(self)],

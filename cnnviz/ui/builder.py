@@ -16,6 +16,7 @@ import streamlit as st
 from cnnviz import applications
 from cnnviz import architecture as arch
 from cnnviz import modelfiles
+from cnnviz import modelmeta
 from cnnviz.datasets import SHAPE_CLASSES
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.ui import models as ui_models
@@ -198,8 +199,11 @@ def spec_download(spec: arch.ArchSpec):
     return lambda: modelfiles.model_bytes(arch.build(spec))
 
 
-def model_download(model):
-    return lambda: modelfiles.model_bytes(model)
+def model_download(model, class_names=None, pixels: str = ""):
+    """Deferred .keras bytes; with `class_names`, they (and the pixel contract) are stored in its metadata.json."""
+    if class_names is None:
+        return lambda: modelfiles.model_bytes(model)
+    return lambda: modelmeta.with_meta(modelfiles.model_bytes(model), class_names, pixels)
 
 
 # ---------------------------------------------------------------- uploads
@@ -218,6 +222,7 @@ def _on_upload() -> None:
         return
     model = loaded.model
     outputs = int(model.outputs[0].shape[-1]) if model.outputs[0].shape[-1] is not None else 0
+    # a Teachable Machine export's labels.txt, or the names and pixel range a cnnviz download carries
     names = loaded.class_names or (SHAPE_CLASSES if outputs == len(SHAPE_CLASSES)
                                    else tuple(str(i) for i in range(outputs)))
     set_session_model(ModelInfo(key=ui_models.SESSION_KEY, label=file.name, model=model, class_names=names,

@@ -28,8 +28,9 @@ RUNNING = PREFIX + "running"  # True while a run is in progress (still True afte
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 
-def settings() -> training.TrainSettings:
-    cols = st.columns(5)
+def settings(generated: bool = True) -> training.TrainSettings:
+    """Epochs, batch size, learning rate, optimizer (and, for the generated shapes, how many)."""
+    cols = st.columns(5 if generated else 4)
     epochs = cols[0].number_input(t("train.epochs"), 1, 50, 3, key=PREFIX + "epochs", bind=LINK)
     batch = cols[1].selectbox(t("train.batch"), (8, 16, 32, 64, 128), index=2, key=PREFIX + "batch", bind=LINK,
                               help=t("train.batch.help"))
@@ -37,6 +38,9 @@ def settings() -> training.TrainSettings:
                                format_func=lambda v: f"{v:g}", help=t("train.lr.help"))
     optimizer = cols[3].selectbox(t("train.optimizer"), training.OPTIMIZERS, key=PREFIX + "optimizer", bind=LINK,
                                   help=t("train.optimizer.help"))
+    if not generated:
+        return training.TrainSettings(epochs=int(epochs), batch_size=int(batch), learning_rate=float(lr),
+                                      optimizer=optimizer)
     samples = cols[4].number_input(t("train.samples"), 16, 4096, 512, step=64, key=PREFIX + "samples", bind=LINK)
     return training.TrainSettings(epochs=int(epochs), batch_size=int(batch), learning_rate=float(lr),
                                   optimizer=optimizer, train_samples=int(samples),
@@ -88,7 +92,12 @@ def show_results(h: training.History, chart, filters) -> None:
 
 def run(chosen: training.TrainSettings, device: str, chart, filters) -> training.History:
     """Train the session model now, with progress bars and a chart redrawn after each epoch."""
-    own = ui_models.session_model()
+    return run_prepared(chosen, device, chart, filters, ui_models.session_model().model)
+
+
+def run_prepared(chosen: training.TrainSettings, device: str, chart, filters, model, dataset=None,
+                 fit_model=None) -> training.History:
+    """Train `model` (the session's) with progress; `dataset` and `fit_model` as training.TrainingRun takes them."""
     h = st.session_state[HISTORY]
     epoch_bar = st.progress(0.0, text=t("train.progress.epoch", epoch=0, epochs=chosen.epochs))
     batch_bar = st.progress(0.0, text=t("train.progress.batch", batch=0, steps=1, loss=float("nan")))
@@ -101,7 +110,8 @@ def run(chosen: training.TrainSettings, device: str, chart, filters) -> training
         epoch_bar.progress(done / total, text=t("train.progress.epoch", epoch=done, epochs=total))
         show_results(hist, chart, filters)
 
-    run_ = training.TrainingRun(own.model, chosen, device=device, on_batch=on_batch, on_epoch=on_epoch, history=h)
+    run_ = training.TrainingRun(model, chosen, device=device, on_batch=on_batch, on_epoch=on_epoch, history=h,
+                                dataset=dataset, fit_model=fit_model)
     st.session_state[RUNNING] = True
     run_.run()
     st.session_state[RUNNING] = False

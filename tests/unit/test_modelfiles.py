@@ -199,3 +199,24 @@ def test_a_second_input_loads_and_non_image_models_get_one_clear_message():
     with pytest.raises(ModelFileError) as err:
         modelfiles.load_bytes(_saved(text), "text.keras")
     assert err.value.key == "files.input" and "(None, 20)" in str(err.value)
+
+
+def test_a_cnnviz_download_brings_its_class_names_and_pixel_range_back(tmp_path):
+    """Names and range in metadata.json (cnnviz.modelmeta) come back through load_upload and load_path; names
+    that do not fit the outputs read as absent, never as an error."""
+    import keras
+
+    from cnnviz import modelmeta
+
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(3)])
+    data = modelmeta.with_meta(modelfiles.model_bytes(model), ["cat", "dog", "fox"], "symmetric")
+    loaded = modelfiles.load_upload(data, "mine.keras")
+    assert (loaded.class_names, loaded.pixels, loaded.kind) == (("cat", "dog", "fox"), "symmetric", "keras")
+    path = tmp_path / "mine.keras"
+    path.write_bytes(data)
+    assert modelfiles.load_path(path).class_names == ("cat", "dog", "fox")
+    wrong = modelmeta.with_meta(modelfiles.model_bytes(model), ["cat", "dog"], "unit")
+    assert (modelfiles.load_upload(wrong, "m.keras").class_names, modelfiles.load_upload(wrong, "m.keras").pixels) == (None, "unit")
+    plain = modelfiles.load_upload(modelfiles.model_bytes(model), "m.keras")
+    assert (plain.class_names, plain.pixels) == (None, "")
