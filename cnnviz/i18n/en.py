@@ -699,7 +699,7 @@ TEXTS = {
     "explain.window": "Occlusion window (pixels)",
     "explain.fill": "Occlusion fill",
     "explain.fill.mean": "mean colour",
-    "explain.fill.zero": "zeros",
+    "explain.fill.zero": "black",
     "explain.fill.blurred": "blurred input",
     "explain.method": "Method",
     "explain.method.b": "Compare with",
