@@ -699,7 +699,7 @@ TEXTS = {
     "explain.window": "가림 창 크기(픽셀)",
     "explain.fill": "가림 채우기",
     "explain.fill.mean": "평균 색",
-    "explain.fill.zero": "0",
+    "explain.fill.zero": "검은색",
     "explain.fill.blurred": "흐린 입력",
     "explain.method": "방법",
     "explain.method.b": "비교할 방법",
