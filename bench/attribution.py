@@ -26,6 +26,10 @@ def run(repeats: int = 30) -> dict:
         n = repeats if method not in ("occlusion", "score_cam") else max(5, repeats // 3)
         methods[method] = summary(times_ms(
             lambda m=method: attribution.attribute(m, model, x, 3, **settings.get(m, {})), n, warmup=2))
+    # deletion + insertion (with the random order) of one Grad-CAM map: its own cost, the map excluded
+    cam = attribution.grad_cam(model, x, 3)
+    n = max(3, repeats // 5)
+    faith = summary(times_ms(lambda: attribution.deletion_insertion(model, x, 3, cam), n, warmup=1))
     fv = {}
     for layer in ("conv1", "conv2", "conv3"):
         units = featurevis.units_of(model, layer)
@@ -42,8 +46,11 @@ def run(repeats: int = 30) -> dict:
         "forward": floor,
         "methods": methods,
         "over_forward": {m: s["median"] / med for m, s in methods.items()},
+        "deletion_insertion": faith, "deletion_insertion_over_forward": faith["median"] / med,
+        "deletion_insertion_steps": attribution.DELETION_STEPS,
         "featurevis": fv, "featurevis_steps": FV_STEPS,
-        "targets": "Grad-CAM <= 3x one forward pass; SmoothGrad (20 samples) <= 25x; a layer's grid <= 3x one filter",
+        "targets": "Grad-CAM <= 3x one forward pass; SmoothGrad (20 samples) <= 25x; deletion+insertion of one map <= 40x; "
+                   "a layer's grid <= 3x one filter",
     }
 
 
@@ -52,6 +59,9 @@ def table(result: dict) -> str:
              f"  one compiled forward pass (floor)   {fmt(result['forward'], 2)}"]
     for method, s in result["methods"].items():
         lines.append(f"  {method:<34}  {fmt(s, 1):<32} {result['over_forward'][method]:.1f}x the floor")
+    if "deletion_insertion" in result:
+        lines.append(f"  deletion+insertion, {result['deletion_insertion_steps']} steps, random order too  "
+                     f"{fmt(result['deletion_insertion'], 1):<32} {result['deletion_insertion_over_forward']:.1f}x the floor")
     lines.append(f"-- feature visualisation, {result['featurevis_steps']} steps")
     for layer, r in result["featurevis"].items():
         lines.append(f"  {layer} ({r['filters']} filters): one {fmt(r['one_filter'], 0)}, whole layer "

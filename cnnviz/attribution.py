@@ -19,7 +19,14 @@ The gradient with respect to a layer's output comes from the model's own graph, 
 tensor added to that output (cnnviz.activations.Extractor's `inject`): the gradient with respect to that
 input is the gradient with respect to the layer's output, on every backend (cnnviz.gradients).
 
-`sanity_check` is Adebayo et al. 2018's cascading model-parameter randomisation.
+`sanity_check` is Adebayo et al. 2018's cascading model-parameter randomisation; `deletion_insertion` is
+Petsiuk et al. 2018's (RISE) deletion and insertion curves of a map, with a random order as the yardstick.
+
+Inputs are in the model's own pixel range (cnnviz.preprocessing: Pixels, InputPlan.feed). Where a method
+puts "black" into the input (Integrated Gradients' black baseline, occlusion's "zero" fill, deletion's
+black), `black` is the model-space value of a black pixel per channel (Pixels.black: the contract applied
+to a zero [0, 1] image; -1 for a [-1, 1] model, -mean/std for torch, -mean for caffe); None means 0, right
+for [0, 1] and 0-255 models only.
 """
 
 from __future__ import annotations
@@ -322,11 +329,22 @@ def gaussian_blur(x: np.ndarray, sigma: float) -> np.ndarray:
     return out.astype("float32")
 
 
-def baseline_input(x: np.ndarray, kind: str, seed: int = 0) -> np.ndarray:
-    """The Integrated Gradients baseline: black (zeros), blurred (the input, Gaussian sigma = 1/20 of its
-    longer side) or noise (uniform over the input's range)."""
-    if kind == "black":
+def black_input(x: np.ndarray, black=None) -> np.ndarray:
+    """A black image shaped like `x`: `black` (one value per channel, or one for all, in the model's range),
+    zeros for None."""
+    if black is None:
         return np.zeros_like(x)
+    value = np.asarray(black, dtype="float32").reshape(-1)
+    if value.size not in (1, x.shape[-1]):
+        raise AttributionError("settings", name="black")
+    return np.broadcast_to(value, x.shape).astype("float32")
+
+
+def baseline_input(x: np.ndarray, kind: str, seed: int = 0, black=None) -> np.ndarray:
+    """The Integrated Gradients baseline: black (`black`, see black_input), blurred (the input, Gaussian
+    sigma = 1/20 of its longer side) or noise (uniform over the input's range)."""
+    if kind == "black":
+        return black_input(x, black)
     if kind == "blurred":
         return gaussian_blur(x, max(1.0, max(x.shape[:2]) / 20))
     if kind == "noise":
@@ -335,18 +353,19 @@ def baseline_input(x: np.ndarray, kind: str, seed: int = 0) -> np.ndarray:
 
 
 def integrated_gradients(model: keras.Model, x, class_index: int | None = None, baseline: str = "black",
-                         steps: int = 32, seed: int = 0) -> np.ndarray:
+                         steps: int = 32, seed: int = 0, black=None) -> np.ndarray:
     """(x - baseline) times the gradient averaged along the straight path from the baseline to x
     (midpoint Riemann sum of `steps`), summed over colour channels: signed, and summing (over the
     whole image) to about score(x) - score(baseline)."""
-    return integrated_gradients_channels(model, x, class_index, baseline, steps, seed).sum(axis=-1)
+    return integrated_gradients_channels(model, x, class_index, baseline, steps, seed, black).sum(axis=-1)
 
 
-def integrated_gradients_channels(model, x, class_index=None, baseline="black", steps=32, seed=0) -> np.ndarray:
+def integrated_gradients_channels(model, x, class_index=None, baseline="black", steps=32, seed=0,
+                                  black=None) -> np.ndarray:
     x, pr, c = _prepare(model, x, class_index)
     if steps < 1:
         raise AttributionError("settings", name="steps")
-    base = baseline_input(x, baseline, seed)
+    base = baseline_input(x, baseline, seed, black)
     alphas = (np.arange(steps, dtype="float32") + 0.5) / steps
     path = base + alphas[:, None, None, None] * (x - base)
     return (x - base) * _batched_gradients(model, path, c).mean(axis=0)
@@ -362,9 +381,9 @@ def window_range(shape) -> tuple[int, int]:
 
 
 def occlusion(model: keras.Model, x, class_index: int | None = None, window: int | None = None,
-              stride: int | None = None, fill: str = "mean") -> np.ndarray:
+              stride: int | None = None, fill: str = "mean", black=None) -> np.ndarray:
     """How much the class score drops when a square `window` of the input is covered (with the image's
-    mean colour, zeros or the blurred image), averaged over the windows covering each pixel. Windows of
+    mean colour, black ("zero": `black`, see black_input) or the blurred image), averaged over the windows covering each pixel. Windows of
     1/6 of the shorter side and a stride of half a window by default."""
     x, pr, c = _prepare(model, x, class_index)
     h, w = x.shape[:2]
@@ -375,7 +394,7 @@ def occlusion(model: keras.Model, x, class_index: int | None = None, window: int
     if fill == "mean":
         cover = np.broadcast_to(x.mean(axis=(0, 1)), x.shape)
     elif fill == "zero":
-        cover = np.zeros_like(x)
+        cover = black_input(x, black)
     elif fill == "blurred":
         cover = gaussian_blur(x, max(1.0, window / 2))
     else:
@@ -692,3 +711,91 @@ def _randomise(layer, rng) -> None:
         else:
             new = rng.normal(0.0, float(value.std()) or 0.05, size=value.shape)
         v.assign(new.astype(value.dtype))
+
+
+# --- deletion and insertion (Petsiuk et al. 2018, RISE) ---
+
+DELETION_BASELINES = ("black", "blurred")
+DELETION_STEPS = 16
+
+
+@dataclass(frozen=True)
+class DeletionInsertion:
+    """Curves of the class's probability against the fraction of pixels removed / inserted (0 .. 1)."""
+
+    fractions: np.ndarray  # (steps + 1,) from 0 to 1
+    deletion: np.ndarray  # pixels replaced by the baseline, most important first
+    insertion: np.ndarray  # pixels of the input put into the blurred input, most important first
+    random_deletion: np.ndarray  # the same in a seeded random order
+    random_insertion: np.ndarray
+
+    @property
+    def auc(self) -> dict[str, float]:
+        """Areas under the four curves (trapezoid over the fractions): deletion (lower is better), insertion
+        (higher is better), and the random order's."""
+        return {name: area(self.fractions, getattr(self, name))
+                for name in ("deletion", "insertion", "random_deletion", "random_insertion")}
+
+
+def area(fractions: np.ndarray, curve: np.ndarray) -> float:
+    """The trapezoid area under `curve` over `fractions` (from 0 to 1)."""
+    f, c = np.asarray(fractions, "float64"), np.asarray(curve, "float64")
+    return float(((c[1:] + c[:-1]) * 0.5 * np.diff(f)).sum())
+
+
+def _probabilities(pr: Probe, score: np.ndarray) -> np.ndarray:
+    """The class probabilities from the probe's scores: the softmax of the logits; an output that already is
+    a distribution (non-negative rows summing to 1) as it is."""
+    score = score.astype("float64")
+    if not pr.logits and score.min() >= 0 and np.allclose(score.sum(axis=-1), 1.0, atol=1e-3):
+        return score
+    return _softmax(score)
+
+
+def _order_masks(ranks: np.ndarray, counts: np.ndarray, shape) -> np.ndarray:
+    """(steps + 1, H, W, 1) booleans: at step i the pixels of rank below counts[i] (rank 0: first)."""
+    r = ops.reshape(ops.convert_to_tensor(ranks.astype("int32")), (1, *shape, 1))
+    n = ops.reshape(ops.convert_to_tensor(counts.astype("int32")), (-1, 1, 1, 1))
+    return ops.less(r, n)
+
+
+def deletion_insertion(model: keras.Model, x, class_index: int | None, saliency_map: np.ndarray,
+                       steps: int = DELETION_STEPS, baseline: str = "black", black=None, seed: int = 0,
+                       batch: int = CHUNK) -> DeletionInsertion:
+    """Petsiuk et al. 2018 (RISE): the pixels of `x` ordered by `saliency_map` (H, W), highest first (ties
+    in reading order). Deletion: at step i of `steps`, the first round(i/steps * H*W) pixels are replaced by
+    the baseline ("black": `black`, see black_input; "blurred": the blurred input); insertion: the blurred
+    input with those pixels of `x` put back. The score is the class's probability (softmax of the logits).
+    The same with a random order (`seed`) is the yardstick. All the steps' images go through the model in
+    batches of `batch`."""
+    x, pr, c = _prepare(model, x, class_index)
+    h, w = x.shape[:2]
+    sal = np.asarray(saliency_map, dtype="float64")
+    if sal.shape != (h, w) or not np.isfinite(sal).all():
+        raise AttributionError("settings", name="saliency_map")
+    if steps < 1 or batch < 1:
+        raise AttributionError("settings", name="steps")
+    if baseline not in DELETION_BASELINES:
+        raise AttributionError("settings", name=f"baseline={baseline}")
+    blurred = baseline_input(x, "blurred")
+    removed = blurred if baseline == "blurred" else black_input(x, black)
+    counts = np.round(np.arange(steps + 1) / steps * h * w).astype("int64")
+    ranks = np.empty(h * w, dtype="int64")
+    ranks[np.argsort(-sal.ravel(), kind="stable")] = np.arange(h * w)
+    random_ranks = np.random.default_rng(seed).permutation(h * w)
+    xt, removed_t, blurred_t = (ops.convert_to_tensor(v[np.newaxis]) for v in (x, removed, blurred))
+    images = []
+    for r in (ranks, random_ranks):
+        mask = _order_masks(r.reshape(h, w), counts, (h, w))
+        images.append(ops.where(mask, removed_t, xt))  # deletion
+        images.append(ops.where(mask, xt, blurred_t))  # insertion
+    every = np.asarray(ops.convert_to_numpy(ops.concatenate(images, axis=0)), dtype="float32")
+    probs = []
+    for s in _chunks(len(every), batch):
+        probs.append(_probabilities(pr, pr.predict(every[s])[-1])[:, c])
+    p = np.concatenate(probs)
+    if not np.isfinite(p).all():
+        raise AttributionError("output_nan")
+    n = steps + 1
+    fractions = counts / float(h * w)
+    return DeletionInsertion(fractions, p[:n], p[n:2 * n], p[2 * n:3 * n], p[3 * n:])

@@ -66,6 +66,11 @@ class Pixels:
         full = lambda v: np.broadcast_to(np.asarray(v, dtype="float32"), (channels,)).copy()  # noqa: E731
         return np.float32(self.reverse_channels), full(self.scale), full(self.offset)
 
+    def black(self, channels: int) -> tuple[float, ...]:
+        """A black pixel ([0, 1] zeros) as the model takes it, one value per channel: what attribution's
+        `black` wants."""
+        return tuple(float(v) for v in self.apply(np.zeros((channels,), dtype="float32")))
+
     def apply(self, x01):
         """The [0, 1] image(s) `x01` (..., C), numpy array or Keras tensor, as the model wants them: a
         float32 numpy array for numpy, a tensor (keras.ops) otherwise."""

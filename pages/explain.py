@@ -86,10 +86,11 @@ with st.expander(t("explain.settings")):
     smallest, default_window = attribution.window_range(x.shape)
     window = s1.slider(t("explain.window"), 2, smallest, default_window, key="explain.window", bind=LINK)
     fill = s1.selectbox(t("explain.fill"), attribution.FILLS, key="explain.fill", bind=LINK, format_func=lambda f: t(f"explain.fill.{f}"))
+black = feed.pixels.black(x.shape[-1])  # a black pixel in the model's own range
 SETTINGS = {
     "smoothgrad": {"samples": samples, "noise": noise},
-    "integrated_gradients": {"baseline": baseline, "steps": steps},
-    "occlusion": {"window": window, "fill": fill},
+    "integrated_gradients": {"baseline": baseline, "steps": steps, "black": black},
+    "occlusion": {"window": window, "fill": fill, "black": black},
 }
 
 
@@ -120,10 +121,37 @@ with b:
 
 share()  # the link with these methods and settings
 
+methods = tuple(dict.fromkeys((first, second)))
+
+# --- deletion and insertion (Petsiuk et al. 2018), after the maps: computed on request ---
+st.subheader(t("explain.faith"))
+st.caption(t("explain.faith.about"))
+faith_baseline = st.selectbox(t("explain.faith.baseline"), attribution.DELETION_BASELINES, key="explain.faith.baseline",
+                              bind=LINK, format_func=lambda b: t(f"explain.faith.baseline.{b}"))
+faith = ui.last_faithfulness(info, x, methods, class_index, layer, SETTINGS, device, faith_baseline, black)
+if st.button(t("explain.faith.run"), key="explain.faith.run"):
+    try:
+        with st.spinner(t("explain.faith.running")):
+            faith = ui.faithfulness(info, x, methods, class_index, layer, SETTINGS, device, faith_baseline, black)
+    except attribution.AttributionError as err:
+        st.warning(ui.error_text(err))
+if faith is not None:
+    labels = {k: t(f"explain.faith.{k}") for k in ("deletion", "insertion", "random", "x", "y")}
+    for column, m in zip(st.columns(len(methods)), methods):
+        column.plotly_chart(plots.deletion_insertion(faith[m], labels, method_names[m]), key=f"explain.faith.chart.{m}",
+                            config={"displayModeBar": False})
+    aucs = {m: faith[m].auc for m in methods}
+    auc_table = pd.DataFrame({
+        t("explain.faith.auc.deletion"): [aucs[m]["deletion"] for m in methods],
+        t("explain.faith.auc.deletion") + " · " + t("explain.faith.auc.random"): [aucs[m]["random_deletion"] for m in methods],
+        t("explain.faith.auc.insertion"): [aucs[m]["insertion"] for m in methods],
+        t("explain.faith.auc.insertion") + " · " + t("explain.faith.auc.random"): [aucs[m]["random_insertion"] for m in methods],
+    }, index=[method_names[m] for m in methods])
+    st.dataframe(auc_table.style.format("{:.3f}"), key="explain.faith.table")
+
 # --- sanity checks (Adebayo et al. 2018) ---
 st.subheader(t("explain.sanity"))
 st.caption(t("explain.sanity.about"))
-methods = tuple(dict.fromkeys((first, second)))
 sanity = ui.last_sanity(info, x, methods, class_index, layer, device)
 if st.button(t("explain.sanity.run"), key="explain.sanity.run"):
     try:

@@ -85,3 +85,21 @@ def image_grid(images: np.ndarray, columns: int = 8, target: int = 96, gap: int 
         tile = Image.fromarray(input_rgb(images[i])).resize((tw, th), Image.BILINEAR)
         out.paste(tile, ((i % columns) * (tw + gap), (i // columns) * (th + gap)))
     return out
+
+
+def deletion_insertion(result, labels: dict, title: str = "", height: int = 300) -> go.Figure:
+    """The deletion and insertion curves of a map (solid) and of the random order (dotted), against the
+    fraction of pixels removed / inserted. `labels`: text for deletion, insertion, random, x, y."""
+    fig = go.Figure()
+    for name, colour in (("deletion", "#d62728"), ("insertion", "#1f77b4")):
+        fig.add_trace(go.Scatter(x=result.fractions, y=getattr(result, name), mode="lines", name=labels[name],
+                                 line=dict(color=colour, width=2),
+                                 hovertemplate="%{x:.2f}: %{y:.3f}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=result.fractions, y=getattr(result, "random_" + name), mode="lines",
+                                 name=f"{labels[name]} ({labels['random']})", line=dict(color=colour, width=1, dash="dot"),
+                                 hovertemplate="%{x:.2f}: %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(title=labels["x"], range=[0, 1])
+    fig.update_yaxes(title=labels["y"], range=[0, 1.02])
+    fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
+                      margin=dict(l=0, r=0, t=30 if title else 0, b=0), legend=dict(orientation="h", y=-0.25))
+    return fig

@@ -15,8 +15,7 @@ import streamlit as st
 
 from cnnviz import applications
 from cnnviz import architecture as arch
-from cnnviz import modelfiles
-from cnnviz import modelmeta
+from cnnviz import modelfiles, modelmeta, weights
 from cnnviz.datasets import SHAPE_CLASSES
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.ui import models as ui_models
@@ -37,6 +36,7 @@ APP = PREFIX + "app"  # the chosen Keras application
 APP_NOTICE = PREFIX + "app_notice"  # (label, why the weights are random, or None)
 EDITABLE_PRESETS = ("seed", "tiny_vgg", "lenet5")
 UPLOAD_ENV = "CNNVIZ_DISABLE_MODEL_UPLOAD"
+APP_DOWNLOAD = PREFIX + "app.download"  # the download button (its key); its result under APP_DOWNLOAD + ".result"
 
 
 # ---------------------------------------------------------------- the switch for public deployments
@@ -49,6 +49,16 @@ def uploads_enabled() -> bool:
     try:
         return not bool(st.secrets.get("disable_model_upload", False))
     except Exception:  # noqa: BLE001 - no secrets file: uploads stay on
+        return True
+
+
+def downloads_enabled() -> bool:
+    """False when CNNVIZ_DISABLE_WEIGHT_DOWNLOAD=1 (env) or disable_weight_download = true (secrets)."""
+    if not weights.enabled():
+        return False
+    try:
+        return not bool(st.secrets.get("disable_weight_download", False))
+    except Exception:  # noqa: BLE001 - no secrets file: downloads stay on
         return True
 
 
@@ -258,22 +268,27 @@ def _application(key: str) -> applications.Application:
     return applications.load_application(key)
 
 
+def _app_info(app: applications.Application) -> ModelInfo:
+    # key is not "session": the Train page then trains a copy, never the shared cached model
+    return ModelInfo(key=f"app.{app.key}", label=app.label, model=app.model, class_names=app.class_names,
+                     trained=app.pretrained,
+                     description=t("modelpage.app.desc", name=app.label, params=f"{app.model.count_params():,}"))
+
+
 def _use_application(key: str) -> None:
     app = _application(key)
-    # key is not "session": the Train page then trains a copy, never the shared cached model
-    set_session_model(ModelInfo(key=f"app.{key}", label=app.label, model=app.model, class_names=app.class_names,
-                                trained=app.pretrained,
-                                description=t("modelpage.app.desc", name=app.label,
-                                              params=f"{app.model.count_params():,}")))
+    set_session_model(_app_info(app))
     st.session_state[APP_NOTICE] = (app.label, app.notice)
 
 
 def application_picker() -> None:
-    """Any Keras Application under the size cap as this session's model; ImageNet weights only from Keras's cache."""
+    """Any Keras Application under the size cap as this session's model; ImageNet weights from Keras's cache,
+    or downloaded into it when the user asks (and the server allows)."""
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     key = left.selectbox(t("modelpage.app"), list(applications.APPLICATIONS), key=APP,
                          format_func=lambda k: applications.APPLICATIONS[k].choice, help=t("modelpage.app.help"))
     right.button(t("modelpage.app.use"), on_click=_use_application, args=(key,), key=PREFIX + "app.use")
+    download_weights(key)
     notice = st.session_state.get(APP_NOTICE)
     if notice is not None:
         label, reason = notice
@@ -281,6 +296,54 @@ def application_picker() -> None:
             st.warning(t("modelpage.app.no_weights", name=label, reason=message_text(reason)))
         else:
             st.success(t("modelpage.app.ok", name=label))
+
+
+def download_weights(key: str) -> None:
+    """The "Download ImageNet weights (14 MB)" button while Keras's cache lacks the chosen application's file:
+    a progress bar while it downloads (any click elsewhere stops it, and nothing half-written stays), then
+    the session's model, when it is this application, gets the weights. Failures say why; random weights stay."""
+    spec = applications.APPLICATIONS[key]
+    result = st.session_state.get(APP_DOWNLOAD + ".result")
+    if result is not None and result[0] == key:
+        if result[1] is None:
+            st.success(t("modelpage.app.download.ok", name=spec.label))
+        else:
+            st.error(t("modelpage.app.download.failed", reason=message_text(result[1]), name=spec.label))
+    if applications.cached_file(spec.weights_file) is not None:
+        return
+    if not downloads_enabled():
+        st.caption(t("modelpage.app.download.off"))
+        return
+    size = weights.size_bytes(key)
+    if not st.button(t("modelpage.app.download", size=weights.size_text(size)), key=APP_DOWNLOAD,
+                     help=t("modelpage.app.download.help")):
+        return
+    bar = st.progress(0.0, text=t("modelpage.app.downloading", file=spec.weights_file, done="0 MB",
+                                  total=weights.size_text(size)))
+    last = [-1]
+
+    def progress(done: int, total: int | None) -> None:
+        total = total or size
+        step = min(100, int(100 * done / max(1, total)))
+        if step != last[0]:  # at most a hundred updates, whatever the file's size
+            last[0] = step
+            bar.progress(step / 100, text=t("modelpage.app.downloading", file=spec.weights_file,
+                                            done=weights.size_text(done), total=weights.size_text(total)))
+
+    try:
+        weights.download(key, progress)
+    except weights.WeightsError as err:
+        st.session_state[APP_DOWNLOAD + ".result"] = (key, err.message)
+    else:
+        st.session_state[APP_DOWNLOAD + ".result"] = (key, None)
+        _application.clear()  # the cached random model of this application (if any) gives way to the weights
+        own = ui_models.session_model()
+        if own is not None and own.key == f"app.{key}" and not own.trained:
+            app = _application(key)
+            st.session_state[ui_models.SESSION_MODEL] = _app_info(app)  # the sidebar already selects it
+            st.session_state[APP_NOTICE] = (app.label, app.notice)
+    bar.empty()
+    st.rerun()
 
 
 # ---------------------------------------------------------------- any model's summary (functional too)

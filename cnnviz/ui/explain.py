@@ -116,3 +116,34 @@ def run_featurevis(info: ModelInfo, layer: str | None, units: tuple[int, ...], s
         store.pop(next(iter(store)))
     store[key] = last
     return last
+
+
+FAITH = "cnnviz.explain.faith"
+
+
+def _faith_key(info, x, methods, class_index, layer, settings: dict, device, baseline, black) -> tuple:
+    return (model_key(info), digest(x), tuple(methods), class_index, layer,
+            tuple((m, tuple(sorted(settings.get(m, {}).items()))) for m in methods), device, baseline, black)
+
+
+def last_faithfulness(info: ModelInfo, x: np.ndarray, methods, class_index, layer, settings, device, baseline, black):
+    """The deletion/insertion curves already computed for exactly these settings, else None."""
+    memo = st.session_state.get(FAITH)
+    key = _faith_key(info, x, methods, class_index, layer, settings, device, baseline, black)
+    return memo[1] if memo is not None and memo[0] == key else None
+
+
+def faithfulness(info: ModelInfo, x: np.ndarray, methods: tuple[str, ...], class_index: int, layer: str | None,
+                 settings: dict, device: str, baseline: str, black) -> dict:
+    """{method: attribution.DeletionInsertion} for each method's map (from the memo). Raises AttributionError."""
+    found = last_faithfulness(info, x, methods, class_index, layer, settings, device, baseline, black)
+    if found is not None:
+        return found
+    out = {}
+    for m in methods:
+        saliency_map = attribution_map(info, x, m, class_index, layer, settings.get(m, {}), device)
+        with devices.device_scope(device):
+            out[m] = attribution.deletion_insertion(info.model, x, class_index, saliency_map, baseline=baseline,
+                                                    black=black)
+    st.session_state[FAITH] = (_faith_key(info, x, methods, class_index, layer, settings, device, baseline, black), out)
+    return out

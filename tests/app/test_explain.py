@@ -136,3 +136,34 @@ def test_keras_application_and_nested_models(key):
         _ok(at)
         assert not at.warning, [w.value for w in at.warning]
     assert len({k[2] for k in _maps(at)}) >= 4
+
+
+def test_deletion_and_insertion_on_request_equal_cnnviz_attribution_s():
+    """Nothing computed until asked (the maps come first); then each shown method's curves (with the random
+    order) and their areas, equal to attribution.deletion_insertion of the page's own map."""
+    from cnnviz import images, models
+
+    at = open_app("explain")
+    _ok(at)
+    assert ui.FAITH not in at.session_state and len(at.get("plotly_chart")) == 3
+    at.selectbox(key="explain.faith.baseline").set_value("blurred").run()
+    at.button(key="explain.faith.run").click().run()
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 5  # prediction, two maps, two curve charts
+    assert len(at.dataframe) == 1  # the areas (the sanity check has not run)
+    table = at.dataframe[0].value
+    faith = at.session_state[ui.FAITH][1]
+    assert set(faith) == {"grad_cam", "saliency"}
+    info = models.load_preset(models.DEFAULT_MODEL)
+    x = images.preprocess(images.load_sample(images.DEFAULT_SAMPLE), info.input_shape)
+    key, saliency_map = next((k, v) for k, v in _maps(at).items() if k[2] == "grad_cam")
+    want = attribution.deletion_insertion(info.model, x, key[3], saliency_map, baseline="blurred")
+    np.testing.assert_allclose(faith["grad_cam"].deletion, want.deletion, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(faith["grad_cam"].insertion, want.insertion, rtol=1e-5, atol=1e-7)
+    assert len(table) == 2
+    np.testing.assert_allclose(table.iloc[0, 0], want.auc["deletion"], rtol=1e-5)
+    # shown again on the next run without computing (the memo), in Korean too
+    at.session_state["cnnviz.lang"] = "ko"
+    at.run()
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 5

@@ -156,3 +156,100 @@ def test_an_any_size_model_says_where_its_real_shapes_are():
     at = open_app("model", **{"cnnviz.model": "session",
                               "cnnviz.session_model": ModelInfo("session", "fixed", fixed, ("a", "b"), True)})
     assert not any("any height and width" in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------- ImageNet weights on request (cnnviz.weights)
+
+
+def _weights_origin(monkeypatch, tmp_path):
+    """A 127.0.0.1 origin serving a MobileNetV2 weights file (its sha256 as Keras's published hash), an empty
+    Keras cache in tmp_path, and no cached application model of an earlier test."""
+    import hashlib
+
+    from cnnviz import applications, weights
+    from cnnviz.ui import builder
+    from tests.unit.test_weights import Origin, weights_file
+
+    name = applications.APPLICATIONS["mobilenet_v2"].weights_file
+    source = weights_file(tmp_path / name)
+    data = (tmp_path / name).read_bytes()
+    origin = Origin({name: data})
+    cache = tmp_path / "keras" / "models"
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(applications, "cache_dirs", lambda: [cache])
+    monkeypatch.setenv(weights.ORIGIN_ENV, origin.url)
+    monkeypatch.delenv(weights.DISABLE_ENV, raising=False)
+    real = weights.published("mobilenet_v2")
+    monkeypatch.setattr(weights, "published", lambda key: weights.Published(real.file, real.origin, hashlib.sha256(data).hexdigest()))
+    builder._application.clear()
+    return origin, source, cache
+
+
+def test_download_imagenet_weights_gives_the_session_model_the_served_weights(monkeypatch, tmp_path):
+    import numpy as np
+
+    origin, source, cache = _weights_origin(monkeypatch, tmp_path)
+    try:
+        at = open_app("model")
+        at.selectbox(key="cnnviz.model_page.app").set_value("mobilenet_v2")
+        at.button(key="cnnviz.model_page.app.use").click().run()
+        assert not at.session_state["cnnviz.session_model"].trained
+        button = at.button(key="cnnviz.model_page.app.download")
+        assert button.label == "Download ImageNet weights (14 MB)" and origin.requests == []  # nothing unasked
+        button.click().run()
+        no_exception(at)
+    finally:
+        origin.close()
+    assert len(origin.requests) == 1
+    assert any("downloaded and checked" in s.value for s in at.success)
+    assert any("with ImageNet weights is now" in s.value for s in at.success)
+    info = at.session_state["cnnviz.session_model"]
+    assert info.trained and at.session_state["cnnviz.model"] == "session"
+    for got, want in zip(info.model.get_weights(), source.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert not [b for b in at.button if b.key == "cnnviz.model_page.app.download"]  # cached now: no button
+    assert [p.name for p in cache.iterdir()] == [origin.requests[0]]
+
+
+def test_failed_download_says_why_and_keeps_random_weights(monkeypatch, tmp_path):
+    origin, _, cache = _weights_origin(monkeypatch, tmp_path)
+    origin.mode = "404"
+    try:
+        at = open_app("model")
+        at.selectbox(key="cnnviz.model_page.app").set_value("mobilenet_v2")
+        at.button(key="cnnviz.model_page.app.use").click().run()
+        random_first = at.session_state["cnnviz.session_model"].model.get_weights()[0].copy()
+        at.button(key="cnnviz.model_page.app.download").click().run()
+        no_exception(at)
+    finally:
+        origin.close()
+    assert at.error and "404" in at.error[0].value and "keeps random weights" in at.error[0].value
+    info = at.session_state["cnnviz.session_model"]
+    assert not info.trained and (info.model.get_weights()[0] == random_first).all()
+    assert list(cache.iterdir()) == []
+    assert at.button(key="cnnviz.model_page.app.download")  # it can be tried again
+
+
+def test_weight_download_switch(monkeypatch, tmp_path):
+    from cnnviz import weights
+
+    origin, _, _ = _weights_origin(monkeypatch, tmp_path)
+    origin.close()
+    monkeypatch.setenv(weights.DISABLE_ENV, "1")
+    at = open_app("model")
+    no_exception(at)
+    assert not [b for b in at.button if b.key == "cnnviz.model_page.app.download"]
+    assert any("not downloaded on this server" in c.value for c in at.caption)
+
+
+def test_weight_download_switch_in_secrets(monkeypatch):
+    import streamlit
+
+    from cnnviz import weights
+    from cnnviz.ui import builder
+
+    monkeypatch.delenv(weights.DISABLE_ENV, raising=False)
+    monkeypatch.setattr(streamlit, "secrets", {"disable_weight_download": True})
+    assert not builder.downloads_enabled()
+    monkeypatch.setattr(streamlit, "secrets", {})
+    assert builder.downloads_enabled()
