@@ -38,7 +38,7 @@ bench: $(VENV)/.dev
 	$(PY) -m bench
 
 train-default: $(VENV)/.runtime
-	$(PY) -m cnnviz.train_default
+	$(PY) -m cnnviz.build.train_default
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

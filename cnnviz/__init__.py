@@ -13,7 +13,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def show(model_or_path, port: int | None = None, **kwargs):
     """The app for a keras.Model or a model file, served in the background and shown inline in a notebook
-    (cnnviz.notebook.show)."""
-    from cnnviz.notebook import show as _show
+    (cnnviz.launch.notebook.show)."""
+    from cnnviz.launch.notebook import show as _show
 
     return _show(model_or_path, port=port, **kwargs)

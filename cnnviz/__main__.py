@@ -1,8 +1,8 @@
-"""`python -m cnnviz [MODEL] [--port N] ...`: the same as the `cnnviz` command (cnnviz.cli)."""
+"""`python -m cnnviz [MODEL] [--port N] ...`: the same as the `cnnviz` command (cnnviz.launch.cli)."""
 
 import sys
 
-from cnnviz.cli import main
+from cnnviz.launch.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

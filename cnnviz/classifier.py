@@ -8,7 +8,7 @@ Backbones are copied first (`training.session_copy`): freezing or training never
 
 The pixel contract: the user's pictures are [0, 1]; `Pixels.apply` maps them to what the backbone wants
 (cnnviz.preprocessing) before features are computed, and the trained model keeps that contract (its
-ModelInfo.pixels, stored in the .keras file by cnnviz.modelmeta).
+ModelInfo.pixels, stored in the .keras file by cnnviz.files.modelmeta).
 """
 
 from __future__ import annotations

@@ -20,11 +20,11 @@ from cnnviz import i18n
 from cnnviz.messages import MessageError
 
 # Photos from scikit-image's data folder (public domain / CC0), shrunk to 320 px; then generated shapes
-# like those the trained default learned (`python -m cnnviz.train_default --samples`); digits drawn as strokes.
+# like those the trained default learned (`python -m cnnviz.build.train_default --samples`); digits drawn as strokes.
 SAMPLES = (
     "astronaut", "coffee", "chelsea", "rocket", "camera", "coins",
     "shape_circle", "shape_square", "shape_triangle", "shape_cross",
-    "digit_0", "digit_1", "digit_4", "digit_7",  # drawn strokes for the Digits model (`python -m cnnviz.train_digits --samples`)
+    "digit_0", "digit_1", "digit_4", "digit_7",  # drawn strokes for the Digits model (`python -m cnnviz.build.train_digits --samples`)
 )
 COMPARE_SAMPLE = "shape_circle"  # the second image of a comparison, until the user picks one
 DEFAULT_SAMPLE = "shape_triangle"  # one of the trained default's classes: the first prediction means something

@@ -3,7 +3,7 @@ generated shapes, the shipped UCI digits; then the arrays a model is fed and a s
 
 A zip has the layout `keras.utils.image_dataset_from_directory` reads: `root/<class>/.../*.jpg`, with
 one wrapping folder allowed (`set/<class>/*.jpg`, what zipping a folder gives). It is opened with
-`cnnviz.safezip` (member count, sizes, compression ratio, names, symlinks) and every file goes through
+`cnnviz.files.safezip` (member count, sizes, compression ratio, names, symlinks) and every file goes through
 `cnnviz.images.load_image`, the door of every upload (formats, pixel cap, bombs, EXIF rotation, modes).
 OS junk is skipped silently; files that are not usable images are skipped and listed with the reason.
 
@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from cnnviz import images, safezip
+from cnnviz import images
+from cnnviz.files import safezip
 from cnnviz.messages import Message, MessageError, Verbatim
 
 MAX_IMAGES = 1000  # images in one set

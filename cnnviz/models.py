@@ -110,7 +110,7 @@ def digits_model() -> keras.Model:
     )
 
 
-DIGITS_WEIGHTS = "uci_digits.keras"  # rebuilt by `python -m cnnviz.train_digits`
+DIGITS_WEIGHTS = "uci_digits.keras"  # rebuilt by `python -m cnnviz.build.train_digits`
 
 
 def load_digits_trained() -> keras.Model:
@@ -118,20 +118,20 @@ def load_digits_trained() -> keras.Model:
     keras = _keras()
     path = Path(str(resources.files("cnnviz") / "weights" / DIGITS_WEIGHTS))
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.train_digits` to make it.")
+        raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.build.train_digits` to make it.")
     return keras.saving.load_model(path, compile=False)
 
 
-LITE0_WEIGHTS = "efficientnet_lite0.keras"  # rebuilt by `python -m cnnviz.port_lite0`
+LITE0_WEIGHTS = "efficientnet_lite0.keras"  # rebuilt by `python -m cnnviz.build.port_lite0`
 
 
 def load_lite0() -> keras.Model:
-    """EfficientNet-Lite0 with Google's ImageNet weights, ported from PyTorch (cnnviz.port_lite0): RGB pixels
+    """EfficientNet-Lite0 with Google's ImageNet weights, ported from PyTorch (cnnviz.build.port_lite0): RGB pixels
     0-255 in (its first layer normalises them), 1000 ImageNet classes out (cnnviz.imagenet)."""
     keras = _keras()
     path = Path(str(resources.files("cnnviz") / "weights" / LITE0_WEIGHTS))
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.port_lite0` to make it.")
+        raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.build.port_lite0` to make it.")
     return keras.saving.load_model(path, compile=False)
 
 
@@ -141,7 +141,7 @@ TINY_VGG_CLASSES = (
 )  # CNN Explainer's 10 Tiny ImageNet classes; untrained here, so only names
 DIGITS = tuple(str(d) for d in range(10))
 
-# The shipped trained default; rebuilt by `python -m cnnviz.train_default`.
+# The shipped trained default; rebuilt by `python -m cnnviz.build.train_default`.
 WEIGHTS_FILE = "seed_shapes.keras"
 DEFAULT_MODEL = "seed_trained"
 
@@ -155,7 +155,7 @@ def load_seed_trained() -> keras.Model:
     keras = _keras()
     path = weights_path()
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.train_default` to make it.")
+        raise FileNotFoundError(f"{path} is missing: run `python -m cnnviz.build.train_default` to make it.")
     return keras.saving.load_model(path, compile=False)
 
 

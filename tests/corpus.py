@@ -19,7 +19,7 @@ from typing import Callable
 import keras
 from keras import layers
 
-from cnnviz import modelfiles
+from cnnviz.files import modelfiles
 
 SMALL = (64, 64, 3)  # Keras Applications need at least 32x32; 64 keeps every one fast
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from cnnviz import applications
 from cnnviz import architecture as arch
-from cnnviz import modelfiles, modelmeta, weights
+from cnnviz.files import downloads, modelfiles, modelmeta
 from cnnviz.datasets import SHAPE_CLASSES
 from cnnviz.models import PRESETS, ModelInfo
 from cnnviz.ui import models as ui_models
@@ -54,7 +54,7 @@ def uploads_enabled() -> bool:
 
 def downloads_enabled() -> bool:
     """False when CNNVIZ_DISABLE_WEIGHT_DOWNLOAD=1 (env) or disable_weight_download = true (secrets)."""
-    if not weights.enabled():
+    if not downloads.enabled():
         return False
     try:
         return not bool(st.secrets.get("disable_weight_download", False))
@@ -301,7 +301,7 @@ def application_picker() -> None:
 def download_weights(key: str) -> None:
     """The "Download ImageNet weights (14 MB)" button while Keras's cache lacks the chosen application's file:
     a progress bar while it downloads (any click elsewhere stops it, and nothing half-written stays), then
-    the session's model, when it is this application, gets the weights. Failures say why; random weights stay."""
+    the session's model, when it is this application, gets the downloads. Failures say why; random weights stay."""
     spec = applications.APPLICATIONS[key]
     result = st.session_state.get(APP_DOWNLOAD + ".result")
     if result is not None and result[0] == key:
@@ -314,12 +314,12 @@ def download_weights(key: str) -> None:
     if not downloads_enabled():
         st.caption(t("modelpage.app.download.off"))
         return
-    size = weights.size_bytes(key)
-    if not st.button(t("modelpage.app.download", size=weights.size_text(size)), key=APP_DOWNLOAD,
+    size = downloads.size_bytes(key)
+    if not st.button(t("modelpage.app.download", size=downloads.size_text(size)), key=APP_DOWNLOAD,
                      help=t("modelpage.app.download.help")):
         return
     bar = st.progress(0.0, text=t("modelpage.app.downloading", file=spec.weights_file, done="0 MB",
-                                  total=weights.size_text(size)))
+                                  total=downloads.size_text(size)))
     last = [-1]
 
     def progress(done: int, total: int | None) -> None:
@@ -328,11 +328,11 @@ def download_weights(key: str) -> None:
         if step != last[0]:  # at most a hundred updates, whatever the file's size
             last[0] = step
             bar.progress(step / 100, text=t("modelpage.app.downloading", file=spec.weights_file,
-                                            done=weights.size_text(done), total=weights.size_text(total)))
+                                            done=downloads.size_text(done), total=downloads.size_text(total)))
 
     try:
-        weights.download(key, progress)
-    except weights.WeightsError as err:
+        downloads.download(key, progress)
+    except downloads.WeightsError as err:
         st.session_state[APP_DOWNLOAD + ".result"] = (key, err.message)
     else:
         st.session_state[APP_DOWNLOAD + ".result"] = (key, None)

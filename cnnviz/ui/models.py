@@ -15,7 +15,7 @@ from cnnviz.ui.state import t
 SESSION_MODEL = "cnnviz.session_model"  # a ModelInfo the Model/Train pages store for this session
 SESSION_KEY = "session"  # the value of state.MODEL that selects it
 STARTUP_KEY = "startup"  # the model named on the command line: every page starts with it
-STARTUP_ENV = "CNNVIZ_MODEL"  # its path, set by cnnviz.cli (and cnnviz.notebook) for the server it starts
+STARTUP_ENV = "CNNVIZ_MODEL"  # its path, set by cnnviz.launch.cli (and cnnviz.launch.notebook) for the server it starts
 
 
 @st.cache_resource(show_spinner=False, max_entries=len(PRESETS))
@@ -34,7 +34,7 @@ def _startup(path: str):
     """The model file the server was started with, loaded once per process (read-only, shared like a preset):
     a ModelInfo, or the ModelFileError that says why it could not be loaded (kept, so it is not retried on
     every rerun)."""
-    from cnnviz import modelfiles
+    from cnnviz.files import modelfiles
 
     try:
         loaded = modelfiles.load_path(path)

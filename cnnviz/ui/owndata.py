@@ -14,7 +14,8 @@ import numpy as np
 import streamlit as st
 from PIL import ImageOps
 
-from cnnviz import attribution, classifier, imagesets, preprocessing, safezip, training
+from cnnviz import attribution, classifier, imagesets, preprocessing, training
+from cnnviz.files import safezip
 from cnnviz.messages import MessageError
 from cnnviz.models import ModelInfo
 from cnnviz.plots.attribution import strip

@@ -2,7 +2,7 @@
 
 import keras
 
-from cnnviz import modelfiles
+from cnnviz.files import modelfiles
 from cnnviz.layers import MinPooling2D
 from tests.app.conftest import no_exception, open_app
 
@@ -158,7 +158,7 @@ def test_an_any_size_model_says_where_its_real_shapes_are():
     assert not any("any height and width" in c.value for c in at.caption)
 
 
-# ---------------------------------------------------------------- ImageNet weights on request (cnnviz.weights)
+# ---------------------------------------------------------------- ImageNet weights on request (cnnviz.files.downloads)
 
 
 def _weights_origin(monkeypatch, tmp_path):
@@ -166,9 +166,10 @@ def _weights_origin(monkeypatch, tmp_path):
     Keras cache in tmp_path, and no cached application model of an earlier test."""
     import hashlib
 
-    from cnnviz import applications, weights
+    from cnnviz import applications
+    from cnnviz.files import downloads
     from cnnviz.ui import builder
-    from tests.unit.test_weights import Origin, weights_file
+    from tests.unit.test_downloads import Origin, weights_file
 
     name = applications.APPLICATIONS["mobilenet_v2"].weights_file
     source = weights_file(tmp_path / name)
@@ -177,10 +178,10 @@ def _weights_origin(monkeypatch, tmp_path):
     cache = tmp_path / "keras" / "models"
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(applications, "cache_dirs", lambda: [cache])
-    monkeypatch.setenv(weights.ORIGIN_ENV, origin.url)
-    monkeypatch.delenv(weights.DISABLE_ENV, raising=False)
-    real = weights.published("mobilenet_v2")
-    monkeypatch.setattr(weights, "published", lambda key: weights.Published(real.file, real.origin, hashlib.sha256(data).hexdigest()))
+    monkeypatch.setenv(downloads.ORIGIN_ENV, origin.url)
+    monkeypatch.delenv(downloads.DISABLE_ENV, raising=False)
+    real = downloads.published("mobilenet_v2")
+    monkeypatch.setattr(downloads, "published", lambda key: downloads.Published(real.file, real.origin, hashlib.sha256(data).hexdigest()))
     builder._application.clear()
     return origin, source, cache
 
@@ -231,11 +232,11 @@ def test_failed_download_says_why_and_keeps_random_weights(monkeypatch, tmp_path
 
 
 def test_weight_download_switch(monkeypatch, tmp_path):
-    from cnnviz import weights
+    from cnnviz.files import downloads
 
     origin, _, _ = _weights_origin(monkeypatch, tmp_path)
     origin.close()
-    monkeypatch.setenv(weights.DISABLE_ENV, "1")
+    monkeypatch.setenv(downloads.DISABLE_ENV, "1")
     at = open_app("model")
     no_exception(at)
     assert not [b for b in at.button if b.key == "cnnviz.model_page.app.download"]
@@ -245,10 +246,10 @@ def test_weight_download_switch(monkeypatch, tmp_path):
 def test_weight_download_switch_in_secrets(monkeypatch):
     import streamlit
 
-    from cnnviz import weights
+    from cnnviz.files import downloads
     from cnnviz.ui import builder
 
-    monkeypatch.delenv(weights.DISABLE_ENV, raising=False)
+    monkeypatch.delenv(downloads.DISABLE_ENV, raising=False)
     monkeypatch.setattr(streamlit, "secrets", {"disable_weight_download": True})
     assert not builder.downloads_enabled()
     monkeypatch.setattr(streamlit, "secrets", {})

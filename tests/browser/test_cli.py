@@ -14,7 +14,7 @@ import keras
 import pytest
 
 import cnnviz
-from cnnviz import notebook
+from cnnviz.launch import notebook
 from tests import corpus
 from tests.browser.conftest import ARTIFACTS, ROOT, free_port, screenshot, wait_for_run
 
@@ -128,7 +128,7 @@ def test_show_serves_an_in_memory_model_and_replaces_it(browser):
 
 
 def test_show_refuses_a_bad_file_before_starting_anything(tmp_path):
-    from cnnviz import modelfiles
+    from cnnviz.files import modelfiles
 
     bad = tmp_path / "bad.keras"
     bad.write_bytes(b"PK\x03\x04 not really a zip")

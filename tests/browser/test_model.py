@@ -2,7 +2,7 @@
 
 import keras
 
-from cnnviz import modelfiles
+from cnnviz.files import modelfiles
 from tests.browser.conftest import open_page, screenshot, wait_for_run
 
 

@@ -1,4 +1,4 @@
-"""One table of model files, each with its expected outcome, through cnnviz.modelfiles and the Model page."""
+"""One table of model files, each with its expected outcome, through cnnviz.files.modelfiles and the Model page."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import modelfiles
-from cnnviz.modelfiles import ModelFileError
+from cnnviz.files import modelfiles
+from cnnviz.files.modelfiles import ModelFileError
 from tests.reliability.conftest import errors, exceptions, open_app
 from tests.ziputil import make_zip as zip_of, members as members_of
 

@@ -86,7 +86,7 @@ def test_image_name_shown_as_text_never_a_path(at, kind, monkeypatch):
 def test_model_name_never_a_path(kind, monkeypatch):
     import keras
 
-    from cnnviz import modelfiles
+    from cnnviz.files import modelfiles
 
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
                               keras.layers.Dense(2)])

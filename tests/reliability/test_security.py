@@ -13,7 +13,8 @@ from streamlit import byte_util
 from streamlit.runtime.caching.cache_utils import CachedFunc
 
 import cnnviz.ui
-from cnnviz import images, modelfiles
+from cnnviz import images
+from cnnviz.files import modelfiles
 from tests.reliability.conftest import open_app, to_upload, upload
 from tests.reliability.files import solid
 

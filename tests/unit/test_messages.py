@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from cnnviz import architecture as arch
-from cnnviz import arithmetic, i18n, messages, modelfiles, training
+from cnnviz import arithmetic, i18n, messages, training
+from cnnviz.files import modelfiles
 from cnnviz import probability as pr
 from cnnviz import convolution as cv
 from cnnviz.layerlab import Settings, analyse

@@ -7,9 +7,10 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import activations, modelfiles
+from cnnviz import activations
+from cnnviz.files import modelfiles
 from cnnviz.layers import MinPooling2D
-from cnnviz.modelfiles import ModelFileError
+from cnnviz.files.modelfiles import ModelFileError
 from tests.ziputil import make_zip as _zip, members as _members, with_config as _with_config
 
 
@@ -202,11 +203,11 @@ def test_a_second_input_loads_and_non_image_models_get_one_clear_message():
 
 
 def test_a_cnnviz_download_brings_its_class_names_and_pixel_range_back(tmp_path):
-    """Names and range in metadata.json (cnnviz.modelmeta) come back through load_upload and load_path; names
+    """Names and range in metadata.json (cnnviz.files.modelmeta) come back through load_upload and load_path; names
     that do not fit the outputs read as absent, never as an error."""
     import keras
 
-    from cnnviz import modelmeta
+    from cnnviz.files import modelmeta
 
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
                               keras.layers.Dense(3)])

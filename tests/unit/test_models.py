@@ -98,7 +98,7 @@ def test_untrained_preset_is_not_the_trained_one():
 @pytest.mark.slow
 def test_training_script_is_reproducible():
     """Fixed seeds: two short runs of the training function give bit-identical weights."""
-    from cnnviz.train_default import train
+    from cnnviz.build.train_default import train
 
     a, acc_a = train(n_train=256, epochs=1, verbose=0)
     b, acc_b = train(n_train=256, epochs=1, verbose=0)

@@ -1,10 +1,10 @@
-"""cnnviz.safezip on zips made here: plain, junk, and hostile members (`..`, absolute, symlink, bombs)."""
+"""cnnviz.files.safezip on zips made here: plain, junk, and hostile members (`..`, absolute, symlink, bombs)."""
 
 import zipfile
 
 import pytest
 
-from cnnviz import safezip
+from cnnviz.files import safezip
 from tests.owndata import zip_of
 
 

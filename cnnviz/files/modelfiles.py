@@ -9,7 +9,7 @@ counted from weight *shapes* only, and only then keras.saving.load_model(safe_mo
 on a temporary file whose name the user never chooses.
 
 Keras 2 / tf.keras .h5 files and Teachable Machine's converted_keras.zip (keras_model.h5 + labels.txt)
-go through the same checks (cnnviz.h5files reads, translates and loads the HDF5 part). load_upload is
+go through the same checks (cnnviz.files.h5files reads, translates and loads the HDF5 part). load_upload is
 for browser uploads (64 MB, 30 M parameters); load_path for a file or folder on the user's own disk.
 """
 
@@ -299,7 +299,7 @@ def count_params(config, build=None) -> int:
 
     Inside a keras.StatelessScope, variables record their shape but defer their initial values,
     so a config declaring a billion-unit Dense costs nothing here. Called after check_config; `build`
-    turns the config into a model (default: Keras 3's deserializer in safe mode; cnnviz.h5files.build).
+    turns the config into a model (default: Keras 3's deserializer in safe mode; cnnviz.files.h5files.build).
     """
     import keras
     from keras.src.backend.common import global_state
@@ -357,7 +357,7 @@ def _check_config(config, limits: Limits, build=None) -> int:
 
 
 def _check_h5(source, limits: Limits, kind: str = "h5", class_names=None) -> Checked:
-    from cnnviz import h5files
+    from cnnviz.files import h5files
 
     with h5files.open_file(source) as f:
         h5files.check_storage(f, limits.unpacked)
@@ -383,7 +383,7 @@ def _check_zip(source, filename: str, limits: Limits) -> Checked:
     config = _parse_json(members["config.json"], "config.json")
     names, pixels = None, ""
     if "metadata.json" in members:
-        from cnnviz import modelmeta
+        from cnnviz.files import modelmeta
 
         metadata = _parse_json(members["metadata.json"], "metadata.json")
         if not isinstance(metadata, dict):
@@ -442,7 +442,7 @@ def _load_keras(source) -> keras.Model:
 
 
 def _load(checked: Checked, limits: Limits, name: str) -> Loaded:
-    from cnnviz import h5files
+    from cnnviz.files import h5files
     from cnnviz import layers as _own_layers  # noqa: F401 - registers MinPooling2D for deserialization
 
     if checked.kind == "keras":

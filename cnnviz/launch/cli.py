@@ -5,7 +5,7 @@ as the model every page starts with, like `netron model.h5`.
 
 MODEL is a path: a `.keras` file, a Keras 2 / tf.keras `.h5` / `.hdf5`, a Teachable Machine
 `converted_keras.zip` or its unzipped folder. A file on the user's own disk has no upload cap, but the same
-safety checks as an upload (cnnviz.modelfiles.check_path), run here before any server starts, so a refused
+safety checks as an upload (cnnviz.files.modelfiles.check_path), run here before any server starts, so a refused
 file (or one too large for this machine's memory) is said at once, with exit status 2.
 
 This module never imports streamlit or Keras itself: it checks the file and starts `streamlit run app.py`
@@ -34,7 +34,7 @@ class AppNotFound(RuntimeError):
 def app_dir() -> Path:
     """The folder holding app.py, pages/ and .streamlit/: the repository root in a checkout (or an editable
     install), `cnnviz_app` beside the package after `pip install .`."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the cnnviz package
     for candidate in (here.parent, here.parent / "cnnviz_app"):
         if (candidate / "app.py").is_file() and (candidate / "pages").is_dir():
             return candidate
@@ -56,8 +56,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def check_model(path: str) -> str:
-    """The model's absolute path once every check short of loading passed; raises cnnviz.modelfiles.ModelFileError."""
-    from cnnviz import modelfiles
+    """The model's absolute path once every check short of loading passed; raises cnnviz.files.modelfiles.ModelFileError."""
+    from cnnviz.files import modelfiles
 
     full = os.path.abspath(os.path.expanduser(path))
     modelfiles.check_path(full)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     model = None
     if args.model:
-        from cnnviz import modelfiles
+        from cnnviz.files import modelfiles
 
         print(f"cnnviz: checking {args.model} ...", file=sys.stderr, flush=True)
         try:

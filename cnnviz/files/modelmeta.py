@@ -2,7 +2,7 @@
 
 A .keras file's metadata.json (Keras writes keras_version and date_saved there and reads nothing else
 back) gets one more key, "cnnviz": {"class_names": [...], "pixels": "unit"}. It is plain JSON data, not
-part of config.json, so nothing is deserialized from it and `cnnviz.modelfiles`' allow-list checks pass
+part of config.json, so nothing is deserialized from it and `cnnviz.files.modelfiles`' allow-list checks pass
 unchanged (metadata.json only has to be a JSON object under 64 KB). Reading it back takes the names
 as text (the UI escapes them) and only when they are a list of short strings, one per output.
 """
@@ -13,7 +13,7 @@ import io
 import json
 import zipfile
 
-from cnnviz import safezip
+from cnnviz.files import safezip
 from cnnviz.preprocessing import CONTRACTS
 
 KEY = "cnnviz"
@@ -53,7 +53,7 @@ def read_meta(data: bytes, outputs: int | None = None) -> tuple[tuple[str, ...] 
 
 
 def parse(metadata) -> tuple[tuple[str, ...] | None, str]:
-    """(class names or None, pixel contract or "") from a parsed metadata.json (cnnviz.modelfiles reads it
+    """(class names or None, pixel contract or "") from a parsed metadata.json (cnnviz.files.modelfiles reads it
     while it checks an upload); anything malformed reads as absent."""
     meta = metadata.get(KEY) if isinstance(metadata, dict) else None
     if not isinstance(meta, dict):

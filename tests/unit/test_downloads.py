@@ -1,4 +1,4 @@
-"""ImageNet weights on request (cnnviz.weights), against a local HTTP server standing in for Keras's origin:
+"""ImageNet weights on request (cnnviz.files.downloads), against a local HTTP server standing in for Keras's origin:
 a real weights file, a truncated one, a wrong hash, a stalled server, a server that is down. No test
 touches the internet: the cache is a temporary folder and the origin is 127.0.0.1."""
 
@@ -15,7 +15,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import applications, weights
+from cnnviz import applications
+from cnnviz.files import downloads
 
 KEY = "mobilenet_v2"
 
@@ -96,11 +97,11 @@ def origin(served, tmp_path, monkeypatch):
     server.requests.clear()
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(applications, "cache_dirs", lambda: [tmp_path / "keras" / "models"])
-    monkeypatch.setenv(weights.ORIGIN_ENV, server.url)
-    monkeypatch.delenv(weights.DISABLE_ENV, raising=False)
-    real = weights.published(KEY)
-    fake = weights.Published(real.file, real.origin, hashlib.sha256(data).hexdigest())
-    monkeypatch.setattr(weights, "published", lambda key: fake)
+    monkeypatch.setenv(downloads.ORIGIN_ENV, server.url)
+    monkeypatch.delenv(downloads.DISABLE_ENV, raising=False)
+    real = downloads.published(KEY)
+    fake = downloads.Published(real.file, real.origin, hashlib.sha256(data).hexdigest())
+    monkeypatch.setattr(downloads, "published", lambda key: fake)
     return server, data, model, tmp_path / "keras" / "models"
 
 
@@ -108,31 +109,31 @@ def test_keras_names_the_file_url_and_hash():
     """Read from Keras (its get_file call), not typed here: the file the applications table names, at
     Keras's storage, and the md5 Keras checks where it publishes one."""
     for key in ("mobilenet_v2", "resnet50", "efficientnetb0", "vgg16"):
-        pub = weights.published(key)
+        pub = downloads.published(key)
         assert pub.file == applications.APPLICATIONS[key].weights_file
         assert pub.origin.startswith("https://storage.googleapis.com/") and pub.origin.endswith("/" + pub.file)
-    assert weights.published("resnet50").file_hash == "2cb95161c43110f7111970584f804107"  # keras.src.applications.resnet
-    assert weights.published("mobilenet_v2").file_hash is None  # Keras publishes none for MobileNetV2
+    assert downloads.published("resnet50").file_hash == "2cb95161c43110f7111970584f804107"  # keras.src.applications.resnet
+    assert downloads.published("mobilenet_v2").file_hash is None  # Keras publishes none for MobileNetV2
 
 
 def test_every_offered_application_has_a_published_file():
     for key, spec in applications.APPLICATIONS.items():
-        assert weights.published(key).file == spec.weights_file, key
+        assert downloads.published(key).file == spec.weights_file, key
 
 
 def test_origin_override_and_size_text(monkeypatch):
-    monkeypatch.delenv(weights.ORIGIN_ENV, raising=False)
-    assert weights.url(KEY) == weights.published(KEY).origin
-    monkeypatch.setenv(weights.ORIGIN_ENV, "http://127.0.0.1:9/mirror/")
-    assert weights.url(KEY) == "http://127.0.0.1:9/mirror/" + weights.published(KEY).file
-    assert weights.size_text(weights.size_bytes(KEY)) == "14 MB"  # 3,538,984 float32 parameters
-    assert weights.size_text(2_300_000_000) == "2.3 GB"
+    monkeypatch.delenv(downloads.ORIGIN_ENV, raising=False)
+    assert downloads.url(KEY) == downloads.published(KEY).origin
+    monkeypatch.setenv(downloads.ORIGIN_ENV, "http://127.0.0.1:9/mirror/")
+    assert downloads.url(KEY) == "http://127.0.0.1:9/mirror/" + downloads.published(KEY).file
+    assert downloads.size_text(downloads.size_bytes(KEY)) == "14 MB"  # 3,538,984 float32 parameters
+    assert downloads.size_text(2_300_000_000) == "2.3 GB"
 
 
 def test_download_checks_and_loads(origin):
     server, data, model, cache = origin
     seen = []
-    path = weights.download(KEY, lambda done, total: seen.append((done, total)))
+    path = downloads.download(KEY, lambda done, total: seen.append((done, total)))
     assert path == cache / applications.APPLICATIONS[KEY].weights_file and path.read_bytes() == data
     assert seen[0] == (0, len(data)) and seen[-1] == (len(data), len(data))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -143,7 +144,7 @@ def test_download_checks_and_loads(origin):
         np.testing.assert_array_equal(got, want)
     # a second call finds the cached file: no request
     n = len(server.requests)
-    assert weights.download(KEY) == path and len(server.requests) == n
+    assert downloads.download(KEY) == path and len(server.requests) == n
 
 
 def test_two_sessions_at_once_download_once(origin):
@@ -152,7 +153,7 @@ def test_two_sessions_at_once_download_once(origin):
 
     def ask():
         try:
-            out.append(weights.download(KEY))
+            out.append(downloads.download(KEY))
         except Exception as err:  # noqa: BLE001 - collected for the assert
             errors.append(err)
 
@@ -168,10 +169,10 @@ def test_two_sessions_at_once_download_once(origin):
 
 def test_wrong_hash_is_refused_and_nothing_is_kept(origin, monkeypatch):
     _, _, _, cache = origin
-    pub = weights.published(KEY)
-    monkeypatch.setattr(weights, "published", lambda key: weights.Published(pub.file, pub.origin, "0" * 64))
-    with pytest.raises(weights.WeightsError) as err:
-        weights.download(KEY)
+    pub = downloads.published(KEY)
+    monkeypatch.setattr(downloads, "published", lambda key: downloads.Published(pub.file, pub.origin, "0" * 64))
+    with pytest.raises(downloads.WeightsError) as err:
+        downloads.download(KEY)
     assert err.value.key == "weights.hash" and "does not match" in str(err.value)
     assert list(cache.iterdir()) == []
     assert not applications.load_application(KEY).pretrained
@@ -179,16 +180,16 @@ def test_wrong_hash_is_refused_and_nothing_is_kept(origin, monkeypatch):
 
 def test_md5_hash_as_keras_publishes_is_accepted(origin, monkeypatch):
     _, data, _, _ = origin
-    pub = weights.published(KEY)
-    monkeypatch.setattr(weights, "published", lambda key: weights.Published(pub.file, pub.origin, hashlib.md5(data).hexdigest()))
-    assert weights.download(KEY).read_bytes() == data
+    pub = downloads.published(KEY)
+    monkeypatch.setattr(downloads, "published", lambda key: downloads.Published(pub.file, pub.origin, hashlib.md5(data).hexdigest()))
+    assert downloads.download(KEY).read_bytes() == data
 
 
 def test_truncated_download(origin):
     server, _, _, cache = origin
     server.mode = "truncated"
-    with pytest.raises(weights.WeightsError) as err:
-        weights.download(KEY)
+    with pytest.raises(downloads.WeightsError) as err:
+        downloads.download(KEY)
     assert err.value.key == "weights.truncated" and "ended early" in str(err.value)
     assert list(cache.iterdir()) == []
 
@@ -198,8 +199,8 @@ def test_stalled_server_times_out(origin):
     server.mode = "stall"
     server.release.clear()
     try:
-        with pytest.raises(weights.WeightsError) as err:
-            weights.download(KEY, read_timeout=0.5)
+        with pytest.raises(downloads.WeightsError) as err:
+            downloads.download(KEY, read_timeout=0.5)
     finally:
         server.release.set()
     assert err.value.key == "weights.timeout" and "nothing arrived for 0.5 s" in str(err.value)
@@ -208,8 +209,8 @@ def test_stalled_server_times_out(origin):
 
 def test_total_deadline(origin, monkeypatch):
     _, _, _, cache = origin
-    with pytest.raises(weights.WeightsError) as err:
-        weights.download(KEY, total_timeout=-1)
+    with pytest.raises(downloads.WeightsError) as err:
+        downloads.download(KEY, total_timeout=-1)
     assert err.value.key == "weights.timeout"
     assert list(cache.iterdir()) == []
 
@@ -217,8 +218,8 @@ def test_total_deadline(origin, monkeypatch):
 def test_http_error(origin):
     server, _, _, _ = origin
     server.mode = "404"
-    with pytest.raises(weights.WeightsError) as err:
-        weights.download(KEY)
+    with pytest.raises(downloads.WeightsError) as err:
+        downloads.download(KEY)
     assert err.value.key == "weights.http" and "404" in str(err.value)
 
 
@@ -227,27 +228,27 @@ def test_server_down(origin, monkeypatch):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there: connection refused
-    monkeypatch.setenv(weights.ORIGIN_ENV, f"http://127.0.0.1:{port}")
-    with pytest.raises(weights.WeightsError) as err:
-        weights.download(KEY)
+    monkeypatch.setenv(downloads.ORIGIN_ENV, f"http://127.0.0.1:{port}")
+    with pytest.raises(downloads.WeightsError) as err:
+        downloads.download(KEY)
     assert err.value.key == "weights.unreachable" and "cannot be reached" in str(err.value)
 
 
 def test_bad_origin_url(origin, monkeypatch):
-    monkeypatch.setenv(weights.ORIGIN_ENV, "nonsense:/x")
-    with pytest.raises(weights.WeightsError) as err:
-        weights.download(KEY)
+    monkeypatch.setenv(downloads.ORIGIN_ENV, "nonsense:/x")
+    with pytest.raises(downloads.WeightsError) as err:
+        downloads.download(KEY)
     assert err.value.key == "weights.unreachable"
 
 
 def test_switched_off_and_unknown(origin, monkeypatch):
-    monkeypatch.setenv(weights.DISABLE_ENV, "1")
-    assert not weights.enabled()
-    with pytest.raises(weights.WeightsError) as err:
-        weights.download(KEY)
+    monkeypatch.setenv(downloads.DISABLE_ENV, "1")
+    assert not downloads.enabled()
+    with pytest.raises(downloads.WeightsError) as err:
+        downloads.download(KEY)
     assert err.value.key == "weights.disabled"
-    with pytest.raises(weights.WeightsError) as err:
-        weights.download("alexnet")
+    with pytest.raises(downloads.WeightsError) as err:
+        downloads.download("alexnet")
     assert err.value.key == "weights.unknown"
 
 
@@ -255,8 +256,8 @@ def test_no_writable_cache(origin, monkeypatch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")
     monkeypatch.setattr(applications, "cache_dirs", lambda: [blocker / "models"])
-    with pytest.raises(weights.WeightsError) as err:
-        weights.download(KEY)
+    with pytest.raises(downloads.WeightsError) as err:
+        downloads.download(KEY)
     assert err.value.key == "weights.no_cache"
 
 
@@ -265,8 +266,8 @@ def test_an_empty_file_is_refused(origin):
     name = applications.APPLICATIONS[KEY].weights_file
     server.files[name] = b""
     try:
-        with pytest.raises(weights.WeightsError) as err:
-            weights.download(KEY)
+        with pytest.raises(downloads.WeightsError) as err:
+            downloads.download(KEY)
     finally:
         server.files[name] = data
     assert err.value.key == "weights.truncated"

@@ -2,7 +2,7 @@
 
 An .h5 model holds its architecture as JSON in the root attribute `model_config` and its weights under
 `model_weights`. The JSON is read here with h5py (size-capped), walked against the same allow-list as a
-.keras config (cnnviz.modelfiles.check_config: a Lambda's marshalled bytecode is refused before Keras
+.keras config (cnnviz.files.modelfiles.check_config: a Lambda's marshalled bytecode is refused before Keras
 sees it), translated from Keras 2 to what Keras 3 accepts (`groups: 1` on DepthwiseConv2D, keras-team/
 keras#19151; `batch_input_shape`; dtype policies), its parameters counted from shapes, and only then
 built with Keras's legacy loader in safe mode and filled with the file's weights. Before any of that,
@@ -16,7 +16,7 @@ import copy
 import io
 import re
 
-from cnnviz.modelfiles import (MAX_CONFIG_BYTES, ModelFileError, _name, _parse_json)
+from cnnviz.files.modelfiles import (MAX_CONFIG_BYTES, ModelFileError, _name, _parse_json)
 
 MAX_OBJECTS = 200_000  # groups and datasets walked; MobileNetV2 has under 2,000
 # Keras 2 arguments that Keras 3's layers no longer take, with the value that means "nothing to do"

@@ -1,7 +1,7 @@
 """Train the shipped Digits model on UCI handwriting (cnnviz.digits).
 
-    python -m cnnviz.train_digits            # writes cnnviz/weights/uci_digits.keras
-    python -m cnnviz.train_digits --samples  # rewrites the gallery's drawn digits, no training
+    python -m cnnviz.build.train_digits            # writes cnnviz/weights/uci_digits.keras
+    python -m cnnviz.build.train_digits --samples  # rewrites the gallery's drawn digits, no training
 
 Fixed seeds; under a minute on two CPU cores. It trains on cnnviz.digits.split()'s 80% only;
 tests/unit/test_digits.py checks the shipped file on the other 20% (at least 97%) and on digits drawn as
@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 from cnnviz import digits, models  # noqa: E402
 
 WEIGHT_SEED = 7
-SAMPLES = Path(__file__).with_name("samples")
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def shifted(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -87,7 +87,7 @@ def write_samples() -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(Path(__file__).with_name("weights") / models.DIGITS_WEIGHTS))
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "weights" / models.DIGITS_WEIGHTS))
     parser.add_argument("--samples", action="store_true", help="only rewrite the gallery's drawn digits")
     args = parser.parse_args()
     if args.samples:
