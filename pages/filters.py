@@ -36,7 +36,7 @@ if bn is not None and filters.folds_into(layer, bn[1]) and st.toggle(
 last = parts[-1]  # the kernel whose filters make the layer's output channels
 kernel, bias = last.kernel, last.bias
 kh, kw, cin, nf = kernel.shape
-st.markdown(t("filters.layer.caption", layer=plain(name), n=nf, kh=kh, kw=kw, cin=cin, weights=kh * kw * cin,
+st.markdown(t("filters.layer.caption" if bias is not None else "filters.layer.caption.no_bias", layer=plain(name), n=nf, kh=kh, kw=kw, cin=cin, weights=kh * kw * cin,
               params=layer.count_params()))
 if kind in ("DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"):
     st.caption(t(f"filters.kind.{kind}"))

@@ -263,6 +263,7 @@ TEXTS = {
     "filters.layer": "Conv layer",
     "filters.layer.help": "A convolution layer of the model (nested ones by path): its filters, kernels and bias.",
     "filters.layer.caption": "**{layer}**: {n} filters, each {kh}x{kw}x{cin} = {weights} weights plus a bias; {params} parameters in all.",
+    "filters.layer.caption.no_bias": "**{layer}**: {n} filters, each {kh}x{kw}x{cin} = {weights} weights, no bias; {params} parameters in all.",
     "filters.grid": "Every filter's kernels (f: filter, c: input channel)",
     "filters.scale": "Colour scale: -{lim:.4g} (blue) through 0 (white) to +{lim:.4g} (red).",
     "filters.capped": "Showing {filters} of {nf} filters and {channels} of {cin} input channels.",

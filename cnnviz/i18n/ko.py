@@ -263,6 +263,7 @@ TEXTS = {
     "filters.layer": "합성곱 레이어",
     "filters.layer.help": "모델의 합성곱 레이어(중첩된 것은 경로로): 필터, 커널, 바이어스를 봅니다.",
     "filters.layer.caption": "**{layer}**: 필터 {n}개, 각각 {kh}x{kw}x{cin} = 가중치 {weights}개와 바이어스 하나; 파라미터는 모두 {params}개입니다.",
+    "filters.layer.caption.no_bias": "**{layer}**: 필터 {n}개, 각각 {kh}x{kw}x{cin} = 가중치 {weights}개, 바이어스 없음; 파라미터는 모두 {params}개입니다.",
     "filters.grid": "모든 필터의 커널 (f: 필터, c: 입력 채널)",
     "filters.scale": "색 범위: -{lim:.4g}(파랑)부터 0(흰색)을 지나 +{lim:.4g}(빨강)까지.",
     "filters.capped": "필터 {nf}개 중 {filters}개, 입력 채널 {cin}개 중 {channels}개를 보여 줍니다.",
