@@ -126,7 +126,8 @@ methods = tuple(dict.fromkeys((first, second)))
 # --- deletion and insertion (Petsiuk et al. 2018), after the maps: computed on request ---
 st.subheader(t("explain.faith"))
 st.caption(t("explain.faith.about"))
-faith_baseline = st.selectbox(t("explain.faith.baseline"), attribution.DELETION_BASELINES, key="explain.faith.baseline",
+faith_baseline = st.selectbox(t("explain.faith.baseline"), sorted(attribution.DELETION_BASELINES, key=lambda b: b != "blurred"),
+                              key="explain.faith.baseline",
                               bind=LINK, format_func=lambda b: t(f"explain.faith.baseline.{b}"))
 faith = ui.last_faithfulness(info, x, methods, class_index, layer, SETTINGS, device, faith_baseline, black)
 if st.button(t("explain.faith.run"), key="explain.faith.run"):
@@ -143,9 +144,9 @@ if faith is not None:
     aucs = {m: faith[m].auc for m in methods}
     auc_table = pd.DataFrame({
         t("explain.faith.auc.deletion"): [aucs[m]["deletion"] for m in methods],
-        t("explain.faith.auc.deletion") + " · " + t("explain.faith.auc.random"): [aucs[m]["random_deletion"] for m in methods],
+        t("explain.faith.auc.random_deletion"): [aucs[m]["random_deletion"] for m in methods],
         t("explain.faith.auc.insertion"): [aucs[m]["insertion"] for m in methods],
-        t("explain.faith.auc.insertion") + " · " + t("explain.faith.auc.random"): [aucs[m]["random_insertion"] for m in methods],
+        t("explain.faith.auc.random_insertion"): [aucs[m]["random_insertion"] for m in methods],
     }, index=[method_names[m] for m in methods])
     st.dataframe(auc_table.style.format("{:.3f}"), key="explain.faith.table")
 
