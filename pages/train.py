@@ -19,10 +19,10 @@ st.title(t("nav.train"))
 st.caption(t("train.intro"))
 
 info = ui_models.current_model()
-st.markdown(t("train.model", name=ui_models.label(info)))
 source = owndata.source()
 
 if source == "shapes":
+    st.markdown(t("train.model", name=ui_models.label(info)))  # own classes: the Model section says what learns
     if info.key != ui_models.SESSION_KEY:
         st.caption(t("train.preset_copy"))
     chosen = trainer.settings()
