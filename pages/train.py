@@ -19,10 +19,10 @@ st.title(t("nav.train"))
 st.caption(t("train.intro"))
 
 info = ui_models.current_model()
-st.markdown(t("train.model", name=ui_models.label(info)))
 source = owndata.source()
 
 if source == "shapes":
+    st.markdown(t("train.model", name=ui_models.label(info)))  # own classes: the Model section says what learns
     if info.key != ui_models.SESSION_KEY:
         st.caption(t("train.preset_copy"))
     chosen = trainer.settings()
@@ -52,8 +52,9 @@ else:
     owndata.show_skipped(images)
     st.subheader(t("own.model"))
     mode = owndata.model_choice(info)
+    base = owndata.base_model(mode, owndata.backbone_choice(info) if mode == "transfer" else None, info)
     try:
-        shape = owndata.target_shape(mode, info)
+        shape = owndata.target_shape(mode, base)
     except ValueError as err:
         st.error(t("train.cannot", error=message_text(err)))
         st.stop()
@@ -72,7 +73,7 @@ else:
     st.caption(t("train.device", device=state.device()))
     left, right = st.columns([1, 1])
     left.button(t("train.start"), type="primary", on_click=owndata.request,
-                args=(info, mode, aug, fraction, fine_tune, chosen), key="train.start")
+                args=(base, mode, aug, fraction, fine_tune, chosen), key="train.start")
     right.button(t("train.stop"), help=t("train.stop.help"), key="train.stop")
 
 interrupted = trainer.was_interrupted()

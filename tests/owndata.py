@@ -39,3 +39,19 @@ def zip_of(members: dict[str, bytes], symlinks: tuple[str, ...] = ()) -> bytes:
 
 def class_folders(classes=("circle", "square"), n: int = 8, wrap: str = "", seed: int = 0) -> dict[str, bytes]:
     return {f"{wrap}{c}/{name}": data for c in classes for name, data in shape_pngs(c, n, seed)}
+
+
+COLOURS = {"circle": (0.9, 0.15, 0.1), "square": (0.1, 0.75, 0.2), "triangle": (0.15, 0.3, 0.95),
+           "cross": (0.95, 0.85, 0.1)}
+
+
+def colour_pngs(kind: str, n: int, seed: int = 0, side: int = 224) -> list[tuple[str, bytes]]:
+    """n photo-sized RGB pictures of one shape class, each shape in its own colour on a grey background
+    (cnnviz.datasets.draw's mask, brightness varied), as (file name, PNG bytes); seeded."""
+    rng = np.random.default_rng([seed, 7, datasets.SHAPE_CLASSES.index(kind)])
+    out = []
+    for i in range(n):
+        mask = datasets.draw(kind, side, side, rng)[..., None]
+        colour = np.asarray(COLOURS[kind]) * rng.uniform(0.8, 1.0)
+        out.append((f"{kind}_{i}.png", png(0.5 * (1 - mask) + colour * mask)))
+    return out

@@ -37,6 +37,9 @@ FEATURES = PREFIX + "features"  # (key, classifier.Prepared)
 REQUEST = PREFIX + "request"
 RESULTS = PREFIX + "results"  # dict, computed once after a run
 MODE = PREFIX + "mode"
+BACKBONE = PREFIX + "backbone"
+LITE0 = "efficientnet_lite0"  # the shipped ImageNet network: the default backbone for photos
+BACKBONES = (LITE0, "current")
 CAMERA_TO = PREFIX + "camera_to"
 CELL = PREFIX + "cell"
 MAX_MISSED = 8  # misclassified pictures explained with Grad-CAM after a run
@@ -201,6 +204,22 @@ def trainable(s: imagesets.ImageSet) -> bool:
 def model_choice(info: ModelInfo) -> str:
     return st.radio(t("own.mode"), classifier.MODES, key=MODE, format_func=lambda k: t(f"own.mode.{k}"),
                     help=t("own.mode.help", name=ui_models.label(info)))
+
+
+def backbone_choice(info: ModelInfo) -> str:
+    """Transfer learning's frozen backbone: the shipped EfficientNet-Lite0 (ImageNet) or the current model."""
+    names = {LITE0: t("own.backbone.lite0"), "current": t("own.backbone.current", name=ui_models.label(info))}
+    return st.selectbox(t("own.backbone"), BACKBONES, key=BACKBONE, format_func=lambda k: names.get(k, k),
+                        help=t("own.backbone.help"))
+
+
+def base_model(mode: str, backbone: str | None, info: ModelInfo) -> ModelInfo:
+    """The model the classifier is built on: the Lite0 preset (cached per process, read-only: build copies it)
+    for transfer learning on it, else the current model."""
+    if mode == "transfer" and backbone == LITE0:
+        with st.spinner(t("own.backbone.loading")):
+            return ui_models.preset(LITE0)
+    return info
 
 
 def augment_choice() -> classifier.Augment:
