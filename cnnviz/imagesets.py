@@ -86,14 +86,19 @@ class _Builder:
         self.pixels = 0
         self.index: dict[str, int] = {}
 
+    def new_class(self, cls: str) -> None:
+        """A class with no picture yet (it is still a class); refused past MAX_CLASSES."""
+        if cls in self.index:
+            return
+        if len(self.index) >= MAX_CLASSES:
+            raise DataError("too_many_classes", n=len(self.index) + 1, limit=MAX_CLASSES)
+        self.index[cls] = len(self.index)
+        self.set.class_names += (cls,)
+        self.set.images.append([])
+        self.set.files.append([])
+
     def add(self, cls: str, filename: str, data: bytes) -> None:
-        if cls not in self.index:
-            if len(self.index) >= MAX_CLASSES:
-                raise DataError("too_many_classes", n=len(self.index) + 1, limit=MAX_CLASSES)
-            self.index[cls] = len(self.index)
-            self.set.class_names += (cls,)
-            self.set.images.append([])
-            self.set.files.append([])
+        self.new_class(cls)
         if self.set.total >= MAX_IMAGES:
             raise DataError("too_many_images", limit=MAX_IMAGES)
         try:
@@ -146,13 +151,7 @@ def from_classes(classes: list[tuple[str, list[tuple[str, bytes]]]]) -> ImageSet
         if name.lower() in seen:
             raise DataError("same_name", name=Verbatim(name))
         seen.add(name.lower())
-        if name not in builder.index:  # a class with no picture yet is still a class
-            if len(builder.index) >= MAX_CLASSES:
-                raise DataError("too_many_classes", n=len(builder.index) + 1, limit=MAX_CLASSES)
-            builder.index[name] = len(builder.index)
-            builder.set.class_names += (name,)
-            builder.set.images.append([])
-            builder.set.files.append([])
+        builder.new_class(name)
         for filename, data in files:
             builder.add(name, filename, data)
     return builder.set
