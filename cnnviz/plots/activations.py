@@ -287,7 +287,7 @@ def zoom_map(channel: np.ndarray, vrange: tuple[float, float] | None = None, col
     bar = lut(colorscale)[np.linspace(255, 0, height).round().astype("int64")]  # the top is the maximum
     x0 = grid.width + _BAR_GAP
     img.paste(Image.fromarray(np.repeat(bar[:, np.newaxis], _BAR_W, axis=1).astype("uint8"), "RGB"), (x0, 0))
-    for text, y in zip(labels, (0, (height - _LABEL) / 2, height - _LABEL)):
+    for text, y in zip(labels, (0, (height - _LABEL) / 2, height - _glyphs(labels[2]).height)):  # the last one whole
         put_text(img, (x0 + _BAR_W + 4, y), text)
     return ZoomMap(img, rows, cols, cell, cell_h, float(lo), float(hi))
 
