@@ -206,7 +206,8 @@ def test_fine_tuning_through_the_page():
     assert len(tuned) == 1 and tuned[0] != "Fine-tuning: -", tuned
     info = at.session_state["cnnviz.session_model"]
     layers = tuned[0].removeprefix("Fine-tuning: ").split(", ")
-    assert all(info.model.get_layer(name).trainable for name in layers)
+    inner = {layer.name: layer for layer in info.model._flatten_layers(include_self=False)}  # the backbone's too
+    assert all(inner[name].trainable for name in layers), (layers, list(inner))
     assert at.session_state["cnnviz.train.history"].epochs_done >= 1
     r = at.session_state[owndata.RESULTS]
     assert r["probs"].shape == (4, 2) and np.allclose(r["probs"].sum(axis=1), 1, rtol=1e-5)
@@ -230,9 +231,10 @@ def test_misclassified_pictures_without_grad_cam_and_a_confusion_cell(monkeypatc
     no_exception(at)
     r = at.session_state[owndata.RESULTS]
     assert len(r["missed"]) >= 1 and r["cams"] == [None] * len(r["missed"]) and len(asked) == len(r["missed"])
-    shown = [i for i in at.get("imgs") if any("→" in (p.caption or "") for p in i.proto.imgs)]
+    shown = [c for i in at.image for c in i.captions if "→" in c]
     assert len(shown) == len(r["missed"]), "each misclassified picture is shown, without the overlay"
     # a click on the cell (true, predicted) of the first misclassified picture
+    before = len(at.image)
     i = int(r["missed"][0])
     true, predicted = int(r["y"][i]), int(r["pred"][i])
     at.session_state[owndata.CELL] = {"selection": {"points": [{"customdata": [true, predicted]}],
@@ -241,4 +243,5 @@ def test_misclassified_pictures_without_grad_cam_and_a_confusion_cell(monkeypatc
     no_exception(at)
     n = int(((r["y"] == true) & (r["pred"] == predicted)).sum())
     names = r["names"]
-    assert f"True **{names[true]}**, predicted **{names[predicted]}**: {n} pictures" in markdown(at)
+    assert n >= 1 and f"True **{names[true]}**, predicted **{names[predicted]}**: {n} pictures" in markdown(at)
+    assert len(at.image) == before + 1, "the cell's pictures, one strip"
