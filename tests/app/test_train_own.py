@@ -115,3 +115,133 @@ def test_refusals_are_clear():
     assert at.error and "Only one class" in at.error[0].value
     add_class(at, "few", shape_pngs("square", 2))
     assert at.error and "at least 4" in at.error[0].value
+
+
+# ---------------------------------------------------------------- the rarer paths: one small run each
+
+SMALL = {**BASE, "cnnviz.train.epochs": 1, "cnnviz.train.batch": 8, owndata.BACKBONE: "current"}
+
+
+def two_classes(at, n=8):
+    at.radio(key=owndata.SOURCE).set_value("classes").run()
+    for kind in ("circle", "square"):
+        add_class(at, kind, shape_pngs(kind, n, side=120, width=60))  # the lecture model's size
+
+
+def captions(at) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+def markdown(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_removing_a_class_takes_it_out_of_the_summary():
+    at = open_app("train", **SMALL)
+    at.radio(key=owndata.SOURCE).set_value("classes").run()
+    for kind in ("circle", "square", "triangle"):
+        add_class(at, kind, shape_pngs(kind, 4, side=120, width=60))
+    assert "3 classes, 12 pictures" in captions(at) and "**triangle**: 4" in markdown(at)
+    gone = at.session_state[owndata.CLASSES][1]["id"]
+    at.button(key=f"{owndata.PREFIX}remove.{gone}").click().run()
+    no_exception(at)
+    assert [c["name"] for c in at.session_state[owndata.CLASSES]] == ["circle", "triangle"]
+    assert "2 classes, 8 pictures" in captions(at)
+    assert "square" not in markdown(at) and "**triangle**: 4" in markdown(at)
+
+
+def test_a_camera_photo_lands_in_the_chosen_class():
+    at = open_app("train", **SMALL)
+    two_classes(at, 4)
+    at.toggle(key=owndata.PREFIX + "camera_on").set_value(True).run()
+    target = at.session_state[owndata.CLASSES][1]
+    assert at.selectbox(key=owndata.CAMERA_TO).options == ["circle", "square"]
+    at.selectbox(key=owndata.CAMERA_TO).set_value(target["id"]).run()
+    import io
+
+    from PIL import Image
+
+    jpg = io.BytesIO()
+    Image.new("RGB", (60, 120), (200, 30, 30)).save(jpg, format="JPEG")
+    at.camera_input(key=owndata.PREFIX + "camera").set_value(("photo.jpg", jpg.getvalue(), "image/jpeg")).run()
+    no_exception(at)
+    classes = at.session_state[owndata.CLASSES]
+    assert [len(c["files"]) for c in classes] == [4, 5]
+    assert classes[1]["files"][-1] == ("camera_5.jpg", jpg.getvalue())
+    assert "**square**: 5 pictures" in markdown(at) and "2 classes, 9 pictures" in captions(at)
+
+
+def test_the_uci_digits_source_shows_its_ten_classes():
+    at = open_app("train", **SMALL)
+    at.radio(key=owndata.SOURCE).set_value("digits").run()
+    no_exception(at)
+    assert "10 classes, 400 pictures: 320 to train on, 80 to validate" in captions(at)
+    assert all(f"**{d}**: 40" in markdown(at) for d in range(10))
+
+
+def test_a_model_that_cannot_be_built_is_a_message(monkeypatch):
+    from cnnviz import classifier
+    from cnnviz.messages import MessageError
+
+    def refuse(*args, **kwargs):
+        raise MessageError("train.msg.no_features")
+
+    monkeypatch.setattr(classifier, "build", refuse)
+    at = open_app("train", **SMALL)
+    two_classes(at, 4)
+    at.button(key="train.start").click().run()
+    no_exception(at)
+    assert any("Cannot train on this: This model has no global pooling layer" in e.value for e in at.error)
+    assert "cnnviz.session_model" not in at.session_state and owndata.RESULTS not in at.session_state
+
+
+def test_fine_tuning_through_the_page():
+    at = open_app("train", **SMALL)
+    two_classes(at)
+    assert at.radio(key=owndata.MODE).value == "transfer"
+    at.checkbox(key=owndata.PREFIX + "fine_tune").check().run()
+    at.button(key="train.start").click().run()
+    no_exception(at)
+    tuned = [c.value for c in at.caption if c.value.startswith("Fine-tuning: ")]
+    assert len(tuned) == 1 and tuned[0] != "Fine-tuning: -", tuned
+    info = at.session_state["cnnviz.session_model"]
+    layers = tuned[0].removeprefix("Fine-tuning: ").split(", ")
+    inner = {layer.name: layer for layer in info.model._flatten_layers(include_self=False)}  # the backbone's too
+    assert all(inner[name].trainable for name in layers), (layers, list(inner))
+    assert at.session_state["cnnviz.train.history"].epochs_done >= 1
+    r = at.session_state[owndata.RESULTS]
+    assert r["probs"].shape == (4, 2) and np.allclose(r["probs"].sum(axis=1), 1, rtol=1e-5)
+
+
+def test_misclassified_pictures_without_grad_cam_and_a_confusion_cell(monkeypatch):
+    """Grad-CAM refusing a map leaves the misclassified pictures shown plainly; a click on a confusion-matrix
+    cell (the chart's selection in session state, as st.plotly_chart(on_select=...) keeps it) lists its pictures."""
+    from cnnviz import attribution
+
+    asked = []
+
+    def no_conv(model, x, class_index=None, layer=None):
+        asked.append(class_index)
+        raise attribution.AttributionError("no_conv")
+
+    monkeypatch.setattr(attribution, "grad_cam", no_conv)
+    at = open_app("train", **{**SMALL, "cnnviz.train.lr": 1e-6})  # one tiny step: a near-random head
+    two_classes(at)
+    at.button(key="train.start").click().run()
+    no_exception(at)
+    r = at.session_state[owndata.RESULTS]
+    assert len(r["missed"]) >= 1 and r["cams"] == [None] * len(r["missed"]) and len(asked) == len(r["missed"])
+    shown = [c for i in at.image for c in i.captions if "→" in c]
+    assert len(shown) == len(r["missed"]), "each misclassified picture is shown, without the overlay"
+    # a click on the cell (true, predicted) of the first misclassified picture
+    before = len(at.image)
+    i = int(r["missed"][0])
+    true, predicted = int(r["y"][i]), int(r["pred"][i])
+    at.session_state[owndata.CELL] = {"selection": {"points": [{"customdata": [true, predicted]}],
+                                                    "point_indices": [0], "box": [], "lasso": []}}
+    at.run()
+    no_exception(at)
+    n = int(((r["y"] == true) & (r["pred"] == predicted)).sum())
+    names = r["names"]
+    assert n >= 1 and f"True **{names[true]}**, predicted **{names[predicted]}**: {n} pictures" in markdown(at)
+    assert len(at.image) == before + 1, "the cell's pictures, one strip"
