@@ -377,3 +377,31 @@ def test_compare_says_why_when_the_second_image_cannot_run(at, monkeypatch):
     assert [e for e in at.main.error if "B went wrong" in e.value], [e.value for e in at.error]
     assert len([m for m in at.markdown if m.value.startswith("Prediction:")]) == 0  # no half comparison
     assert at.get("plotly_chart")  # the rest of the page is there
+
+
+def test_the_click_grid_passes_a_clicked_cell_on(monkeypatch):
+    """The component's trigger (what a click sends) reaches on_cell as (row, col); nothing to click, or a
+    malformed value, reaches nobody."""
+    from types import SimpleNamespace
+
+    from cnnviz.ui import clickgrid
+
+    mounted = {}
+    monkeypatch.setattr(clickgrid, "_component", lambda key, data, on_cell_change: mounted.update(data=data, changed=on_cell_change))
+    state: dict = {}
+    monkeypatch.setattr(clickgrid.st, "session_state", state)
+    cells = []
+    clickgrid.clickable(b"png", 2, 3, "k", lambda r, c: cells.append((r, c)), (0, 0, 4, 4), (12, 8),
+                        values=np.arange(6, dtype="float32").reshape(2, 3), hover="{row},{col}: {value}", mark=(1, 2))
+    assert mounted["data"]["clickable"] and mounted["data"]["mark"] == [1, 2]
+    np.testing.assert_array_equal(np.frombuffer(base64.b64decode(mounted["data"]["values_b64"]), "<f4"), np.arange(6))
+    state["k"] = SimpleNamespace(cell=[1, 2])
+    mounted["changed"]()
+    state["k"] = SimpleNamespace(cell="nonsense")
+    mounted["changed"]()
+    assert cells == [(1, 2)]
+    clickgrid.clickable(b"png", 2, 3, "k", None, (0, 0, 4, 4), (12, 8))
+    assert not mounted["data"]["clickable"] and "values_b64" not in mounted["data"]
+    state["k"] = SimpleNamespace(cell=[0, 0])
+    mounted["changed"]()
+    assert cells == [(1, 2)]

@@ -151,3 +151,12 @@ def test_malformed_stored_names_read_as_absent(meta):
     parts["metadata.json"] = json.dumps(m).encode()
     names, pixels = modelmeta.read_meta(make_zip(parts), 2)
     assert pixels == "" and (names is None or names == ("a", "b"))
+
+
+def test_build_refuses_what_cannot_be_a_classifier(lecture):
+    with pytest.raises(ValueError, match="mode must be one of"):
+        classifier.build("magic", 3, lecture)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        classifier.build("transfer", 1, lecture)
+    with pytest.raises(ValueError, match="needs a base model"):
+        classifier.build("head", 3, None)
