@@ -25,6 +25,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cnnviz.files import safezip
 from cnnviz.messages import Message, MessageError, Verbatim
 
 if TYPE_CHECKING:
@@ -132,30 +133,12 @@ def _name(text) -> Verbatim:
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: list[int], keep: bool = True) -> bytes:
-    """Read one member, stopping at `cap` bytes (declared sizes can lie) and within the total budget;
+    """safezip.read_member within `cap` and MAX_RATIO, its refusals as this module's messages (files.<code>);
     `keep=False` only counts (a .keras file on disk: Keras reads the weights from the file itself)."""
-    if info.file_size > cap:
-        raise ModelFileError("files.member_too_large", name=_name(info.filename), size=info.file_size, cap=cap)
-    if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise ModelFileError("files.ratio", name=_name(info.filename),
-                             ratio=f"{info.file_size / max(info.compress_size, 1):.0f}")
-    out, size = io.BytesIO(), 0
-    with zf.open(info) as f:
-        while True:
-            chunk = f.read(min(1024 * 1024, cap + 1 - size))
-            if not chunk:
-                break
-            size += len(chunk)
-            if keep:
-                out.write(chunk)
-            budget[0] -= len(chunk)
-            if size > cap or budget[0] < 0:
-                raise ModelFileError("files.expands", name=_name(info.filename))
-    return out.getvalue()
-
-
-def _is_link(info: zipfile.ZipInfo) -> bool:
-    return (info.external_attr >> 16) & 0o170000 == 0o120000  # S_IFLNK in the Unix mode bits
+    try:
+        return safezip.read_member(zf, info, cap, MAX_RATIO, budget, keep)
+    except safezip.ZipError as err:
+        raise ModelFileError(f"files.{err.code}", **err.values) from None
 
 
 def _zip_infos(source) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
@@ -166,10 +149,9 @@ def _zip_infos(source) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
         raise ModelFileError("files.damaged", error=_name(e)) from None
     for info in infos:
-        parts = info.filename.replace("\\", "/").split("/")
-        if info.filename.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", info.filename):
+        if safezip.unsafe_name(info.filename):
             raise ModelFileError("files.zip.outside", name=_name(info.filename[:120]))
-        if _is_link(info):
+        if safezip.is_symlink(info):
             raise ModelFileError("files.zip.link", name=_name(info.filename[:120]))
     return zf, [i for i in infos if not JUNK.search(i.filename)]
 

@@ -59,25 +59,32 @@ def unsafe_name(name: str) -> bool:
     return any(part == ".." for part in name.split("/"))
 
 
-def _is_symlink(info: zipfile.ZipInfo) -> bool:
-    return (info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16))
+def is_symlink(info: zipfile.ZipInfo) -> bool:
+    """A member whose Unix mode bits say symbolic link (whatever system the archive says made it)."""
+    return stat.S_ISLNK(info.external_attr >> 16)
 
 
-def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, budget: list[int]) -> bytes:
+def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, ratio: int, budget: list[int],
+                keep: bool = True) -> bytes:
+    """One member, read in chunks: refused when it declares more than `cap` bytes or a compression ratio above
+    `ratio` (members above 1 MB), and stopped as soon as what it really expands to passes `cap` or the shared
+    `budget` ([bytes left], decremented). `keep=False` only counts (the bytes are not kept)."""
     name = Verbatim(info.filename)
-    if info.file_size > limits.member_bytes:
-        raise ZipError("member_too_large", name=name, size=info.file_size, cap=limits.member_bytes)
-    if info.file_size > 1024 * 1024 and info.file_size > limits.ratio * max(info.compress_size, 1):
+    if info.file_size > cap:
+        raise ZipError("member_too_large", name=name, size=info.file_size, cap=cap)
+    if info.file_size > 1024 * 1024 and info.file_size > ratio * max(info.compress_size, 1):
         raise ZipError("ratio", name=name, ratio=f"{info.file_size / max(info.compress_size, 1):.0f}")
-    out = io.BytesIO()
+    out, size = io.BytesIO(), 0
     with zf.open(info) as f:
         while True:
-            chunk = f.read(min(1024 * 1024, limits.member_bytes + 1 - out.tell()))
+            chunk = f.read(min(1024 * 1024, cap + 1 - size))
             if not chunk:
                 break
-            out.write(chunk)
+            size += len(chunk)
+            if keep:
+                out.write(chunk)
             budget[0] -= len(chunk)
-            if out.tell() > limits.member_bytes or budget[0] < 0:
+            if size > cap or budget[0] < 0:
                 raise ZipError("expands", name=name)
     return out.getvalue()
 
@@ -100,7 +107,7 @@ def read(data: bytes, limits: Limits = Limits(), keep=None) -> dict[str, bytes]:
     for info in infos:
         if unsafe_name(info.filename):
             raise ZipError("path", name=Verbatim(info.filename[:120]))
-        if _is_symlink(info):
+        if is_symlink(info):
             raise ZipError("symlink", name=Verbatim(info.filename[:120]))
     budget = [limits.total_bytes]
     out: dict[str, bytes] = {}
@@ -111,7 +118,7 @@ def read(data: bytes, limits: Limits = Limits(), keep=None) -> dict[str, bytes]:
                 continue
             if name in out:
                 raise ZipError("twice", name=Verbatim(name))
-            out[name] = _read(zf, info, limits, budget)
+            out[name] = read_member(zf, info, limits.member_bytes, limits.ratio, budget)
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError) as e:
         if isinstance(e, ZipError):
             raise
