@@ -46,12 +46,16 @@ def _startup(path: str):
                      description="", pixels=loaded.pixels)
 
 
-def startup_result():
-    """(ModelInfo or None, ModelFileError or None) of the model the server was started with."""
+def startup_result(spinner: bool = False):
+    """(ModelInfo or None, ModelFileError or None) of the model the server was started with. `spinner`: say
+    that it is loading (the sidebar asks first on every run; later calls find it in the cache)."""
     path = os.environ.get(STARTUP_ENV, "")
     if not path:
         return None, None
-    with st.spinner(t("model.startup.loading", name=os.path.basename(path))):
+    if spinner:
+        with st.sidebar, st.spinner(t("model.startup.loading", name=os.path.basename(path))):
+            result = _startup(path)
+    else:
         result = _startup(path)
     return (result, None) if isinstance(result, ModelInfo) else (None, result)
 

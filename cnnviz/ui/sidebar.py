@@ -36,13 +36,13 @@ W_DEVICE = "cnnviz.device.widget"
 
 
 def model() -> None:
+    _, problem = ui_models.startup_result(spinner=True)  # loads the command line's model on the first run
     keys = ui_models.choices()
     st.session_state[state.MODEL] = ui_models.current_key()  # the default on first load, or if the session model is gone
     labels = {k: ui_models.label(k) for k in keys}  # fixed now: Streamlit may format outside the run
     key = st.sidebar.selectbox(t("sidebar.model"), keys, format_func=labels.get, help=t("sidebar.model.help"),
                                **bound(state.MODEL, W_MODEL, ui_models.current_key(), then=image_picker.follow_model, link=True))
     st.session_state[state.MODEL] = key  # also when it came from the page's link
-    _, problem = ui_models.startup_result()
     if problem is not None:
         st.sidebar.error(t("model.startup.refused", reason=message_text(problem)))
     if key == ui_models.STARTUP_KEY:
