@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -45,10 +44,7 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from cnnviz.launch.notebook import free_port  # noqa: E402 - one picker of a free local port
 
 
 class Server:
