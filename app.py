@@ -4,7 +4,8 @@
 and serves this same file through it: each page view runs main(), the server's lifespan starts the
 warm-up (cnnviz.ui.warmup) as soon as the server is up, before any student opens a page, the
 page Streamlit serves carries preload hints for the first page's JavaScript (cnnviz.ui.preload), and
-`/metrics` serves this process's counters to Prometheus (cnnviz.metrics).
+`/metrics` serves this process's counters to Prometheus (cnnviz.metrics), and `/api/live` is the live view's
+websocket (cnnviz.ui.live_route).
 """
 
 import streamlit as st
@@ -12,7 +13,7 @@ import streamlit as st
 import time
 
 from cnnviz import metrics
-from cnnviz.ui import errors, keras_state, preload, sidebar, style, warmup
+from cnnviz.ui import errors, keras_state, live_route, preload, sidebar, style, warmup
 from cnnviz.ui import metrics as metrics_route
 from cnnviz.ui.gc_freeze import freeze_imports
 from cnnviz.ui.state import t
@@ -34,6 +35,7 @@ def main() -> None:
             st.Page("pages/activations.py", title=t("nav.activations"), icon=":material/local_fire_department:", url_path="activations"),
             st.Page("pages/filters.py", title=t("nav.filters"), icon=":material/filter_alt:", url_path="filters"),
             st.Page("pages/explain.py", title=t("nav.explain"), icon=":material/visibility:", url_path="explain"),
+            st.Page("pages/live.py", title=t("nav.live"), icon=":material/videocam:", url_path="live"),
         ],
         t("nav.section.build"): [
             st.Page("pages/model.py", title=t("nav.model"), icon=":material/account_tree:", url_path="model"),
@@ -58,4 +60,4 @@ def main() -> None:
 if __name__ == "__main__":  # a script run: one page view of one session
     main()
 else:  # imported as the server's ASGI app by `streamlit run app.py` (or `uvicorn app:app`)
-    app = st.App(__file__, lifespan=warmup.lifespan, middleware=preload.middleware(), routes=metrics_route.routes())
+    app = st.App(__file__, lifespan=warmup.lifespan, middleware=preload.middleware(), routes=metrics_route.routes() + live_route.routes())

@@ -121,18 +121,21 @@ _probes: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDiction
 _probes_lock = threading.Lock()
 
 
-def probe(model: keras.Model, layer: str | None = None) -> Probe:
+def probe(model: keras.Model, layer: str | None = None, extra: tuple[str, ...] = ()) -> Probe:
     """The model's graph with its (first) output's class score and, with `layer`, that layer's output;
-    built once per (model, layer)."""
+    `extra`: outputs (names as in cnnviz.activations) put before those (the live view's one pass: a layer's
+    maps and the model's own output beside the CAM layer and the score); built once per (model, layer,
+    extra)."""
+    key = layer if not extra else (layer, tuple(extra))
     with _probes_lock:
         per_model = _probes.setdefault(model, {})
-        found = per_model.get(layer)
+        found = per_model.get(key)
         if found is None:
-            found = per_model[layer] = _build_probe(model, layer)
+            found = per_model[key] = _build_probe(model, layer, tuple(extra))
         return found
 
 
-def _build_probe(model: keras.Model, layer: str | None) -> Probe:
+def _build_probe(model: keras.Model, layer: str | None, extra: tuple[str, ...] = ()) -> Probe:
     ex = activations.Extractor(model, pre_activations=False, inject=layer)
     if layer is not None and ex.delta is None:
         raise AttributionError("not_spatial", layer=layer)
@@ -140,7 +143,10 @@ def _build_probe(model: keras.Model, layer: str | None) -> Probe:
     score, logits = _logits_tensor(ex, out_name)
     if len(score.shape) != 2:
         raise AttributionError("not_classifier", shape=str(tuple(score.shape)))
-    outputs = ([ex.tensors[layer]] if layer is not None else []) + [score]
+    missing = [n for n in extra if n not in ex.tensors]
+    if missing:
+        raise AttributionError("no_layer", layer=missing[0])
+    outputs = [ex.tensors[n] for n in extra] + ([ex.tensors[layer]] if layer is not None else []) + [score]
     inputs = list(ex.inputs) + ([ex.delta] if layer is not None else [])
     built = keras.Model(inputs=inputs, outputs=outputs, name=f"{model.name}_probe")
     return Probe(built, layer, logits, int(score.shape[-1]))
@@ -180,6 +186,13 @@ def _score_wrt_input(call, x, onehot, *others):
 def _score_wrt_layer(call, delta, x, onehot, *others):
     layer_out, score = call([x, *others, delta])
     return ops.sum(score * ops.stop_gradient(_target(score, onehot))), (layer_out, score)
+
+
+def _score_wrt_layer_all(call, delta, x, onehot, *others):
+    """As _score_wrt_layer for a probe with extra outputs: every output comes back, the score last."""
+    outs = call([x, *others, delta])
+    score = outs[-1]
+    return ops.sum(score * ops.stop_gradient(_target(score, onehot))), tuple(outs)
 
 
 def _unit_wrt_input(call, x, mask, *others):
@@ -488,6 +501,27 @@ def layer_output_and_gradient(model: keras.Model, x, class_index: int | None = N
     if not np.isfinite(score).all():
         raise AttributionError("output_nan")
     return a[0], grads[0][0], score[0]
+
+
+def grad_cam_batch(model: keras.Model, batch: np.ndarray, layer: str | None = None,
+                   extra: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Grad-CAM of each input's own predicted class for a batch (N, H, W, C), from one forward and
+    backward pass: (cams (N, h, w) at the layer's resolution, scores (N, classes), the `extra` outputs
+    of the same pass). Each input's gradient is its own (the loss sums the rows; inference-mode layers
+    do not mix them)."""
+    name = _cam_layer_name(model, layer)
+    pr = probe(model, name, tuple(extra))
+    batch = np.asarray(batch, dtype="float32")
+    shape = _layer_shape(model, name, batch.shape[1:])
+    delta = np.zeros((len(batch), *shape), dtype="float32")
+    _, outs, grads = _grad(pr.model, _score_wrt_layer_all, [delta],
+                           [batch, _onehot(pr, None, len(batch)), *_others(pr, len(batch), True)])
+    *extras, a, score = outs
+    if not np.isfinite(score).all():
+        raise AttributionError("output_nan")
+    g = grads[0]
+    cams = np.maximum((a * g.mean(axis=(1, 2), keepdims=True)).sum(axis=-1), 0.0)  # grad_cam_at_layer per row
+    return _finite(cams), score, list(extras)
 
 
 def _cam_layer_name(model, layer: str | None) -> str:

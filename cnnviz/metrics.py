@@ -36,6 +36,12 @@ ATTRIBUTION_SECONDS = Histogram("cnnviz_attribution_seconds", "Time of one attri
                                 ["method"], buckets=LATENCY_BUCKETS, registry=REGISTRY)
 UPLOAD_REFUSALS = Counter("cnnviz_upload_refusals", "Uploaded images refused, by reason code.", ["reason"],
                           registry=REGISTRY)
+LIVE_FRAMES = Counter("cnnviz_live_frames", "Live frames computed (camera or video through the model).",
+                      registry=REGISTRY)
+LIVE_BATCH_SECONDS = Histogram("cnnviz_live_batch_seconds", "Time of one batch of live frames (decode, model, pictures).",
+                               buckets=LATENCY_BUCKETS, registry=REGISTRY)
+LIVE_CONNECTIONS = Gauge("cnnviz_live_connections", "Live views streaming frames to this process now.",
+                         registry=REGISTRY)
 ERRORS = Counter("cnnviz_errors", "Unexpected errors shown on a page, by page.", ["page"], registry=REGISTRY)
 
 
@@ -78,6 +84,15 @@ def attribution(method: str, known: tuple[str, ...]):
 
 def upload_refused(reason: str, known: tuple[str, ...] | None = None) -> None:
     UPLOAD_REFUSALS.labels(_label(reason, known)).inc()
+
+
+def live_frames(n: int, seconds: float) -> None:
+    LIVE_FRAMES.inc(n)
+    LIVE_BATCH_SECONDS.observe(seconds)
+
+
+def live_connection(delta: int) -> None:
+    LIVE_CONNECTIONS.inc(delta)
 
 
 def error(page: str) -> None:
