@@ -45,3 +45,22 @@ def write_y4m(path: Path, frames: list[np.ndarray], hold: int = 60, fps: int = 3
                 f.write(chroma)
                 f.write(chroma)
     return path
+
+
+def write_video(path: Path, frames: list[np.ndarray], hold: int = 30, fps: int = 30, codec: str | None = None) -> Path:
+    """A webm (VP8) or mp4 (H.264) of the grayscale frames, each held `hold` frames (PyAV, test-only)."""
+    import av
+
+    codec = codec or ("libvpx" if path.suffix == ".webm" else "libx264")
+    h, w = frames[0].shape
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for frame in frames:
+            rgb = np.repeat(np.asarray(frame, dtype=np.uint8)[..., None], 3, axis=-1)
+            for _ in range(hold):
+                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                    out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path

@@ -1034,4 +1034,5 @@ TEXTS = {
     'live.ui.top_prob': 'Prediction (probabilities)',
     'live.ui.top_raw': 'Prediction (raw outputs)',
     'live.ui.stats': '{fps} frames/s drawn · latency p50 {p50} ms, p95 {p95} ms (capture to screen) · server {server} ms a batch of {batch}, model {model} ms',
+    'live.ui.mosaic_step': '(drawn live at 1/{k}: means of {k}x{k} blocks; the Activations page has every value)',
 }

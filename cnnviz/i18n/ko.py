@@ -1034,4 +1034,5 @@ TEXTS = {
     'live.ui.top_prob': '예측 (확률)',
     'live.ui.top_raw': '예측 (출력값)',
     'live.ui.stats': '초당 {fps} 프레임 그림 · 지연 p50 {p50} ms, p95 {p95} ms (촬영부터 화면까지) · 서버 {batch}개 묶음에 {server} ms, 모델 {model} ms',
+    'live.ui.mosaic_step': '(실시간에는 1/{k}로 그림: {k}x{k} 블록의 평균. 모든 값은 액티베이션 맵 페이지에)',
 }

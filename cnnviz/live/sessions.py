@@ -156,7 +156,7 @@ def run_batch(key, items: list) -> list[bytes]:
             top, probs = top_classes(out.output[j], s.class_names, s.top)
             finite = maps[np.isfinite(maps)]
             answers[i] = ({"id": header.get("id"), "t": header.get("t"), "top": top, "prob": probs,
-                           "layer": s.layer, "shape": list(maps.shape), "grid": list(grid),
+                           "layer": s.layer, "shape": list(maps.shape), "grid": list(grid), "step": plots.step(maps.shape),
                            "lo": _finite(finite.min()) if finite.size else None,
                            "hi": _finite(finite.max()) if finite.size else None,
                            "input": list(x01.shape), "cam": out.cams is not None}, jpg, png)

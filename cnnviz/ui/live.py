@@ -134,7 +134,8 @@ export default function (component) {
       S.el.seenCap.textContent = (head.cam ? T2.seen_cam : T2.seen).replace("{h}", head.input[0]).replace("{w}", head.input[1]).replace("{c}", head.input[2]);
       const fmt = (x) => x === null ? "—" : Number(x.toPrecision(3)).toString();
       const cap = T2.mosaic.replace("{layer}", head.layer).replace("{shape}", head.shape.join("x"))
-        .replace("{n}", head.shape[2]).replace("{lo}", fmt(head.lo)).replace("{hi}", fmt(head.hi));
+        .replace("{n}", head.shape[2]).replace("{lo}", fmt(head.lo)).replace("{hi}", fmt(head.hi))
+        + (head.step > 1 ? " " + T2.mosaic_step.replace(/\{k\}/g, head.step) : "");
       S.el.mosaicCap.textContent = cap; S.el.mosaic.alt = cap;
       S.el.topTitle.textContent = head.prob ? T2.top_prob : T2.top_raw;
       S.el.top.replaceChildren(...head.top.map(([name, p], i) => {
@@ -259,7 +260,7 @@ _component = st.components.v2.component("cnnviz_live", html='<div class="cnnviz-
 
 TEXTS = ("camera", "file", "pause", "resume", "stop", "freeze", "idle", "asking", "denied", "no_camera", "busy",
          "camera_failed", "no_support", "insecure", "not_video", "too_big", "too_long", "bad_video", "closed",
-         "expired", "seen", "seen_cam", "seen_alt", "mosaic", "top_prob", "top_raw", "stats")
+         "expired", "seen", "seen_cam", "seen_alt", "mosaic", "mosaic_step", "top_prob", "top_raw", "stats")
 
 
 def capture_side(shape) -> int:
