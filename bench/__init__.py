@@ -10,6 +10,7 @@ SECTIONS = (
     "bench.attribution",  # 1b. attribution maps and feature visualisation vs one forward pass
     "bench.reruns",  # 2. server-side rerun time per page after a control change (AppTest)
     "bench.browser",  # 3. slider -> new maps on screen in Chromium, websocket bytes per rerun
+    "bench.live",  # 3b. the Live page at video rate: fps, latency, lag, server time per frame, four sessions at once
     "bench.coldstart",  # 4. streamlit run -> first page rendered; top imports
     "bench.memory",  # 5. server RSS: app opened, every page visited, per extra session
     "bench.training",  # 6. Train page's loop vs bare model.fit, samples/s

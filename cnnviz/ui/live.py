@@ -39,7 +39,7 @@ export default function (component) {
   let S = root._s;
   if (!S) {
     S = root._s = { ws: null, stream: null, video: null, running: false, paused: false, inflight: false,
-                    id: 0, sent: {}, shown: null, lat: [], times: [], frames: 0, lastSend: 0, url: null };
+                    id: 0, sent: {}, shown: null, lat: [], times: [], server: [], frames: 0, lastSend: 0, url: null };
     root.innerHTML = `
       <div class="lv-bar" role="toolbar">
         <button type="button" class="lv-camera"></button>
@@ -150,7 +150,8 @@ export default function (component) {
       requestAnimationFrame(() => {
         const now = performance.now();
         S.frames += 1; S.times.push(now); S.lat.push(now - head.t); if (S.lat.length > 2000) S.lat.splice(0, 1000);
-        window.__cnnvizLive = { frames: S.frames, lat: S.lat, at: now };
+        S.server.push(head.server_ms / head.batch); if (S.server.length > 2000) S.server.splice(0, 1000);
+        window.__cnnvizLive = { frames: S.frames, lat: S.lat, server: S.server, batch: head.batch, at: now };
         if (S.el.msg.dataset.kind !== "error") say("", "");
         stat(); buttons(); pump();
       });
@@ -166,7 +167,8 @@ export default function (component) {
     });
     const begin = async () => {
       try { S.ws = await connect(); } catch (e) { stop(); say(S.T.closed, "error"); return false; }
-      S.running = true; S.paused = false; S.frames = 0; S.times = []; S.lat = []; buttons(); pump(); return true;
+      S.running = true; S.paused = false; S.frames = 0; S.times = []; S.lat = []; S.server = [];
+      say("", ""); buttons(); pump(); return true;
     };
     S.el.camera.addEventListener("click", async () => {
       stop();
@@ -242,7 +244,7 @@ _CSS = """
 .cnnviz-live .lv-message[data-kind=error] { color: #a4000f; font-weight: 600; }
 .cnnviz-live .lv-views { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
 .cnnviz-live .lv-fig { margin: 0; }
-.cnnviz-live .lv-seen { height: 224px; max-width: 100%; image-rendering: pixelated; background: #eee; display: block; }
+.cnnviz-live .lv-seen { height: 224px; max-width: 100%; object-fit: contain; image-rendering: pixelated; background: #eee; display: block; }
 .cnnviz-live .lv-mosaic { width: min(560px, 100%); image-rendering: pixelated; background: #eee; display: block; }
 .cnnviz-live .lv-mosaic-fig { flex: 1 1 320px; min-width: 0; }
 .cnnviz-live figcaption, .cnnviz-live .lv-stats, .cnnviz-live .lv-top-title { font-size: .875rem; color: #4a4c57; margin-top: .25rem; }
@@ -252,7 +254,6 @@ _CSS = """
 .cnnviz-live .lv-top li.lv-first { font-weight: 700; }
 .cnnviz-live .lv-bar-fill { position: absolute; left: 0; top: 0; bottom: 0; background: rgba(28, 109, 208, .18); }
 .cnnviz-live .lv-label { position: relative; }
-@media (max-width: 480px) { .cnnviz-live .lv-seen { height: auto; width: 100%; } }
 """
 
 _component = st.components.v2.component("cnnviz_live", html='<div class="cnnviz-live"></div>', js=_JS, css=_CSS,
