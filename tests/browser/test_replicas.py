@@ -166,6 +166,35 @@ def test_the_load_generator_through_the_balancer_lands_on_both_and_sees_its_own_
     assert set(result["replicas"]) == {"r0", "r1"} and sum(result["replicas"].values()) == 8
 
 
+def test_the_live_view_streams_through_the_balancer_on_both_replicas(cluster, browser, tmp_path):
+    """The live view's websocket (/api/live) passes HAProxy and reaches the replica that holds the session's
+    token (the affinity cookie goes with it): a video file plays through the lecture model in a session on
+    each replica, the prediction following the shapes."""
+    from tests import livemedia
+
+    video = livemedia.write_video(tmp_path / "shapes.webm", livemedia.shape_frames(), hold=30)
+    opened, by_replica = [], {}
+    try:
+        while len(by_replica) < 2 and len(opened) < 8:
+            context, page = _open(browser, f"{cluster.url}/live")
+            opened.append((context, page))
+            by_replica.setdefault(_replica(context), page)
+        assert set(by_replica) == {"r0", "r1"}
+        for page in by_replica.values():
+            page.locator(".cnnviz-live .lv-file").set_input_files(str(video))
+        for name, page in by_replica.items():
+            page.wait_for_function("() => Number(document.querySelector('.cnnviz-live').dataset.frames || 0) >= 10",
+                                   polling=200, timeout=90_000)
+            tops, deadline = set(), time.monotonic() + 30
+            while len(tops) < 2 and time.monotonic() < deadline:
+                tops.add(page.eval_on_selector(".cnnviz-live", "e => e.dataset.top"))
+                page.wait_for_timeout(300)
+            assert len(tops) >= 2, (name, tops)
+    finally:
+        for context, _ in opened:
+            context.close()
+
+
 def test_a_replica_dies_the_other_goes_on_and_moved_sessions_start_fresh(cluster, browser):
     opened = []
     try:
