@@ -220,9 +220,10 @@ def receptive_field(layers, ignore: str = "") -> int:
 
 def _stack(rng, level):
     if level == 1:
-        layers = [("conv", _choice(rng, (3, 5)), 1, 1) for _ in range(2)]
+        layers = [("conv", _choice(rng, (3, 5, 7)), 1, 1) for _ in range(_ints(rng, 2, 3))]
     elif level == 2:
-        layers = [("conv", _choice(rng, (3, 5)), 1, 1), ("pool", 2, 2, 1), ("conv", _choice(rng, (3, 5)), 1, 1)]
+        p = _choice(rng, (2, 3))
+        layers = [("conv", _choice(rng, (3, 5, 7)), 1, 1), ("pool", p, p, 1), ("conv", _choice(rng, (3, 5, 7)), 1, 1)]
     else:
         layers = []
         for i in range(_ints(rng, 3, 4)):
