@@ -29,7 +29,7 @@ def _signed(v) -> str:
 
 
 def _matrix(a) -> str:
-    rows = r" \\ ".join(" & ".join(_signed(round(float(v), 4)) for v in row) for row in a)
+    rows = r" \\ ".join(" & ".join(f"{round(float(v), 4) + 0.0:g}" for v in row) for row in a)
     return r"\begin{bmatrix}" + rows + r"\end{bmatrix}"
 
 
