@@ -1045,6 +1045,7 @@ TEXTS = {
     "practice.words": "Words used here, in the glossary: {words}",
     "practice.error": "This exercise cannot be made: {error}",
     "practice.answer_error": "{error}",
+    "practice.loading": "Loading Keras for the lecture's model (only right after the server started)…",
     "practice.msg.kind": "There is no such exercise; the kinds are {kinds}.",
     "practice.msg.level": "The level is 1, 2 or 3.",
     "practice.msg.seed": "The exercise number is a whole number from 0 to {most}.",

@@ -1045,6 +1045,7 @@ TEXTS = {
     "practice.words": "여기 나온 용어 (용어집): {words}",
     "practice.error": "이 문제를 만들 수 없습니다: {error}",
     "practice.answer_error": "{error}",
+    "practice.loading": "강의 모델을 위해 Keras를 불러오는 중입니다 (서버가 막 시작된 때만)…",
     "practice.msg.kind": "그런 문제 종류는 없습니다. 종류: {kinds}.",
     "practice.msg.level": "단계는 1, 2, 3 중 하나입니다.",
     "practice.msg.seed": "문제 번호는 0부터 {most}까지의 정수입니다.",

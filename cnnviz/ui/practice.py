@@ -11,7 +11,7 @@ from cnnviz.lessons.exercises import Exercise
 from cnnviz.lessons.progress import Progress
 from cnnviz.messages import MessageError
 from cnnviz.plots import activations as pictures
-from cnnviz.ui import steps
+from cnnviz.ui import steps, warmup
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import t
 from cnnviz.ui.steps import keep
@@ -44,8 +44,18 @@ def choose() -> tuple[str, int, int]:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def make(kind: str, level: int, seed: int) -> Exercise:
+def _make(kind: str, level: int, seed: int) -> Exercise:
     return exercises.make(kind, level, seed)
+
+
+def make(kind: str, level: int, seed: int) -> Exercise:
+    """The exercise; the lecture model's kind reads the model from Keras, which waits for the warm-up's
+    import right after the server started (a notice says so)."""
+    if kind == "lecture_model" and not warmup.keras_ready():
+        waiting = st.info(t("practice.loading"), icon="⏳")
+        warmup.wait_for_keras()
+        waiting.empty()
+    return _make(kind, level, seed)
 
 
 def progress() -> Progress:

@@ -138,3 +138,15 @@ def test_the_live_link_opens_the_page_with_the_exercises_settings(kind, page, wi
     no_exception(opened)
     value = e.settings[expected][0] if expected == "kernel" else e.settings[expected]
     assert opened.slider(key=widget).value == value
+
+
+def test_the_lecture_model_waits_for_keras_right_after_the_server_started(monkeypatch):
+    from cnnviz.ui import warmup
+
+    waited = []
+    monkeypatch.setattr(warmup, "keras_ready", lambda: False)
+    monkeypatch.setattr(warmup, "wait_for_keras", lambda: waited.append(True))
+    at = open_app("practice", **{"practice.kind": "lecture_model", "practice.level": 1, "practice.seed": 2})
+    no_exception(at)
+    assert waited and at.subheader[0].value == "Exercise 2, level 1"
+    assert not at.info, "the notice is gone once Keras is there"

@@ -245,3 +245,22 @@ def test_score_streak_and_the_next_level():
     assert p.level == 2  # two wrong in a row: down
     p = p.record("i", 1, False).record("j", 1, False)
     assert p.level == 1 and (p.answered, p.right) == (10, 6)
+
+
+def test_average_pooling_solution_divides_by_the_real_cells():
+    e = find("pool", 3, lambda e: e.settings["kind"] == "average" and e.settings["padding"] == "same")
+    latex = " ".join(step for what, step in solutions.solution(e) if what == "latex")
+    assert r"\frac" in latex and "}{1} = " in latex  # the corner window holds one real cell
+    assert f"{e.truth[0]:.4g}" in latex
+
+
+def test_lecture_model_rows_that_follow_from_a_wrong_row_or_cannot_be_worked_out():
+    e = ex.make("lecture_model", 3, 4)
+    t = list(e.truth)
+    carried = list(t)
+    carried[-4:-1] = [t[-4] + 1, t[-3], t[-2]]  # pool3 wrong, flatten multiplied out from it
+    carried[-1] = carried[-4] * carried[-3] * carried[-2]
+    assert reasons(e, carried) == ["practice.why.carried"]
+    nothing = [0, 0, 12, *t[3:6], *t[6:]]  # conv1 0 x 0: pool1 cannot follow from it, only conv1 is wrong
+    verdict = checking.check(e, nothing)
+    assert verdict.wrong == (0, 1)
