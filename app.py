@@ -28,6 +28,7 @@ def main() -> None:
             st.Page("pages/layer_lab.py", title=t("nav.layer_lab"), icon=":material/tune:", url_path="layer_lab", default=True),
             st.Page("pages/convolution.py", title=t("nav.convolution"), icon=":material/grid_on:", url_path="convolution"),
             st.Page("pages/pooling.py", title=t("nav.pooling"), icon=":material/compress:", url_path="pooling"),
+            st.Page("pages/practice.py", title=t("nav.practice"), icon=":material/edit_note:", url_path="practice"),
             st.Page("pages/probability.py", title=t("nav.probability"), icon=":material/casino:", url_path="probability"),
             st.Page("pages/glossary.py", title=t("nav.glossary"), icon=":material/menu_book:", url_path="glossary"),
         ],

@@ -165,12 +165,11 @@ def conv_output(x, kernel, bias=0.0, strides=1, padding="valid", dilation=1, fil
     k = _as_kernel(k, x.shape[2], f)
     geo = geometry(x.shape[:2], k.shape[:2], strides, padding, dilation)
     padded = pad_input(x, geo)
-    out = np.empty(geo.output_hw)
-    b = _bias(bias, f)
-    for i, j in geo.positions():
-        rows, cols = geo.window_index((i, j))
-        out[i, j] = float((padded[np.ix_(rows, cols)] * k).sum() + b)
-    return out
+    # every window at once (the rows and columns Geometry.window_index gives each position): (oh, ow, kh, kw, C)
+    rows = (np.arange(geo.output_hw[0]) * geo.strides[0])[:, None] + np.arange(geo.kernel[0]) * geo.dilation[0]
+    cols = (np.arange(geo.output_hw[1]) * geo.strides[1])[:, None] + np.arange(geo.kernel[1]) * geo.dilation[1]
+    windows = padded[rows[:, None, :, None], cols[None, :, None, :]]
+    return (windows * k).sum(axis=(2, 3, 4)) + _bias(bias, f)
 
 
 @dataclass(frozen=True)

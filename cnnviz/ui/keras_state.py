@@ -20,7 +20,9 @@ def protect() -> None:
     keras = sys.modules.get("keras")
     if keras is None:
         return
-    backend = keras.backend
+    backend = getattr(keras, "backend", None)
+    if backend is None:  # keras is being imported right now (the warm-up's thread): the next run installs it
+        return
     if getattr(backend.clear_session, "_cnnviz_filter", False):
         return
     original = backend.clear_session

@@ -35,7 +35,8 @@ def share(where=None, note: str | None = None) -> None:
         st.code(current_link(), language=None, wrap_lines=True)
 
 
-PREFIXES = ("cnnviz.", "ll.", "convolution.", "pooling.", "activations.", "filters.", "explain.", "probability.", "live.")  # the app's own keys
+PREFIXES = ("cnnviz.", "ll.", "convolution.", "pooling.", "activations.", "filters.", "explain.", "probability.", "live.",
+            "practice.")  # the app's own keys
 MAX_SHOWN = 60  # characters of ignored names shown in the notice
 
 

@@ -20,3 +20,15 @@ def test_a_direct_clear_session_still_resets():
     tracker = global_state.GLOBAL_STATE_TRACKER
     keras.backend.clear_session()
     assert global_state.GLOBAL_STATE_TRACKER is not tracker
+
+
+def test_a_run_that_ends_while_keras_is_being_imported_does_nothing(monkeypatch):
+    """The warm-up imports Keras in a thread; a quick page's run may end while sys.modules holds the
+    half-initialised module (no `backend` yet): nothing to install yet, and no error on the page."""
+    import sys
+    import types
+
+    from cnnviz.ui import keras_state
+
+    monkeypatch.setitem(sys.modules, "keras", types.ModuleType("keras"))
+    keras_state.protect()  # raised AttributeError: partially initialized module 'keras' has no attribute 'backend'
