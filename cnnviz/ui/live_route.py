@@ -75,9 +75,9 @@ async def serve(websocket, registry=None, scheduler=None) -> None:
             try:
                 answer = await asyncio.wrap_future(future)
             except asyncio.CancelledError:
-                if future.cancelled() and not slot.closed:
-                    continue  # replaced by a newer frame of this connection
-                raise
+                if asyncio.current_task().cancelling():
+                    raise  # this connection itself is cancelled (the server stops): never swallowed
+                continue  # the scheduler dropped the frame: the next one goes on
             except Exception as err:  # noqa: BLE001 - the model could not run: say why, keep the socket
                 answer = frames.pack({"id": header.get("id"), "t": header.get("t"),
                                       "error": _error_text(err, settings.lang)})

@@ -422,10 +422,14 @@ def test_run_batch_answers_each_frame_and_says_what_was_wrong(model):
 
 
 class FakeSocket:
-    def __init__(self, token, messages):
+    """A browser's socket: each message is sent once the answer to the one before has come (as the
+    component does), unless `burst`: then all at once, as a client that does not wait would."""
+
+    def __init__(self, token, messages, burst=False):
         self.query_params = {"token": token} if token else {}
         self.incoming = list(messages)
         self.sent, self.closed, self.accepted = [], None, False
+        self.burst, self.delivered = burst, 0
 
     async def accept(self):
         self.accepted = True
@@ -434,8 +438,12 @@ class FakeSocket:
         self.closed = code
 
     async def receive(self):
-        await asyncio.sleep(0.05)  # the next message comes after the answer to the last one
+        for _ in range(3000):
+            if self.burst or len(self.sent) >= self.delivered or self.closed:
+                break
+            await asyncio.sleep(0.01)
         if self.incoming:
+            self.delivered += 1
             return {"type": "websocket.receive", "bytes": self.incoming.pop(0)}
         await asyncio.sleep(0.3)  # the browser waits a moment, then the tab closes
         return {"type": "websocket.disconnect"}
@@ -469,6 +477,16 @@ def test_route_answers_frames_and_stops_when_the_socket_closes(model):
     assert sched.wait_idle(5) and sched.stats.frames == 3  # nothing computed after the socket closed
 
 
+def test_route_latest_frame_wins_for_a_client_that_does_not_wait(model):
+    reg, sched = sessions.Registry(), Scheduler(sessions.run_batch, idle_exit=0.1)
+    tok = reg.new_token()
+    reg.put(tok, _settings(model))
+    ws = FakeSocket(tok, [_frame(i, _jpeg()) for i in range(1, 6)], burst=True)
+    asyncio.run(live_route.serve(ws, reg, sched))
+    ids = [h.get("id") for h, _ in ws.sent]
+    assert ids[-1] == 5 and len(ids) < 5 and ids == sorted(ids)  # frames that waited were replaced, never queued
+
+
 def test_route_says_when_the_model_fails_and_when_the_token_expires(model):
     reg = sessions.Registry()
     tok = reg.new_token()
@@ -494,3 +512,112 @@ def test_route_says_when_the_model_fails_and_when_the_token_expires(model):
     ws = FakeSocket(tok, [_frame(1, _jpeg())])
     asyncio.run(live_route.serve(ws, Expiring(), Scheduler(_echo([]), idle_exit=0.1)))
     assert ws.accepted and ws.closed == live_route.REFUSED and not ws.sent
+
+
+# ---------------------------------------------------------------- the less travelled branches
+
+
+def test_default_layer_follows_a_conv_through_its_batchnorm_and_activation():
+    m = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="c"),
+                          keras.layers.BatchNormalization(name="bn"), keras.layers.ReLU(name="act"),
+                          keras.layers.Flatten(), keras.layers.Dense(2)])
+    assert pipeline.default_layer(m) == "act"
+
+
+def test_settings_take_a_size_and_the_share_setting_is_read_safely(model, monkeypatch):
+    assert _settings(model, shape=(16, 12, 1)).shape == (16, 12, 1)
+    for value, want in (("0.5", 0.5), ("7", 1.0), ("0", 0.05), ("half", 1.0)):
+        monkeypatch.setenv("CNNVIZ_LIVE_SHARE", value)
+        assert sessions._share() == want
+
+
+def test_wait_idle_gives_up():
+    gate = threading.Event()
+    s = Scheduler(lambda key, items: gate.wait(5) and items, idle_exit=0.05)
+    s.submit("a", "k", 1)
+    assert s.wait_idle(0.05) is False
+    gate.set()
+    assert s.wait_idle(5)
+
+
+class _Stub:
+    """A scheduler that answers from a list: a Future already cancelled, or bytes."""
+
+    def __init__(self, answers):
+        self.answers, self.forgotten = list(answers), []
+
+    def submit(self, session, key, item):
+        from concurrent.futures import Future
+
+        f = Future()
+        answer = self.answers.pop(0)
+        if answer is None:
+            f.cancel()
+        else:
+            f.set_result(answer)
+        return f
+
+    def forget(self, session):
+        self.forgotten.append(session)
+
+
+def test_route_skips_text_messages_and_cancelled_frames_and_ends_on_a_broken_socket(model):
+    reg = sessions.Registry()
+    tok = reg.new_token()
+    reg.put(tok, _settings(model))
+
+    class Odd(FakeSocket):
+        async def receive(self):
+            if self.incoming:
+                item = self.incoming.pop(0)
+                if isinstance(item, Exception):
+                    await asyncio.sleep(0.2)
+                    raise item
+                return {"type": "websocket.receive", **item}
+            return {"type": "websocket.disconnect"}
+
+    stub = _Stub([None])
+    ws = Odd(tok, [{"text": "hello"}, {"bytes": _frame(1, _jpeg())}, OSError("connection reset")])
+    asyncio.run(live_route.serve(ws, reg, stub))
+    assert ws.sent == [] and len(stub.forgotten) == 1  # the cancelled frame has no answer; the socket ended
+
+    class Broken(FakeSocket):
+        async def send_bytes(self, data):
+            raise RuntimeError("the browser went away")
+
+    stub = _Stub([frames.pack({"id": 1})])
+    ws = Broken(tok, [_frame(1, _jpeg())])
+    asyncio.run(live_route.serve(ws, reg, stub))
+    assert len(stub.forgotten) == 1
+
+
+def test_the_route_is_mounted_at_api_live():
+    (route,) = live_route.routes()
+    assert route.path == "/api/live"
+    ws = FakeSocket("no-such-token", [])
+    asyncio.run(route.endpoint(ws))  # the process's own registry does not know it
+    assert ws.closed == live_route.REFUSED
+
+
+def test_a_connection_cancelled_while_its_frame_is_computed_forgets_it(model):
+    reg = sessions.Registry()
+    tok = reg.new_token()
+    reg.put(tok, _settings(model))
+
+    class Never(_Stub):
+        def submit(self, session, key, item):
+            from concurrent.futures import Future
+
+            return Future()  # never answered
+
+    stub = Never([])
+
+    async def go():
+        task = asyncio.create_task(live_route.serve(FakeSocket(tok, [_frame(1, _jpeg())]), reg, stub))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    assert len(stub.forgotten) == 1
