@@ -135,6 +135,12 @@ def probe(model: keras.Model, layer: str | None = None, extra: tuple[str, ...] =
         return found
 
 
+def build_probe(model: keras.Model, layer: str | None, extra: tuple[str, ...] = ()) -> Probe:
+    """A probe as `probe` makes it, not cached: for a caller that keeps it itself and lets it go (the live
+    view's pipelines, a few per model, the least recently used dropped)."""
+    return _build_probe(model, layer, tuple(extra))
+
+
 def _build_probe(model: keras.Model, layer: str | None, extra: tuple[str, ...] = ()) -> Probe:
     ex = activations.Extractor(model, pre_activations=False, inject=layer)
     if layer is not None and ex.delta is None:
@@ -504,13 +510,13 @@ def layer_output_and_gradient(model: keras.Model, x, class_index: int | None = N
 
 
 def grad_cam_batch(model: keras.Model, batch: np.ndarray, layer: str | None = None,
-                   extra: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+                   extra: tuple[str, ...] = (), pr: Probe | None = None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Grad-CAM of each input's own predicted class for a batch (N, H, W, C), from one forward and
     backward pass: (cams (N, h, w) at the layer's resolution, scores (N, classes), the `extra` outputs
     of the same pass). Each input's gradient is its own (the loss sums the rows; inference-mode layers
-    do not mix them)."""
+    do not mix them). `pr`: a probe of (layer, extra) the caller keeps (build_probe), else the cached one."""
     name = _cam_layer_name(model, layer)
-    pr = probe(model, name, tuple(extra))
+    pr = pr if pr is not None else probe(model, name, tuple(extra))
     batch = np.asarray(batch, dtype="float32")
     shape = _layer_shape(model, name, batch.shape[1:])
     delta = np.zeros((len(batch), *shape), dtype="float32")

@@ -30,20 +30,45 @@ def shape_frames(classes=("circle", "square", "triangle", "cross"), seed: int = 
     return out
 
 
+def photo_frames(names=("coffee", "chelsea", "rocket", "astronaut")) -> list[np.ndarray]:
+    """The gallery's photos as 240x320 RGB frames (centre crop to 4:3)."""
+    from PIL import ImageOps
+
+    from cnnviz import images
+
+    return [np.asarray(ImageOps.fit(images.load_sample(n).convert("RGB"), (W, H))) for n in names]
+
+
+def _yuv420(frame: np.ndarray) -> bytes:
+    """Y', Cb, Cr planes (video range, chroma 2x2 averaged) of a grayscale or RGB uint8 frame."""
+    a = np.asarray(frame)
+    if a.ndim == 2:
+        y, cb, cr = a.astype(np.float32), None, None
+    else:
+        ycc = np.asarray(Image.fromarray(a, "RGB").convert("YCbCr"), dtype=np.float32)
+        y, cb, cr = ycc[..., 0], ycc[..., 1], ycc[..., 2]
+    h, w = y.shape
+    planes = [(16 + y * (219 / 255)).round().astype(np.uint8).tobytes()]
+    for c in (cb, cr):
+        if c is None:
+            planes.append(bytes([128]) * ((w // 2) * (h // 2)))
+        else:
+            small = c[: h // 2 * 2, : w // 2 * 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+            planes.append((128 + (small - 128) * (224 / 255)).round().astype(np.uint8).tobytes())
+    return b"".join(planes)
+
+
 def write_y4m(path: Path, frames: list[np.ndarray], hold: int = 60, fps: int = 30) -> Path:
-    """A Y4M (4:2:0) of the grayscale frames, each repeated `hold` times (hold 60 at 30 fps: 2 s each)."""
-    h, w = frames[0].shape
-    chroma = bytes([128]) * ((w // 2) * (h // 2))
+    """A Y4M (4:2:0) of the frames (grayscale or RGB uint8), each repeated `hold` times (hold 60 at 30 fps:
+    2 s each)."""
+    h, w = np.asarray(frames[0]).shape[:2]
     with open(path, "wb") as f:
         f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
         for frame in frames:
-            # Y' from gray levels (full range in, video range out), as a camera's YUV would be
-            y = (16 + np.asarray(frame, dtype=np.float32) * (219 / 255)).round().astype(np.uint8).tobytes()
+            data = _yuv420(frame)  # Y' from levels (full range in, video range out), as a camera's YUV would be
             for _ in range(hold):
                 f.write(b"FRAME\n")
-                f.write(y)
-                f.write(chroma)
-                f.write(chroma)
+                f.write(data)
     return path
 
 

@@ -1017,7 +1017,7 @@ TEXTS = {
     'live.ui.asking': 'Asking the browser for the camera...',
     'live.ui.denied': "The camera permission was refused. Allow the camera for this site in the browser's address bar, or play a video file instead.",
     'live.ui.no_camera': 'No camera was found. Connect one, or play a video file instead.',
-    'live.ui.busy': 'The camera is in use by another program or tab. Close it there, or play a video file instead.',
+    'live.ui.camera_busy': 'The camera is in use by another program or tab. Close it there, or play a video file instead.',
     'live.ui.camera_failed': 'The camera could not start ({name}). Play a video file instead.',
     'live.ui.no_support': 'This browser gives web pages no camera. Use a current Chrome, Edge, Firefox or Safari, or play a video file.',
     'live.ui.insecure': 'Browsers give the camera only to pages served over https:// (or from localhost). Ask for the https:// address of this app, or play a video file.',
@@ -1149,4 +1149,6 @@ TEXTS = {
     "practice.solution.pool": "{kind} pooling, window {pool}, stride {stride}; padding {top} top, {bottom} bottom, {left} left, {right} right (never counted).",
     "practice.solution.rf": "Start from one pixel (r = 1, jump j = 1); each layer adds (k_eff - 1) times the jump so far, and multiplies the jump by its stride.",
     "practice.solution.lecture": "Conv2D with 'valid' padding and stride 1 takes k - 1 away; MaxPooling2D(2) halves, rounding down; Flatten multiplies out.",
+    'live.ui.replaced': 'This live view was opened again in another tab of this session; it goes on there.',
+    'live.ui.busy': 'The server is streaming as many live views as it can; try again in a minute.',
 }

@@ -1017,7 +1017,7 @@ TEXTS = {
     'live.ui.asking': '브라우저에 카메라를 요청하는 중...',
     'live.ui.denied': '카메라 권한이 거부되었습니다. 브라우저 주소창에서 이 사이트의 카메라를 허용하거나, 동영상 파일을 재생하세요.',
     'live.ui.no_camera': '카메라를 찾을 수 없습니다. 카메라를 연결하거나 동영상 파일을 재생하세요.',
-    'live.ui.busy': '다른 프로그램이나 탭이 카메라를 쓰고 있습니다. 그쪽을 닫거나 동영상 파일을 재생하세요.',
+    'live.ui.camera_busy': '다른 프로그램이나 탭이 카메라를 쓰고 있습니다. 그쪽을 닫거나 동영상 파일을 재생하세요.',
     'live.ui.camera_failed': '카메라를 시작할 수 없습니다({name}). 동영상 파일을 재생하세요.',
     'live.ui.no_support': '이 브라우저는 웹 페이지에 카메라를 주지 않습니다. 최신 Chrome, Edge, Firefox, Safari를 쓰거나 동영상 파일을 재생하세요.',
     'live.ui.insecure': '브라우저는 https:// (또는 localhost) 페이지에만 카메라를 줍니다. 이 앱의 https:// 주소를 물어보거나 동영상 파일을 재생하세요.',
@@ -1149,4 +1149,6 @@ TEXTS = {
     "practice.solution.pool": "{kind} 풀링, 윈도우 {pool}, 스트라이드 {stride}; 패딩 위 {top}, 아래 {bottom}, 왼쪽 {left}, 오른쪽 {right} (세지 않음).",
     "practice.solution.rf": "픽셀 하나에서 시작합니다(r = 1, 점프 j = 1). 레이어마다 (k_eff - 1)에 지금까지의 점프를 곱해 더하고, 점프에 스트라이드를 곱합니다.",
     "practice.solution.lecture": "'valid' 패딩, 스트라이드 1의 Conv2D는 k - 1을 뺍니다. MaxPooling2D(2)는 절반으로 줄이고 내림합니다. Flatten은 모두 곱합니다.",
+    'live.ui.replaced': '이 실시간 보기가 이 세션의 다른 탭에서 다시 열렸습니다. 그쪽에서 계속됩니다.',
+    'live.ui.busy': '서버가 감당할 수 있는 만큼의 실시간 보기를 이미 처리하고 있습니다. 잠시 뒤에 다시 시도하세요.',
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import struct
 
 from PIL import Image
@@ -48,12 +49,28 @@ def unpack(message: bytes) -> tuple[dict, bytes]:
     if n > MAX_HEADER or 4 + n > len(message):
         raise FrameError("message")
     try:
-        header = json.loads(bytes(message[4:4 + n]).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+        header = json.loads(bytes(message[4:4 + n]).decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise FrameError("message") from err
     if not isinstance(header, dict):
         raise FrameError("message")
     return header, bytes(message[4 + n:])
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number here")
+
+
+def known(header: dict) -> dict:
+    """Only what a frame's header may carry: `id` (a whole number) and `t` (the browser's capture time, a
+    finite number); anything else is dropped (both go back into the answer, which must stay valid JSON)."""
+    out = {}
+    for key in ("id", "t"):
+        value = header.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+                and abs(value) < 1e15:
+            out[key] = int(value) if key == "id" else float(value)
+    return out
 
 
 def split(rest: bytes, parts: list) -> dict[str, bytes]:

@@ -61,16 +61,17 @@ class Pipeline:
         self.layer = layer
         self.cam_layer = attribution.cam_layer(model) if cam else None
         self.output_name = output_name(model)
-        self._model = model
+        self._model = weakref.ref(model)  # the cache below is keyed by the model: never keep it alive from here
         self._lock = threading.Lock()
+        self._probe = None
         if self.cam_layer is None:
             ex = activations.extractor(model, pre_activations=False)
             if layer not in ex.tensors:
                 raise attribution.AttributionError("no_layer", layer=layer)
             self._forward = keras.Model(ex.inputs, [ex.tensors[layer], ex.tensors[self.output_name]],
                                         name=f"{model.name}_live")
-        else:
-            attribution.probe(model, self.cam_layer, (layer, self.output_name))  # built now, not on the first frame
+        else:  # this pipeline's own probe (not attribution's cache): dropped with the pipeline
+            self._probe = attribution.build_probe(model, self.cam_layer, (layer, self.output_name))
 
     def __call__(self, batch: np.ndarray) -> Output:
         batch = np.asarray(batch, dtype="float32")
@@ -80,8 +81,11 @@ class Pipeline:
                     if len(self._forward.inputs) > 1 else batch
                 maps, out = self._forward.predict_on_batch(feed)
                 return Output(np.asarray(maps), np.asarray(out), None)
-            cams, _, (maps, out) = attribution.grad_cam_batch(self._model, batch, self.cam_layer,
-                                                              (self.layer, self.output_name))
+            model = self._model()
+            if model is None:
+                raise RuntimeError("the model of this live view is gone")
+            cams, _, (maps, out) = attribution.grad_cam_batch(model, batch, self.cam_layer,
+                                                              (self.layer, self.output_name), self._probe)
             return Output(np.asarray(maps), np.asarray(out), cams)
 
 

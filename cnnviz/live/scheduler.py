@@ -143,9 +143,10 @@ class Scheduler:
             live = [r for r in batch if r.future.set_running_or_notify_cancel()]
             start = time.perf_counter()
             try:
-                results = self._run(batch[0].key, [r.item for r in live]) if live else []
-                error = None
-            except BaseException as err:  # noqa: BLE001 - the sessions' futures carry it
+                results = list(self._run(batch[0].key, [r.item for r in live])) if live else []
+                error = None if len(results) == len(live) else RuntimeError(
+                    f"the live job answered {len(results)} of {len(live)} frames")
+            except BaseException as err:  # noqa: BLE001 - the sessions' futures carry it; the worker goes on
                 results, error = [], err
             elapsed = time.perf_counter() - start
             for i, request in enumerate(live):

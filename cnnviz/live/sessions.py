@@ -1,25 +1,23 @@
 """What each live session asked for, and the work done for a batch of its frames.
 
 The page registers a session's settings (its model, the layer, the colour scale, Grad-CAM, how a frame
-becomes the model's input) under an unguessable token and hands the token to the browser; the websocket
-route (cnnviz.ui.live_route) looks the token up for every frame, so a change of layer or scale on the page
-applies to the next frame without reconnecting. A token reaches only its own session's settings; entries
-unused for `ttl` seconds are dropped.
+becomes the model's input) in cnnviz.live.registry under the session's token; the websocket route
+(cnnviz.ui.live_route) looks the token up for every frame, so a change of layer or scale on the page
+applies to the next frame without reconnecting.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 
 from cnnviz import attribution, devices, images, metrics, preprocessing
 from cnnviz.live import frames, pipeline
+from cnnviz.live.registry import REGISTRY, Registry  # noqa: F401 - where the page and the route find them
 from cnnviz.live.scheduler import Scheduler
 from cnnviz.messages import MessageError
 from cnnviz.plots import live as plots
@@ -66,47 +64,6 @@ def settings_for(model: keras.Model, layer: str, scale: str, cam: bool, fit: str
                     tuple(class_names) if class_names else None, device, lang)
 
 
-@dataclass
-class Registry:
-    ttl: float = 1800.0
-    _items: dict = field(default_factory=dict)  # token -> [Settings, last use]
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @staticmethod
-    def new_token() -> str:
-        return secrets.token_urlsafe(18)
-
-    def put(self, token: str, settings: Settings) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._items[token] = [settings, now]
-            self._expire(now)
-
-    def get(self, token: str | None) -> Settings | None:
-        if not isinstance(token, str):
-            return None
-        now = time.monotonic()
-        with self._lock:
-            found = self._items.get(token)
-            if found is None:
-                return None
-            found[1] = now
-            return found[0]
-
-    def drop(self, token: str) -> None:
-        with self._lock:
-            self._items.pop(token, None)
-
-    def _expire(self, now: float) -> None:
-        for token in [t for t, (_, used) in self._items.items() if now - used > self.ttl]:
-            del self._items[token]
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-
-REGISTRY = Registry()
 
 
 def _finite(v: float) -> float | None:

@@ -38,7 +38,7 @@ export default function (component) {
   const T = data.texts;
   let S = root._s;
   if (!S) {
-    S = root._s = { ws: null, stream: null, video: null, running: false, paused: false, inflight: false,
+    S = root._s = { ws: null, stream: null, video: null, running: false, paused: false, inflight: false, gen: 0, renew: false,
                     id: 0, sent: {}, shown: null, lat: [], times: [], server: [], frames: 0, lastSend: 0, url: null };
     root.innerHTML = `
       <div class="lv-bar" role="toolbar">
@@ -73,11 +73,13 @@ export default function (component) {
     S.buttons = buttons;
     const stopSource = () => {
       if (S.stream) { S.stream.getTracks().forEach((tr) => tr.stop()); S.stream = null; }
+      S.video.onloadeddata = null; S.video.onerror = null;
       S.video.pause(); S.video.removeAttribute("src"); S.video.srcObject = null;
       if (S.url) { URL.revokeObjectURL(S.url); S.url = null; }
     };
     const stop = () => {
-      S.running = false; S.paused = false; S.inflight = false; stopSource();
+      S.gen += 1;  // whatever a start still awaits is stale from now on
+      S.running = false; S.paused = false; S.inflight = false; S.renew = false; clearTimeout(S.timer); stopSource();
       if (S.ws) { try { S.ws.close(); } catch (e) {} S.ws = null; }
       buttons();
     };
@@ -106,22 +108,25 @@ export default function (component) {
       const t0 = performance.now();
       c.getContext("2d").drawImage(v, 0, 0, w, h);
       S.inflight = true; S.lastSend = t0;
+      clearTimeout(S.timer);  // an answer that never comes must not stall the view
+      S.timer = setTimeout(() => { if (S.inflight && S.lastSend === t0) { S.inflight = false; pump(); } }, 10000);
       c.toBlob(async (blob) => {
-        if (!blob || !S.ws || S.ws.readyState !== 1) { S.inflight = false; return; }
+        if (!blob || !S.ws || S.ws.readyState !== 1) { S.inflight = false; setTimeout(pump, 50); return; }
         const jpeg = new Uint8Array(await blob.arrayBuffer());
         const id = ++S.id;
         const head = new TextEncoder().encode(JSON.stringify({ id: id, t: t0 }));
         const msg = new Uint8Array(4 + head.length + jpeg.length);
         new DataView(msg.buffer).setUint32(0, head.length, true); msg.set(head, 4); msg.set(jpeg, 4 + head.length);
         S.sent = { [id]: jpeg };  // only the frame in flight is kept: Freeze sends the one on screen
-        try { S.ws.send(msg); } catch (e) { S.inflight = false; }
+        try { S.ws.send(msg); } catch (e) { S.inflight = false; setTimeout(pump, 50); }
       }, "image/jpeg", 0.85);
     };
     S.pump = pump;
     const show = async (buf) => {
       const dv = new DataView(buf), n = dv.getUint32(0, true);
       const head = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
-      S.inflight = false;
+      S.inflight = false; clearTimeout(S.timer);
+      if (head.dropped) { pump(); return; }
       if (head.error) { say(head.error, "error"); if (head.id === undefined) stop(); else setTimeout(pump, 500); return; }
       let at = 4 + n; const parts = {};
       for (const [name, len] of head.parts) { parts[name] = new Blob([new Uint8Array(buf, at, len)], { type: name === "seen" ? "image/jpeg" : "image/png" }); at += len; }
@@ -152,7 +157,7 @@ export default function (component) {
         S.frames += 1; S.times.push(now); S.lat.push(now - head.t); if (S.lat.length > 2000) S.lat.splice(0, 1000);
         S.server.push(head.server_ms / head.batch); if (S.server.length > 2000) S.server.splice(0, 1000);
         window.__cnnvizLive = { frames: S.frames, lat: S.lat, server: S.server, batch: head.batch, at: now };
-        if (S.el.msg.dataset.kind !== "error") say("", "");
+        if (S.el.msg.textContent) say("", "");
         stat(); buttons(); pump();
       });
     };
@@ -163,34 +168,58 @@ export default function (component) {
       ws.onopen = () => resolve(ws);
       ws.onerror = () => reject(new Error("socket"));
       ws.onmessage = (e) => { if (S.ws === ws) show(e.data); };
-      ws.onclose = (e) => { if (S.ws === ws) { S.ws = null; if (S.running) { stop(); say(e.code === 4403 ? S.T.expired : S.T.closed, "error"); } } };
+      ws.onclose = (e) => {
+        if (S.ws !== ws) return;
+        S.ws = null;
+        if (!S.running) return;
+        if (e.code === 4403 && !S.renewed) {  // the page's registration expired: a run registers it again, then we go on
+          S.renewed = true; S.renew = true; S.inflight = false; setTriggerValue("renew", Date.now()); return;
+        }
+        const text = { 4403: S.T.expired, 4409: S.T.replaced, 4429: S.T.busy }[e.code] || S.T.closed;
+        stop(); say(text, "error");
+      };
     });
-    const begin = async () => {
-      try { S.ws = await connect(); } catch (e) { stop(); say(S.T.closed, "error"); return false; }
-      S.running = true; S.paused = false; S.frames = 0; S.times = []; S.lat = []; S.server = [];
+    const begin = async (g) => {
+      let ws;
+      try { ws = await connect(); } catch (e) { if (g === S.gen) { stop(); say(S.T.closed, "error"); } return false; }
+      if (g !== S.gen) { ws.close(); return false; }  // stopped (or another source chosen) meanwhile
+      S.ws = ws; S.running = true; S.paused = false; S.frames = 0; S.times = []; S.lat = []; S.server = [];
       say("", ""); buttons(); pump(); return true;
     };
+    S.reconnect = async () => {  // after a renewed registration: the same source, a new socket
+      const g = S.gen;
+      let ws;
+      try { ws = await connect(); } catch (e) { if (g === S.gen) { stop(); say(S.T.closed, "error"); } return; }
+      if (g !== S.gen) { ws.close(); return; }
+      S.ws = ws; S.renew = false; pump();
+    };
     S.el.camera.addEventListener("click", async () => {
-      stop();
+      stop(); S.renewed = false;
+      const g = S.gen;
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { say(window.isSecureContext ? S.T.no_support : S.T.insecure, "error"); return; }
       say(S.T.asking, "info");
+      let stream;
       try {
-        S.stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+        stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
       } catch (e) {
+        if (g !== S.gen) return;
         const key = { NotAllowedError: "denied", SecurityError: "denied", NotFoundError: "no_camera", OverconstrainedError: "no_camera",
-                      NotReadableError: "busy", AbortError: "busy" }[e && e.name] || "camera_failed";
+                      NotReadableError: "camera_busy", AbortError: "camera_busy" }[e && e.name] || "camera_failed";
         say(S.T[key].replace("{name}", e && e.name || "?"), "error"); root.dataset.error = key; return;
       }
-      S.video.srcObject = S.stream;
+      if (g !== S.gen) { stream.getTracks().forEach((tr) => tr.stop()); return; }  // stopped meanwhile: let the camera go
+      S.stream = stream; S.video.srcObject = stream;
       try { await S.video.play(); } catch (e) {}
+      if (g !== S.gen) return;
       root.dataset.source = "camera"; root.dataset.error = "";
-      await begin();
+      await begin(g);
     });
     S.el.file.addEventListener("change", async () => {
       const file = S.el.file.files && S.el.file.files[0];
       S.el.file.value = "";
       if (!file) return;
-      stop();
+      stop(); S.renewed = false;
+      const g = S.gen;
       const bad = (key, extra) => { let text = S.T[key].replace("{name}", file.name); for (const k in (extra || {})) text = text.replace("{" + k + "}", extra[k]); say(text, "error"); root.dataset.error = key; };
       if (file.type && !file.type.startsWith("video/")) { bad("not_video"); return; }
       if (file.size > S.maxMb * 1024 * 1024) { bad("too_big", { mb: (file.size / 1048576).toFixed(0), max: S.maxMb }); return; }
@@ -200,13 +229,16 @@ export default function (component) {
         const done = (r) => { v.onloadeddata = null; v.onerror = null; clearTimeout(timer); resolve(r); };
         const timer = setTimeout(() => done("bad_video"), 15000);
         v.onerror = () => done("bad_video");
-        v.onloadeddata = () => done(!isFinite(v.duration) || v.duration > S.maxSeconds ? "too_long" : (v.videoWidth ? "ok" : "bad_video"));
+        // a duration the file does not state (a MediaRecorder webm: Infinity) cannot be checked: it plays
+        v.onloadeddata = () => done(isFinite(v.duration) && v.duration > S.maxSeconds ? "too_long" : (v.videoWidth ? "ok" : "bad_video"));
         v.src = S.url; v.load();
       });
+      if (g !== S.gen) return;
       if (ok !== "ok") { stopSource(); bad(ok, { s: isFinite(v.duration) ? v.duration.toFixed(0) : "?", max: S.maxSeconds }); return; }
-      try { await v.play(); } catch (e) { stopSource(); bad("bad_video"); return; }
+      try { await v.play(); } catch (e) { if (g === S.gen) { stopSource(); bad("bad_video"); } return; }
+      if (g !== S.gen) return;
       root.dataset.source = "video"; root.dataset.error = "";
-      await begin();
+      await begin(g);
     });
     S.el.pause.addEventListener("click", () => {
       S.paused = !S.paused; if (S.paused) S.video.pause(); else { S.video.play().catch(() => {}); pump(); } buttons();
@@ -228,7 +260,12 @@ export default function (component) {
   S.el.freeze.textContent = T.freeze; S.el.pause.textContent = S.paused ? T.resume : T.pause;
   S.el.file.setAttribute("aria-label", T.file);
   if (!S.running && !S.el.msg.textContent) S.say(T.idle, "info");
-  return () => { S.stop(); document.removeEventListener("visibilitychange", S.onVisible); root._s = null; };
+  if (S.renew && S.running) S.reconnect();  // this run registered the session again
+  return () => {
+    S.stop(); document.removeEventListener("visibilitychange", S.onVisible);
+    for (const img of [S.el.seen, S.el.mosaic]) if (img.src && img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+    root._s = null;
+  };
 }
 """
 
@@ -259,8 +296,8 @@ _CSS = """
 _component = st.components.v2.component("cnnviz_live", html='<div class="cnnviz-live"></div>', js=_JS, css=_CSS,
                                         isolate_styles=False)
 
-TEXTS = ("camera", "file", "pause", "resume", "stop", "freeze", "idle", "asking", "denied", "no_camera", "busy",
-         "camera_failed", "no_support", "insecure", "not_video", "too_big", "too_long", "bad_video", "closed",
+TEXTS = ("camera", "file", "pause", "resume", "stop", "freeze", "idle", "asking", "denied", "no_camera",
+         "camera_busy", "camera_failed", "no_support", "replaced", "busy", "insecure", "not_video", "too_big", "too_long", "bad_video", "closed",
          "expired", "seen", "seen_cam", "seen_alt", "mosaic", "mosaic_step", "top_prob", "top_raw", "stats")
 
 
@@ -354,6 +391,11 @@ def settings(info, layer: str, scale: str, cam: bool, fit: str):
                                  device(), lang(), plan.shape), plan
 
 
+def _renewed() -> None:
+    """The route said this session's registration expired (a page left open for long): the run that
+    follows registers it again (pages/live.py does on every run) and the browser reconnects."""
+
+
 def view(tok: str, shape) -> None:
     """The live component: buttons, the frame as the model sees it, the prediction, the layer's mosaic,
     the measured frame rate and latency."""
@@ -362,4 +404,4 @@ def view(tok: str, shape) -> None:
     data = {"token": tok, "path": PATH, "side": capture_side(shape), "max_fps": MAX_FPS, "max_mb": MAX_VIDEO_MB,
             "max_seconds": MAX_VIDEO_SECONDS, "lang": lang(),
             "texts": {k: t(f"live.ui.{k}") for k in TEXTS}}  # templates: the browser fills {fps}, {max}, ...
-    _component(key=KEY, data=data, on_freeze_change=_frozen)
+    _component(key=KEY, data=data, on_freeze_change=_frozen, on_renew_change=_renewed)

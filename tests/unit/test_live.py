@@ -461,7 +461,7 @@ def test_route_refuses_an_unknown_token():
     for token in ("nope", None):
         ws = FakeSocket(token, [])
         asyncio.run(live_route.serve(ws, reg, Scheduler(_echo([]))))
-        assert ws.closed == live_route.REFUSED and not ws.accepted
+        assert ws.closed == live_route.REFUSED and ws.accepted  # after the handshake: the browser reads the code
 
 
 def test_route_answers_frames_and_stops_when_the_socket_closes(model):
@@ -514,6 +514,45 @@ def test_route_says_when_the_model_fails_and_when_the_token_expires(model):
     assert ws.accepted and ws.closed == live_route.REFUSED and not ws.sent
 
 
+def test_route_one_connection_per_token_a_cap_and_no_huge_messages(model, monkeypatch):
+    reg = sessions.Registry()
+    tok = reg.new_token()
+    reg.put(tok, _settings(model))
+    huge = FakeSocket(tok, [b"\x00" * (live_route.MAX_MESSAGE + 1)])
+    asyncio.run(live_route.serve(huge, reg, _Stub([])))
+    assert huge.closed == live_route.TOO_BIG and not huge.sent
+
+    async def two_tabs():
+        first = FakeSocket(tok, [_frame(1, _jpeg())] * 50)
+        shared = Scheduler(sessions.run_batch, idle_exit=0.1)
+        task = asyncio.create_task(live_route.serve(first, reg, shared))
+        while not first.sent:
+            await asyncio.sleep(0.02)
+        second = FakeSocket(tok, [_frame(2, _jpeg())])
+        await live_route.serve(second, reg, shared)
+        await task
+        return first, second
+
+    first, second = asyncio.run(two_tabs())
+    assert first.closed == live_route.REPLACED and second.closed is None and second.sent
+    assert tok not in live_route._open
+
+    monkeypatch.setattr(live_route, "MAX_CONNECTIONS", 0)
+    busy = FakeSocket(tok, [_frame(1, _jpeg())])
+    asyncio.run(live_route.serve(busy, reg, _Stub([])))
+    assert busy.closed == live_route.BUSY and not busy.sent
+
+
+def test_frame_headers_keep_only_a_finite_id_and_time():
+    assert frames.known({"id": 3, "t": 12.5, "x": "y"}) == {"id": 3, "t": 12.5}
+    assert frames.known({"id": True, "t": float("inf")}) == {}
+    assert frames.known({"id": "3", "t": 1e300}) == {}
+    for text in (b'{"t": NaN}', b'{"t": Infinity}', b"[" * 5000 + b"]" * 5000):
+        with pytest.raises(frames.FrameError):
+            frames.unpack(len(text).to_bytes(4, "little") + text if len(text) <= frames.MAX_HEADER
+                          else b"\x00\x10\x00\x00" + text[:4096])
+
+
 # ---------------------------------------------------------------- the less travelled branches
 
 
@@ -529,6 +568,45 @@ def test_settings_take_a_size_and_the_share_setting_is_read_safely(model, monkey
     for value, want in (("0.5", 0.5), ("7", 1.0), ("0", 0.05), ("half", 1.0)):
         monkeypatch.setenv("CNNVIZ_LIVE_SHARE", value)
         assert sessions._share() == want
+
+
+def test_a_job_that_answers_too_few_frames_fails_them_and_the_worker_goes_on():
+    s = Scheduler(lambda key, items: items[:-1] if key == "short" else items, idle_exit=0.1)
+    with pytest.raises(RuntimeError, match="answered 0 of 1"):
+        s.submit("a", "short", 1).result(5)
+    assert s.submit("a", "fine", 2).result(5) == 2
+
+
+def test_a_pipeline_does_not_keep_its_model_alive():
+    import gc
+    import weakref
+
+    m = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="c"), keras.layers.Flatten(),
+                          keras.layers.Dense(2, activation="softmax")])
+    p = pipeline.pipeline(m, "c", True)
+    p(np.zeros((1, 8, 8, 1), "float32"))
+    gone = weakref.ref(m)
+    del m
+    gc.collect()
+    assert gone() is None
+    with pytest.raises(RuntimeError, match="gone"):
+        p(np.zeros((1, 8, 8, 1), "float32"))
+
+
+def test_the_less_common_models_and_outputs():
+    two_inputs = keras.Input((6, 6, 1)), keras.Input((3,))
+    x = keras.layers.Conv2D(2, 3, name="c")(two_inputs[0])
+    x = keras.layers.Concatenate()([keras.layers.Flatten()(x), two_inputs[1]])
+    m = keras.Model(list(two_inputs), keras.layers.Dense(2, activation="softmax", name="out")(x))
+    out = pipeline.pipeline(m, "c", False)(np.ones((2, 6, 6, 1), "float32"))
+    np.testing.assert_allclose(out.output, m.predict_on_batch([np.ones((2, 6, 6, 1)), np.zeros((2, 3))]), rtol=1e-5)
+    with pytest.raises(attribution.AttributionError):
+        attribution.build_probe(m, "c", ("no_such_layer",))
+    nan = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(2, 3, name="c"),
+                           keras.layers.Flatten(), keras.layers.Dense(2, name="d")])
+    nan.get_layer("d").kernel.assign(np.full((32, 2), np.nan, "float32"))
+    with pytest.raises(attribution.AttributionError):
+        attribution.grad_cam_batch(nan, np.ones((1, 6, 6, 1), "float32"), "c")
 
 
 def test_wait_idle_gives_up():
@@ -579,7 +657,8 @@ def test_route_skips_text_messages_and_cancelled_frames_and_ends_on_a_broken_soc
     stub = _Stub([None])
     ws = Odd(tok, [{"text": "hello"}, {"bytes": _frame(1, _jpeg())}, OSError("connection reset")])
     asyncio.run(live_route.serve(ws, reg, stub))
-    assert ws.sent == [] and len(stub.forgotten) == 1  # the cancelled frame has no answer; the socket ended
+    assert [h for h, _ in ws.sent] == [{"id": 1, "t": 1.0, "dropped": True}]  # the browser sends its next frame
+    assert len(stub.forgotten) == 1  # the socket ended
 
     class Broken(FakeSocket):
         async def send_bytes(self, data):
@@ -597,6 +676,18 @@ def test_the_route_is_mounted_at_api_live():
     ws = FakeSocket("no-such-token", [])
     asyncio.run(route.endpoint(ws))  # the process's own registry does not know it
     assert ws.closed == live_route.REFUSED
+
+
+def test_the_process_registry_and_worker_answer_a_registered_token(model):
+    tok = sessions.REGISTRY.new_token()
+    sessions.REGISTRY.put(tok, _settings(model))
+    try:
+        (route,) = live_route.routes()
+        ws = FakeSocket(tok, [_frame(7, _jpeg())])
+        asyncio.run(route.endpoint(ws))
+        assert ws.sent[0][0]["id"] == 7 and "parts" in ws.sent[0][0]
+    finally:
+        sessions.REGISTRY.drop(tok)
 
 
 def test_a_connection_cancelled_while_its_frame_is_computed_forgets_it(model):
