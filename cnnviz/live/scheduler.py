@@ -149,12 +149,7 @@ class Scheduler:
             except BaseException as err:  # noqa: BLE001 - the sessions' futures carry it; the worker goes on
                 results, error = [], err
             elapsed = time.perf_counter() - start
-            for i, request in enumerate(live):
-                if error is not None:
-                    request.future.set_exception(error)
-                else:
-                    request.future.set_result(results[i])
-            with self._cond:
+            with self._cond:  # counted before the answers go out: a session that ends on its answer forgets its count
                 for request in batch:
                     self._running.discard(request.session)
                     count = self.stats.per_session.get(request.session, 0)
@@ -164,5 +159,10 @@ class Scheduler:
                 self.stats.busy += elapsed
                 self.stats.largest_batch = max(self.stats.largest_batch, len(live))
                 self._cond.notify_all()
+            for i, request in enumerate(live):
+                if error is not None:
+                    request.future.set_exception(error)
+                else:
+                    request.future.set_result(results[i])
             if self.share < 1.0 and live:
                 time.sleep(elapsed * (1.0 / self.share - 1.0))

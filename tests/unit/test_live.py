@@ -712,3 +712,56 @@ def test_a_connection_cancelled_while_its_frame_is_computed_forgets_it(model):
 
     asyncio.run(go())
     assert len(stub.forgotten) == 1
+
+
+def test_hundred_live_connections_leave_no_thread_memory_or_file(model, tmp_path, monkeypatch):
+    """Start, stream a frame, stop: a hundred times through the route and the worker, as a class would."""
+    import gc
+    import os
+    import tempfile
+    import tracemalloc
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # anything written to a temporary file lands here
+    reg, sched = sessions.Registry(), Scheduler(sessions.run_batch, idle_exit=0.05)
+    threads = threading.active_count()
+    connections = live_route.metrics.LIVE_CONNECTIONS._value.get()
+
+    def cycle(i):
+        tok = reg.new_token()
+        reg.put(tok, _settings(model))
+        ws = FakeSocket(tok, [_frame(i, _jpeg())])
+        ws.receive = _quick(ws)
+        asyncio.run(live_route.serve(ws, reg, sched))
+        assert ws.sent and "parts" in ws.sent[0][0]
+        reg.drop(tok)
+
+    for i in range(20):
+        cycle(i)
+    assert sched.wait_idle(10)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for i in range(80):
+        cycle(i)
+    assert sched.wait_idle(10)
+    gc.collect()
+    grown = sum(d.size_diff for d in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    tracemalloc.stop()
+    assert grown < 1_000_000, grown  # no per-connection leftovers (a frame's pictures alone are ~10 KB)
+    assert threading.active_count() <= threads and not sched.alive()
+    assert not live_route._open and len(reg) == 0 and not sched.stats.per_session
+    assert live_route.metrics.LIVE_CONNECTIONS._value.get() == connections
+    assert not os.listdir(tmp_path)
+
+
+def _quick(ws):
+    """FakeSocket.receive without the pause before closing."""
+    async def receive():
+        while len(ws.sent) < ws.delivered:
+            await asyncio.sleep(0.005)
+        if ws.incoming:
+            ws.delivered += 1
+            return {"type": "websocket.receive", "bytes": ws.incoming.pop(0)}
+        return {"type": "websocket.disconnect"}
+
+    return receive
