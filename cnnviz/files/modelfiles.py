@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import os
 import re
 import tempfile
@@ -26,22 +25,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cnnviz.files import safezip
-from cnnviz.messages import Message, MessageError, Verbatim
+from cnnviz.files.checks import (MAX_CONFIG_BYTES, MAX_FILE_BYTES, MAX_PARAMS, MAX_PARAMS_DISK,  # noqa: F401 - their home
+                                 MAX_UNCOMPRESSED_BYTES, Limits, ModelFileError, parse_json, verbatim)
+from cnnviz.messages import Message
 
 if TYPE_CHECKING:
     import keras
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # the upload itself; also server.maxUploadSize
-MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all members together, as read (not as declared)
-MAX_CONFIG_BYTES = 1024 * 1024  # config.json; ResNet50's is about 0.1 MB
 MAX_METADATA_BYTES = 64 * 1024
 MAX_RATIO = 50  # uncompressed / compressed per member, above 1 MB: a zip bomb
 MAX_MEMBERS = 8
-MAX_PARAMS = 30_000_000
 MAX_DEPTH = 64  # JSON nesting
 
 MAX_LABELS_BYTES = 1024 * 1024
-MAX_PARAMS_DISK = 1_000_000_000  # a file on the user's own disk (load_path): their memory is the limit
 MEMORY_FACTOR = 3  # bytes in memory per float32 parameter byte while loading (file, weights, the model)
 
 ALLOWED_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
@@ -96,15 +92,6 @@ _PATHLIKE = re.compile(r"(://|[/\\]|^~|^[A-Za-z]:|\.(py|pyc|so|dll|pkl|pickle|h5
                        re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How much a model file may hold: an upload's limits, or a file on the user's own disk."""
-
-    file_bytes: int | None  # None: no cap on the file itself
-    params: int
-    unpacked: int  # zip members together, or an HDF5 file's declared data
-
-
 def upload_limits() -> Limits:
     return Limits(MAX_FILE_BYTES, MAX_PARAMS, MAX_UNCOMPRESSED_BYTES)  # read now: tests lower them
 
@@ -113,20 +100,12 @@ def disk_limits() -> Limits:
     return Limits(None, MAX_PARAMS_DISK, 8 * MAX_PARAMS_DISK)  # float64 weights at most
 
 
-class ModelFileError(MessageError):
-    """A refused model file; the message names the reason and is meant for the user.
-
-    A message (`key`, `values`): str() is English, cnnviz.ui.messages shows it in the session's language.
-    """
-
-
 def _hint() -> Message:
     return Message("files.convert_hint")
 
 
-def _name(text) -> Verbatim:
-    """Text from the upload (member names, strings in config.json): the UI escapes it."""
-    return Verbatim(text)
+_name = verbatim  # text from the upload (member names, strings in config.json): the UI escapes it
+_parse_json = parse_json
 
 
 # ---------------------------------------------------------------- the zip
@@ -198,21 +177,6 @@ def zlib_error():
 
 
 # ---------------------------------------------------------------- config.json
-
-
-def _parse_json(raw: bytes, what: str):
-    def no_duplicates(pairs):
-        keys = [k for k, _ in pairs]
-        if len(set(keys)) != len(keys):
-            raise ModelFileError("files.json.duplicate", what=what)
-        return dict(pairs)
-
-    try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
-    except ModelFileError:
-        raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise ModelFileError("files.json.invalid", what=what, error=_name(str(e)[:120])) from None
 
 
 def _where(path: list[str]) -> str:
