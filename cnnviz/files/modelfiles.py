@@ -9,7 +9,8 @@ counted from weight *shapes* only, and only then keras.saving.load_model(safe_mo
 on a temporary file whose name the user never chooses.
 
 Keras 2 / tf.keras .h5 files and Teachable Machine's converted_keras.zip (keras_model.h5 + labels.txt)
-go through the same checks (cnnviz.files.h5files reads, translates and loads the HDF5 part). load_upload is
+go through the same checks (cnnviz.files.h5files reads, translates and loads the HDF5 part). An ONNX file
+(.onnx) is checked, converted to Keras and verified against onnxruntime by cnnviz.files.onnxfiles. load_upload is
 for browser uploads (64 MB, 30 M parameters); load_path for a file or folder on the user's own disk.
 """
 
@@ -276,8 +277,9 @@ class Loaded:
     model: keras.Model
     class_names: tuple[str, ...] | None  # from a Teachable Machine export's labels.txt, or None
     pixels: str  # "" unknown, or "symmetric" ([-1, 1]) for a Teachable Machine export (see ModelInfo.pixels)
-    kind: str  # "keras", "h5" or "teachable"
+    kind: str  # "keras", "h5", "teachable" or "onnx"
     name: str  # the file's (or folder's) name, for display
+    assumed: str = ""  # a pixel range assumed when nothing declares one ("torch" for an ImageNet-shaped ONNX model)
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,7 @@ class Checked:
     source: bytes | str  # the .keras or .h5 bytes, or a path to them
     class_names: tuple[str, ...] | None = None  # labels.txt, or what a cnnviz download's metadata.json carries
     pixels: str = ""  # the pixel range a cnnviz download's metadata.json carries
+    onnx: object = None  # an ONNX file: its cnnviz.files.onnxfiles.Checked (the parsed graph)
 
 
 def _check_config(config, limits: Limits, build=None) -> int:
@@ -315,6 +318,17 @@ def _check_h5(source, limits: Limits, kind: str = "h5", class_names=None) -> Che
     check_config(config)  # before translating: the file's own config is what is judged
     config = h5files.translate(config)
     return Checked(kind, config, _check_config(config, limits, h5files.build), source, class_names)
+
+
+def _check_onnx(source, limits: Limits) -> Checked:
+    """An ONNX file (told by its name: ONNX has no signature), checked by cnnviz.files.onnxfiles."""
+    from cnnviz.files import onnxfiles
+
+    if isinstance(source, (bytes, bytearray)):
+        checked = onnxfiles.check(bytes(source), limits)
+    else:
+        checked = onnxfiles.check_path(source, limits)
+    return Checked("onnx", {}, checked.params, source, onnx=checked)
 
 
 def labels(raw: bytes) -> tuple[str, ...]:
@@ -357,6 +371,8 @@ def _check(source, filename: str, limits: Limits) -> Checked:
     if head == HDF5_SIGNATURE:
         return _check_h5(source, limits)
     name = (filename or "").lower()
+    if name.endswith(".onnx"):
+        return _check_onnx(source, limits)
     if name.endswith((".h5", ".hdf5")):
         raise ModelFileError("files.h5.not_hdf5", name=_name(os.path.basename(filename)[:120]))
     if head[:4] != b"PK\x03\x04" and not name.endswith((".pb", ".savedmodel")) and "saved_model" not in name:
@@ -397,6 +413,10 @@ def _load(checked: Checked, limits: Limits, name: str) -> Loaded:
 
     if checked.kind == "keras":
         model = _load_keras(checked.source)
+    elif checked.kind == "onnx":
+        from cnnviz.files import onnxfiles
+
+        model = onnxfiles.load(checked.onnx)  # converted, then verified against onnxruntime
     else:
         with h5files.open_file(checked.source) as f:
             model = h5files.load(f, checked.config)
@@ -413,12 +433,20 @@ def _load(checked: Checked, limits: Limits, name: str) -> Loaded:
         if checked.kind == "teachable":
             raise ModelFileError("files.tm.labels", n=len(names), outputs=outputs)
         names = None  # stored names that do not fit the outputs: as if there were none
-    return Loaded(model, names, "symmetric" if checked.kind == "teachable" else checked.pixels, checked.kind, name)
+    assumed = ""
+    if checked.kind == "onnx":
+        from cnnviz import imagenet
+        from cnnviz.files import onnxfiles
+
+        assumed = onnxfiles.assumed_pixels(checked.onnx)
+        names = imagenet.CLASS_NAMES if assumed == "torch" else None  # torchvision's ImageNet order, as assumed
+    return Loaded(model, names, "symmetric" if checked.kind == "teachable" else checked.pixels, checked.kind, name,
+                  assumed)
 
 
 def load_upload(data: bytes, filename: str) -> Loaded:
-    """A browser upload (.keras, .h5/.hdf5 or Teachable Machine's converted_keras.zip), checked within the
-    upload limits, then loaded; the kind is told by the content. Raises ModelFileError."""
+    """A browser upload (.keras, .h5/.hdf5, Teachable Machine's converted_keras.zip or .onnx), checked within the
+    upload limits, then loaded; the kind is told by the content (ONNX by the name). Raises ModelFileError."""
     if not isinstance(data, (bytes, bytearray)) or not data:
         raise ModelFileError("files.empty")
     limits = upload_limits()
