@@ -48,7 +48,7 @@ IMAGENET = ((3, 224, 224), 1000)  # input (C, H, W), outputs: fed torch's ImageN
 
 # Operators that become Keras layers (or pass a tensor on), and those only folded when their inputs are constants.
 LAYERS = ("Conv", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu",
-          "Softmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Add", "Sub", "Mul", "Div",
+          "Softmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
           "Concat", "Flatten", "Reshape", "Gemm", "MatMul", "Dropout", "Identity", "Constant", "Shape")
 FOLDED = ("Gather", "Unsqueeze", "Squeeze", "Slice", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
           "Where", "ReduceProd", "Floor", "Ceil", "Sqrt", "Neg", "Transpose")
@@ -579,6 +579,18 @@ class _Converter:
             self.refuse("files.onnx.rank")
         return _Tensor(self.layer(self.keras.layers.GlobalMaxPooling2D(keepdims=True), x.tensor), True, x.nonneg)
 
+    def op_ReduceMean(self, node):  # over H and W only: a global average pool
+        x = self.tensor(node.input[0])
+        axes = self.attrs.get("axes")
+        if axes is None and len(node.input) > 1:
+            axes = self.const(node.input[1])
+        axes = sorted(int(a) % 4 for a in np.asarray(axes if axes is not None else []).reshape(-1))
+        if not x.nchw or axes != [2, 3]:
+            self.refuse("files.onnx.attribute", attribute="axes", value=verbatim(str(axes)))
+        keep = bool(int(self.attrs.get("keepdims", 1)))
+        y = self.layer(self.keras.layers.GlobalAveragePooling2D(keepdims=keep), x.tensor)
+        return _Tensor(y, keep, x.nonneg)
+
     def _constant_for(self, x: _Tensor, c: np.ndarray):
         """A constant operand in the Keras tensor's layout (a float where it is one number)."""
         c = np.asarray(c, dtype="float32")
@@ -730,7 +742,7 @@ def _session(proto, extra_outputs=()):
     try:
         return ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 - onnxruntime itself cannot run the file
-        raise ModelFileError("files.onnx.runtime", error=verbatim(str(e)[:200])) from None
+        raise ModelFileError("files.onnx.runtime", error=verbatim(str(e)[-240:])) from None  # the reason is at the end
 
 
 def inputs(converted: Converted, n_random: int = RANDOM_INPUTS) -> list[np.ndarray]:
@@ -771,7 +783,7 @@ def node_errors(converted: Converted, x: np.ndarray, mapped=None) -> list[tuple[
     mapped = list(converted.mapped if mapped is None else mapped)
     session = _session(converted.proto, [m.output for m in mapped])
     ort_out = session.run([m.output for m in mapped], {session.get_inputs()[0].name: x})
-    probe = keras.Model(converted.model.inputs, [converted.model.get_layer(m.layer).output for m in mapped])
+    probe = keras.Model(converted.model.inputs[0], [converted.model.get_layer(m.layer).output for m in mapped])
     keras_out = probe(x.transpose(0, 2, 3, 1), training=False)
     keras_out = keras_out if isinstance(keras_out, (list, tuple)) else [keras_out]
     return [(m, error(_onnx_layout(np.asarray(k), m.nchw), o)) for m, k, o in zip(mapped, keras_out, ort_out)]

@@ -1,0 +1,224 @@
+"""ONNX files: every operator the converter takes against onnxruntime (the logits and each mapped node's output),
+ResNet-18 converted and verified, hostile files refused before anything is allocated, and a wrong conversion
+refused naming the node where it diverges."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from cnnviz.files import checks, modelfiles, onnxfiles
+from cnnviz.files.checks import ModelFileError
+
+torch = pytest.importorskip("torch")
+from tests import onnxmodels  # noqa: E402 - needs torch
+
+LIMITS = checks.Limits(None, 10**8, 10**9)
+OPS = set()  # operators the converted test models used (checked against onnxfiles.LAYERS at the end)
+
+
+def _converted(data: bytes, limits=LIMITS, folder=None):
+    checked = onnxfiles.check(data, limits, folder)
+    OPS.update(n.op_type for n in checked.proto.graph.node)
+    return checked, onnxfiles.convert(checked)
+
+
+def _assert_equal_to_onnxruntime(converted):
+    """The logits (verify: seeded noise and the sample photo) and every mapped node's output (added as graph
+    outputs for onnxruntime) within the tolerance."""
+    assert onnxfiles.verify(converted) <= onnxfiles.TOLERANCE
+    for x in onnxfiles.inputs(converted, n_random=1):
+        errors = onnxfiles.node_errors(converted, x)
+        assert len(errors) == len(converted.mapped) > 3
+        worst = max(errors, key=lambda e: e[1])
+        assert worst[1] <= onnxfiles.TOLERANCE, worst
+
+
+@pytest.mark.parametrize("net, opset, keep_batchnorm", [(onnxmodels.Convs, 13, True),
+                                                        (onnxmodels.Activations, 17, False),
+                                                        (onnxmodels.Arithmetic, 21, False)])
+def test_small_torch_models_equal_onnxruntime_layer_by_layer(net, opset, keep_batchnorm):
+    checked, converted = _converted(onnxmodels.export(onnxmodels.seeded(net), opset=opset, keep_batchnorm=keep_batchnorm))
+    _assert_equal_to_onnxruntime(converted)
+    model = converted.model
+    assert model.inputs[0].shape[1:] == (16, 16, 3)  # NHWC
+    names = {layer.name for layer in model.layers}
+    assert {onnxfiles.layer_name(n.name) for n in checked.proto.graph.node if n.op_type == "Conv"} <= names
+
+
+def _graph_model(nodes, initializers, shape=(1, 2, 7, 7), opset=18):
+    graph = helper.make_graph(nodes, "hand", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(np.asarray(a), n) for n, a in initializers.items()])
+    return helper.make_model(graph, ir_version=9, opset_imports=[helper.make_opsetid("", opset)]).SerializeToString()
+
+
+def test_auto_pad_asymmetric_pads_shape_arithmetic_and_pass_through_nodes():
+    """What torch's exporter rarely writes: auto_pad SAME_UPPER/SAME_LOWER with stride 2 (asymmetric), explicit
+    asymmetric pads, Identity, Dropout, GlobalMaxPool, and x.view(x.size(0), -1) as Shape/Gather/Concat/Reshape."""
+    rng = np.random.default_rng(0)
+    w = {f"w{i}": rng.standard_normal((2, 2, 3, 3)).astype("float32") for i in range(3)}
+    nodes = [helper.make_node("Conv", ["x", "w0"], ["a"], name="/same_upper/Conv", auto_pad="SAME_UPPER", strides=[2, 2]),
+             helper.make_node("Conv", ["a", "w1"], ["b"], name="/same_lower/Conv", auto_pad="SAME_LOWER"),
+             helper.make_node("Conv", ["b", "w2"], ["c"], name="/asym/Conv", pads=[0, 1, 2, 1]),
+             helper.make_node("Identity", ["c"], ["d"], name="/id"),
+             helper.make_node("Dropout", ["d"], ["e"], name="/drop"),
+             helper.make_node("Relu", ["e"], ["f"], name="/relu"),
+             helper.make_node("MaxPool", ["f"], ["g"], name="/pool", kernel_shape=[2, 2], pads=[1, 0, 0, 1]),
+             helper.make_node("Shape", ["g"], ["s"], name="/shape"),
+             helper.make_node("Gather", ["s", "zero"], ["n"], name="/gather", axis=0),
+             helper.make_node("Unsqueeze", ["n", "axes"], ["n1"], name="/unsqueeze"),
+             helper.make_node("Concat", ["n1", "minus_one"], ["target"], name="/concat", axis=0),
+             helper.make_node("Reshape", ["g", "target"], ["flat"], name="/reshape"),
+             helper.make_node("GlobalMaxPool", ["g"], ["gm"], name="/gmp"),
+             helper.make_node("Flatten", ["gm"], ["gf"], name="/gflat"),
+             helper.make_node("Concat", ["flat", "gf"], ["y"], name="/out", axis=1)]
+    data = _graph_model(nodes, {**w, "zero": np.array(0), "axes": np.array([0]), "minus_one": np.array([-1])})
+    _, converted = _converted(data)
+    _assert_equal_to_onnxruntime(converted)
+    assert "same_upper_Conv" in [layer.name for layer in converted.model.layers]
+
+
+def test_resnet18_converts_and_verifies_with_its_layer_names():
+    data = onnxmodels.resnet18_onnx()
+    start = time.perf_counter()
+    loaded = modelfiles.load_upload(data, "resnet18.onnx")
+    seconds = time.perf_counter() - start
+    model = loaded.model
+    net = onnxmodels.seeded(onnxmodels.ResNet18)
+    folded = sum(m.num_features for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    # the exporter folds each BatchNorm (scale and shift) into its conv (a bias): one parameter less per channel
+    assert model.count_params() == sum(p.numel() for p in net.parameters()) - folded == 11_684_712
+    assert (loaded.kind, loaded.assumed, len(loaded.class_names)) == ("onnx", "torch", 1000)
+    names = [layer.name for layer in model.layers]
+    assert "layer1_layer1.0_conv1_Conv" in names and "fc_Gemm" in names
+    assert model.inputs[0].shape[1:] == (224, 224, 3) and model.outputs[0].shape[-1] == 1000
+    assert seconds < 60, seconds  # about 2 s on 2 cores; generous for a loaded CI machine
+
+
+def _refused(data, key, limits=LIMITS, folder=None):
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError) as caught:
+        onnxfiles.check(data, limits, folder)
+    assert caught.value.key == key, str(caught.value)
+    assert time.perf_counter() - start < 2
+    return caught.value
+
+
+def _tiny(**change):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 1, 4, 4))
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = change.get("nodes", [helper.make_node("Relu", ["x"], ["y"], name="relu")])
+    graph = helper.make_graph(nodes, "g", [x], [y], change.get("initializers", []))
+    return helper.make_model(graph, ir_version=9, opset_imports=change.get("opsets", [helper.make_opsetid("", 17)]))
+
+
+def test_a_trillion_element_initializer_is_refused_from_its_dims():
+    huge = TensorProto(name="huge", data_type=TensorProto.FLOAT, dims=[10**6, 10**6])  # no data: 4 TB claimed
+    err = _refused(_tiny(initializers=[huge]).SerializeToString(), "files.onnx.initializer")
+    assert "huge" in str(err) and "1,000,000,000,000" in str(err)
+    short = numpy_helper.from_array(np.zeros(4, "float32"), "short")
+    short.dims[:] = [8]  # 8 values declared, 4 held
+    _refused(_tiny(initializers=[short]).SerializeToString(), "files.onnx.tensor_size")
+
+
+def test_external_data_only_from_the_files_own_folder(tmp_path):
+    outside = numpy_helper.from_array(np.ones(4, "float32"), "w")
+    outside.ClearField("raw_data")
+    outside.data_location = TensorProto.EXTERNAL
+    outside.external_data.add(key="location", value="../secrets.bin")
+    data = _tiny(initializers=[outside]).SerializeToString()
+    err = _refused(data, "files.onnx.external_path", folder=str(tmp_path))
+    assert "../secrets.bin" in str(err)
+    _refused(data, "files.onnx.external_upload")  # an upload has no folder
+    outside.external_data[0].value = "/etc/passwd"
+    _refused(_tiny(initializers=[outside]).SerializeToString(), "files.onnx.external_path", folder=str(tmp_path))
+    outside.external_data[0].value = "w.bin"
+    _refused(_tiny(initializers=[outside]).SerializeToString(), "files.onnx.external_missing", folder=str(tmp_path))
+    (tmp_path / "w.bin").write_bytes(np.ones(4, "float32").tobytes())
+    checked = onnxfiles.check(_tiny(initializers=[outside]).SerializeToString(), LIMITS, str(tmp_path))
+    assert checked.params == 4
+
+
+def test_custom_operators_domains_and_other_opsets_are_refused():
+    custom = _tiny(nodes=[helper.make_node("Evil", ["x"], ["y"], name="evil", domain="com.example")],
+                   opsets=[helper.make_opsetid("", 17)])
+    err = _refused(custom.SerializeToString(), "files.onnx.custom")
+    assert "evil" in str(err) and "com.example" in str(err)
+    _refused(_tiny(opsets=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]).SerializeToString(),
+             "files.onnx.domain")
+    _refused(_tiny(opsets=[helper.make_opsetid("", 11)]).SerializeToString(), "files.onnx.opset")
+    resize = _tiny(nodes=[helper.make_node("Resize", ["x"], ["y"], name="/up/Resize")])
+    err = _refused(resize.SerializeToString(), "files.onnx.operator")
+    assert "/up/Resize" in str(err) and "Resize" in str(err)
+
+
+def test_a_node_cycle_undefined_inputs_and_too_many_nodes_are_refused(monkeypatch):
+    cycle = [helper.make_node("Relu", ["x2"], ["x1"], name="first"), helper.make_node("Relu", ["x1"], ["x2"], name="second"),
+             helper.make_node("Relu", ["x"], ["y"], name="out")]
+    err = _refused(_tiny(nodes=cycle).SerializeToString(), "files.onnx.cycle")
+    assert "first" in str(err) or "second" in str(err)
+    _refused(_tiny(nodes=[helper.make_node("Add", ["x", "nowhere"], ["y"], name="add")]).SerializeToString(),
+             "files.onnx.undefined")
+    monkeypatch.setattr(onnxfiles, "MAX_NODES", 0)
+    _refused(_tiny().SerializeToString(), "files.onnx.nodes")
+
+
+def test_truncated_and_non_onnx_bytes_are_refused():
+    data = onnxmodels.export(onnxmodels.seeded(onnxmodels.Convs))
+    _refused(data[: len(data) // 2], "files.onnx.damaged")
+    _refused(onnx.ModelProto(ir_version=9).SerializeToString(), "files.onnx.no_graph")  # valid protobuf, no graph
+    with pytest.raises(ModelFileError) as caught:
+        modelfiles.load_upload(data[:-7], "cut.onnx")  # through the upload's entry point too
+    assert caught.value.key == "files.onnx.damaged"
+
+
+def test_the_input_must_be_one_image():
+    two = _tiny()
+    two.graph.input.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, (1, 4)))
+    _refused(two.SerializeToString(), "files.onnx.inputs")
+    flat = _tiny()
+    flat.graph.input[0].CopyFrom(helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 16)))
+    _refused(flat.SerializeToString(), "files.onnx.input")
+
+
+def test_a_wrong_conversion_is_refused_naming_the_first_diverging_node():
+    _, converted = _converted(onnxmodels.export(onnxmodels.seeded(onnxmodels.Convs)))
+    layer = converted.model.get_layer("features_features.4_Conv")  # the dilated depthwise conv
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, bias + 0.5])
+    with pytest.raises(ModelFileError) as caught:
+        onnxfiles.verify(converted)
+    assert caught.value.key == "files.onnx.diverges"
+    assert "/features/features.4/Conv" in str(caught.value) and f"{onnxfiles.TOLERANCE:g}" in str(caught.value)
+
+
+def test_padding_keras_cannot_express_exactly_is_refused_naming_the_node():
+    """A max pool with padding right after a conv (whose output can be negative, so zeros could win) and a
+    padding Keras's 'same' splits differently."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.MaxPool2d(3, 2, 1))
+    checked = onnxfiles.check(onnxmodels.export(onnxmodels.seeded(lambda: net)), LIMITS)
+    with pytest.raises(ModelFileError) as caught:
+        onnxfiles.convert(checked)
+    assert caught.value.key == "files.onnx.attribute" and "MaxPool" in str(caught.value)
+
+
+def test_a_refused_onnx_file_exits_the_command_line_with_status_2(tmp_path, capsys, monkeypatch):
+    from cnnviz.launch import cli
+
+    monkeypatch.setattr(cli.subprocess, "Popen", lambda *a, **k: pytest.fail("a server started"))
+    path = tmp_path / "custom.onnx"
+    path.write_bytes(_tiny(nodes=[helper.make_node("Evil", ["x"], ["y"], name="evil", domain="x")]).SerializeToString())
+    assert cli.main([str(path)]) == 2
+    assert "custom operator domain" in capsys.readouterr().err
+
+
+def test_every_layer_operator_was_converted_by_some_test():
+    """Runs last in this file: the models above used every operator the converter turns into a layer."""
+    assert OPS, "run the whole file"
+    missing = set(onnxfiles.LAYERS) - OPS - {"Constant"}
+    assert not missing, missing
