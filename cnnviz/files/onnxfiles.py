@@ -108,8 +108,8 @@ def _check_tensor(tensor, limits: Limits, folder: str | None) -> int:
         if len(tensor.raw_data) != n * item:
             raise ModelFileError("files.onnx.tensor_size", name=name, n=n, size=len(tensor.raw_data))
     else:
-        held = max((len(getattr(tensor, f)) for f in _TYPED_FIELDS), default=0)
-        if held != n and tensor.data_type != 10 and not (tensor.data_type in (10, 16) and held == n):
+        held = max(len(getattr(tensor, f)) for f in _TYPED_FIELDS)  # one value per element (float16 in int32_data too)
+        if held != n:
             raise ModelFileError("files.onnx.tensor_size", name=name, n=n, size=held)
     return n
 

@@ -222,3 +222,128 @@ def test_every_layer_operator_was_converted_by_some_test():
     assert OPS, "run the whole file"
     missing = set(onnxfiles.LAYERS) - OPS - {"Constant"}
     assert not missing, missing
+
+
+def _node(op, inputs, **attrs):
+    return helper.make_node(op, inputs, ["y"], name=f"/bad/{op}", **attrs)
+
+
+W = np.ones((2, 2, 3, 3), "float32")
+FLAT = helper.make_node("Flatten", ["x"], ["f"], name="/flat")
+# (what it is, nodes, initializers, the refusal's key): graphs on x (1, 2, 7, 7) that have no exact Keras equivalent
+CONVERSION_REFUSALS = [
+    ("clip below zero", [_node("Clip", ["x", "lo", "hi"])], {"lo": np.float32(-1), "hi": np.float32(1)}, "files.onnx.attribute"),
+    ("hard sigmoid not torch's", [_node("HardSigmoid", ["x"], alpha=0.2)], {}, "files.onnx.attribute"),
+    ("softmax over width", [_node("Softmax", ["x"], axis=3)], {}, "files.onnx.attribute"),
+    ("concat over height", [_node("Concat", ["x", "x"], axis=2)], {}, "files.onnx.attribute"),
+    ("flatten from axis 2", [_node("Flatten", ["x"], axis=2)], {}, "files.onnx.attribute"),
+    ("reshape keeping 3 axes", [_node("Reshape", ["x", "shape"])], {"shape": np.array([1, 2, 49])}, "files.onnx.attribute"),
+    ("batch norm in training", [_node("BatchNormalization", ["x", "s", "s", "s", "s"], training_mode=1)],
+     {"s": np.ones(2, "float32")}, "files.onnx.attribute"),
+    ("mean over channels", [_node("ReduceMean", ["x"], axes=[1])], {}, "files.onnx.attribute"),
+    ("average pool ceil_mode", [_node("AveragePool", ["x"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)], {},
+     "files.onnx.attribute"),
+    ("dilated max pool", [_node("MaxPool", ["x"], kernel_shape=[2, 2], dilations=[2, 2])], {}, "files.onnx.attribute"),
+    ("pads of the wrong length", [_node("Conv", ["x", "w"], pads=[1, 1])], {"w": W}, "files.onnx.attribute"),
+    ("tensor / tensor", [_node("Div", ["x", "x"])], {}, "files.onnx.rank"),
+    ("constant / tensor", [_node("Div", ["c", "x"])], {"c": np.float32(2)}, "files.onnx.rank"),
+    ("constant with a batch", [_node("Add", ["x", "c"])], {"c": np.ones((2, 2, 1, 1), "float32")}, "files.onnx.rank"),
+    ("conv weights from the image", [_node("Conv", ["w", "x"])], {"w": W}, "files.onnx.needs_tensor"),
+    ("shape arithmetic on the image", [_node("Gather", ["x", "i"], axis=0)], {"i": np.array(0)}, "files.onnx.needs_constant"),
+    ("an output without the image", [_node("Add", ["c", "c"])], {"c": np.float32(1)}, "files.onnx.constant_output"),
+    ("weights that do not fit", [_node("Conv", ["x", "w"])], {"w": np.ones((2, 3, 3, 3), "float32")}, "files.onnx.convert"),
+    ("a shape from the image", [_node("Reshape", ["x", "x"])], {}, "files.onnx.needs_constant"),
+    ("conv of a vector", [FLAT, _node("Conv", ["f", "w"])], {"w": W}, "files.onnx.rank"),
+    ("1-D max pool", [_node("MaxPool", ["x"], kernel_shape=[2])], {}, "files.onnx.rank"),
+    ("1-D average pool", [_node("AveragePool", ["x"], kernel_shape=[2])], {}, "files.onnx.rank"),
+    ("global pool of a vector", [FLAT, _node("GlobalAveragePool", ["f"])], {}, "files.onnx.rank"),
+    ("global max pool of a vector", [FLAT, _node("GlobalMaxPool", ["f"])], {}, "files.onnx.rank"),
+    ("a constant of higher rank", [_node("Mul", ["x", "c"])], {"c": np.ones((1, 1, 2, 1, 1), "float32")}, "files.onnx.rank"),
+    ("dense on a map", [_node("Gemm", ["x", "b"])], {"b": np.ones((7, 3), "float32")}, "files.onnx.rank"),
+    ("gemm with A transposed", [FLAT, _node("Gemm", ["f", "b"], transA=1)], {"b": np.ones((98, 3), "float32")},
+     "files.onnx.attribute"),
+]
+
+
+@pytest.mark.parametrize("what, nodes, initializers, key", CONVERSION_REFUSALS, ids=[c[0] for c in CONVERSION_REFUSALS])
+def test_what_keras_cannot_compute_exactly_is_refused_naming_the_node(what, nodes, initializers, key):
+    checked = onnxfiles.check(_graph_model(nodes, initializers), LIMITS)
+    with pytest.raises(ModelFileError) as caught:
+        onnxfiles.convert(checked)
+    assert caught.value.key == key, str(caught.value)
+    if key != "files.onnx.constant_output":
+        assert f"/bad/{nodes[-1].op_type}" in str(caught.value)
+
+
+def test_a_free_size_input_converts_but_shape_arithmetic_and_auto_pad_on_it_are_refused():
+    free = _graph_model([_node("Relu", ["x"])], {}, shape=(1, 2, "h", "w"))
+    converted = onnxfiles.convert(onnxfiles.check(free, LIMITS))
+    assert converted.model.inputs[0].shape[1:] == (None, None, 2)
+    assert onnxfiles.verify(converted) <= onnxfiles.TOLERANCE  # at FREE_SIZE
+    for nodes, init in (([_node("Shape", ["x"])], {}), ([_node("Conv", ["x", "w"], auto_pad="SAME_UPPER", strides=[2, 2])], {"w": W})):
+        with pytest.raises(ModelFileError, match="has no exact Keras equivalent"):
+            onnxfiles.convert(onnxfiles.check(_graph_model(nodes, init, shape=(1, 2, "h", "w")), LIMITS))
+    fold = helper.make_node("Gather", ["c", "i"], ["k"], name="/fold", axis=0)
+    with pytest.raises(ModelFileError) as caught:  # constants only, but the arithmetic itself fails
+        onnxfiles.convert(onnxfiles.check(_graph_model([fold, _node("Add", ["x", "k"])],
+                                                       {"c": np.ones(2, "float32"), "i": np.array(7)}), LIMITS))
+    assert caught.value.key == "files.onnx.convert" and "/fold" in str(caught.value)
+
+
+def test_malformed_tensors_and_graphs_are_refused_before_reading_them(tmp_path):
+    def tensor(**fields):
+        t = TensorProto(name="t", data_type=fields.pop("data_type", TensorProto.FLOAT), dims=fields.pop("dims", [4]))
+        for key, value in fields.items():
+            getattr(t, key).extend(value) if isinstance(value, list) else setattr(t, key, value)
+        return t
+
+    _refused(_tiny(initializers=[tensor(dims=[-1])]).SerializeToString(), "files.onnx.dims")
+    _refused(_tiny(initializers=[tensor(data_type=TensorProto.STRING)]).SerializeToString(), "files.onnx.dtype")
+    _refused(_tiny(initializers=[tensor(float_data=[1.0, 2.0, 3.0])]).SerializeToString(), "files.onnx.tensor_size")
+    small = checks.Limits(None, 10, 10**9)
+    pair = [numpy_helper.from_array(np.ones(8, "float32"), n) for n in ("a", "b")]
+    _refused(_tiny(initializers=pair).SerializeToString(), "files.params", limits=small)
+    huge = helper.make_node("Constant", [], ["k"], name="k", value=TensorProto(name="v", data_type=1, dims=[10**7, 10**7]))
+    _refused(_tiny(nodes=[huge, helper.make_node("Relu", ["x"], ["y"])]).SerializeToString(), "files.onnx.initializer")
+    twice = [helper.make_node("Relu", ["x"], ["y"]), helper.make_node("Relu", ["x"], ["y"])]
+    _refused(_tiny(nodes=twice).SerializeToString(), "files.onnx.twice")
+    sparse = _tiny()
+    sparse.graph.sparse_initializer.add().values.CopyFrom(numpy_helper.from_array(np.ones(1, "float32"), "s"))
+    _refused(sparse.SerializeToString(), "files.onnx.sparse")
+    function = _tiny()
+    function.functions.add(name="f", domain="custom.functions")
+    _refused(function.SerializeToString(), "files.onnx.domain")
+    no_output = _tiny()
+    del no_output.graph.output[:]
+    _refused(no_output.SerializeToString(), "files.onnx.no_graph")
+    short = numpy_helper.from_array(np.ones(4, "float32"), "w")
+    short.ClearField("raw_data")
+    short.data_location = TensorProto.EXTERNAL
+    short.external_data.add(key="location", value="w.bin")
+    short.external_data.add(key="offset", value="8")
+    (tmp_path / "w.bin").write_bytes(np.ones(4, "float32").tobytes())  # 16 bytes: from offset 8 only 8 are there
+    _refused(_tiny(initializers=[short]).SerializeToString(), "files.onnx.tensor_size", folder=str(tmp_path))
+    short.external_data[1].value = "eight"
+    _refused(_tiny(initializers=[short]).SerializeToString(), "files.onnx.external_path", folder=str(tmp_path))
+    (tmp_path / "inside").mkdir()
+    (tmp_path / "inside" / "link.bin").symlink_to(tmp_path / "w.bin")  # a link out of the model's folder
+    del short.external_data[1:]
+    short.external_data[0].value = "link.bin"
+    _refused(_tiny(initializers=[short]).SerializeToString(), "files.onnx.external_path", folder=str(tmp_path / "inside"))
+
+
+def test_external_data_beside_the_file_is_read_and_onnxruntime_failing_is_said(tmp_path):
+    data = _graph_model([helper.make_node("Conv", ["x", "w"], ["y"], name="/conv", pads=[1, 1, 1, 1])],
+                        {"w": np.full((2, 2, 3, 3), 0.5, "float32")})
+    model = onnx.ModelProto.FromString(data)
+    onnx.save_model(model, str(tmp_path / "m.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="m.data", size_threshold=0)
+    loaded = modelfiles.load_path(tmp_path / "m.onnx")
+    np.testing.assert_array_equal(loaded.model.get_layer("conv").get_weights()[0], np.full((3, 3, 2, 2), 0.5))
+    assert loaded.assumed == "" and loaded.class_names is None
+    newer = onnx.ModelProto.FromString(data)
+    newer.ir_version = 99  # onnxruntime refuses what it does not know
+    converted = onnxfiles.convert(onnxfiles.check(newer.SerializeToString(), LIMITS))
+    with pytest.raises(ModelFileError) as caught:
+        onnxfiles.verify(converted)
+    assert caught.value.key == "files.onnx.runtime" and "IR version" in str(caught.value)
