@@ -59,6 +59,31 @@ _ITEM_BYTES = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12:
 _TYPED_FIELDS = ("float_data", "int32_data", "int64_data", "double_data", "uint64_data")
 
 
+# ---------------------------------------------------------------- a torch module, exported
+
+
+def is_torch_module(obj) -> bool:
+    """A torch.nn.Module, told without importing torch (which is optional: pip install "cnnviz[torch]")."""
+    return any(f"{c.__module__}.{c.__qualname__}" == "torch.nn.modules.module.Module" for c in type(obj).__mro__)
+
+
+def save_torch(module, input_shape, path: str, opset: int = 17) -> str:
+    """`module` (a torch.nn.Module) exported in eval mode to ONNX at `path` for one image of `input_shape`
+    (C, H, W); returns `path`. torch's TorchScript exporter, whose node names follow the module's attributes."""
+    import warnings
+
+    import torch
+
+    shape = tuple(int(v) for v in input_shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"input_shape must be (channels, height, width), got {input_shape!r}.")
+    module.eval()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(module, (torch.zeros((1,) + shape),), path, dynamo=False, opset_version=opset)
+    return path
+
+
 # ---------------------------------------------------------------- checks, before anything is allocated
 
 
