@@ -99,6 +99,25 @@ class Arithmetic(nn.Module):
         return self.drop(self.fc(torch.flatten(x, 1)))
 
 
+class Upsampling(nn.Module):
+    """ConvTranspose (strided, padded, with output padding; and without bias), PRelu per channel and shared,
+    Pad (zeros, asymmetric, its pads computed by shape arithmetic), Gelu (opset 20)."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.prelu = nn.PReLU(4)
+        self.up = nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1)
+        self.up2 = nn.ConvTranspose2d(3, 2, 2, stride=2, bias=False)
+        self.prelu1 = nn.PReLU()
+        self.gelu = nn.GELU()
+
+    def forward(self, x):
+        x = self.up(self.prelu(self.down(x)))
+        x = nn.functional.pad(x, (1, 2, 0, 1))
+        return self.gelu(self.prelu1(self.up2(x))).flatten(1)
+
+
 class Basic(nn.Module):
     """torchvision's BasicBlock."""
 

@@ -47,8 +47,8 @@ DOMAINS = ("", "ai.onnx")
 IMAGENET = ((3, 224, 224), 1000)  # input (C, H, W), outputs: fed torch's ImageNet normalisation by default
 
 # Operators that become Keras layers (or pass a tensor on), and those only folded when their inputs are constants.
-LAYERS = ("Conv", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu",
-          "Softmax", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
+LAYERS = ("Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
+          "LeakyRelu", "PRelu", "Gelu", "Softmax", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
           "Concat", "Flatten", "Reshape", "Gemm", "MatMul", "Dropout", "Identity", "Constant", "Shape")
 FOLDED = ("Gather", "Unsqueeze", "Squeeze", "Slice", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
           "Where", "ReduceProd", "Floor", "Ceil", "Sqrt", "Neg", "Transpose")
@@ -497,6 +497,46 @@ class _Converter:
         layer.set_weights([kernel.astype("float32")] + ([bias.astype("float32")] if bias is not None else []))
         return _Tensor(y, True)
 
+    def op_ConvTranspose(self, node):
+        """Conv2DTranspose 'valid' with the output padding, then the pads cropped: (in - 1) * s + k' + op - pads."""
+        layers = self.keras.layers
+        x = self.tensor(node.input[0])
+        weight = self.const(node.input[1])
+        bias = self.const(node.input[2] if len(node.input) > 2 else "")
+        if not x.nchw or weight is None or weight.ndim != 4:
+            self.refuse("files.onnx.rank")
+        for name, allowed in (("group", (1,)), ("auto_pad", (b"NOTSET", "NOTSET")), ("output_shape", (None,))):
+            if self.attrs.get(name, allowed[0]) not in allowed:
+                self.refuse("files.onnx.attribute", attribute=name, value=verbatim(str(self.attrs[name])))
+        _, out, kh, kw = weight.shape
+        strides = tuple(self.attrs.get("strides", [1, 1]))
+        top, left, bottom, right = self.attrs.get("pads", [0, 0, 0, 0])
+        layer = layers.Conv2DTranspose(out, (kh, kw), strides=strides, padding="valid",
+                                       output_padding=tuple(self.attrs.get("output_padding", [0, 0])),
+                                       dilation_rate=tuple(self.attrs.get("dilations", [1, 1])), use_bias=bias is not None)
+        y = self.layer(layer, x.tensor)
+        layer.set_weights([weight.transpose(2, 3, 1, 0).astype("float32")]
+                          + ([bias.astype("float32")] if bias is not None else []))
+        if any((top, left, bottom, right)):
+            y = self.layer(layers.Cropping2D(((top, bottom), (left, right))), y, "_crop")
+        return _Tensor(y, True)
+
+    def op_Pad(self, node):
+        """Zeros around height and width only: ZeroPadding2D."""
+        x = self.tensor(node.input[0])
+        mode = self.attrs.get("mode", b"constant")
+        pads = [int(v) for v in np.asarray(self.const(node.input[1])).reshape(-1)]
+        value = self.const(node.input[2] if len(node.input) > 2 else "", np.float32(0))
+        if len(node.input) > 3 and node.input[3] or not x.nchw or len(pads) != 8:
+            self.refuse("files.onnx.rank")
+        if mode not in (b"constant", "constant") or float(np.asarray(value).reshape(-1)[0]) != 0.0:
+            self.refuse("files.onnx.attribute", attribute="mode", value=verbatim(str(mode)))
+        n0, c0, top, left, n1, c1, bottom, right = pads
+        if n0 or c0 or n1 or c1 or min(pads) < 0:
+            self.refuse("files.onnx.attribute", attribute="pads", value=verbatim(str(pads)))
+        y = self.layer(self.keras.layers.ZeroPadding2D(((top, bottom), (left, right))), x.tensor)
+        return _Tensor(y, True, x.nonneg)
+
     def op_BatchNormalization(self, node):
         x = self.tensor(node.input[0])
         scale, shift, mean, var = (self.const(n) for n in node.input[1:5])
@@ -538,6 +578,25 @@ class _Converter:
 
     def op_LeakyRelu(self, node):
         return self._activation(node, self.keras.layers.LeakyReLU(negative_slope=float(self.attrs.get("alpha", 0.01))))
+
+    def op_PRelu(self, node):
+        x = self.tensor(node.input[0])
+        slope = np.asarray(self.const(node.input[1]), dtype="float32")
+        rank = len(x.onnx_shape)
+        channels = x.onnx_shape[1]
+        if slope.size not in (1, channels) or (x.nchw and rank != 4) or (not x.nchw and rank != 2):
+            self.refuse("files.onnx.rank")
+        shared = list(range(1, rank)) if slope.size == 1 else (list(range(1, rank - 1)) or None)
+        layer = self.keras.layers.PReLU(shared_axes=shared)
+        y = self.layer(layer, x.tensor)
+        layer.set_weights([slope.reshape(layer.get_weights()[0].shape)])
+        return _Tensor(y, x.nchw)
+
+    def op_Gelu(self, node):  # opset 20
+        approximate = self.attrs.get("approximate", b"none")
+        if approximate not in (b"none", "none"):
+            self.refuse("files.onnx.attribute", attribute="approximate", value=verbatim(str(approximate)))
+        return self._activation(node, self.keras.layers.Activation("gelu"))
 
     def op_Softmax(self, node):
         x = self.tensor(node.input[0])

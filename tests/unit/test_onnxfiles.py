@@ -40,7 +40,8 @@ def _assert_equal_to_onnxruntime(converted):
 
 @pytest.mark.parametrize("net, opset, keep_batchnorm", [(onnxmodels.Convs, 13, True),
                                                         (onnxmodels.Activations, 17, False),
-                                                        (onnxmodels.Arithmetic, 21, False)])
+                                                        (onnxmodels.Arithmetic, 21, False),
+                                                        (onnxmodels.Upsampling, 20, False)])
 def test_small_torch_models_equal_onnxruntime_layer_by_layer(net, opset, keep_batchnorm):
     checked, converted = _converted(onnxmodels.export(onnxmodels.seeded(net), opset=opset, keep_batchnorm=keep_batchnorm))
     _assert_equal_to_onnxruntime(converted)
@@ -50,7 +51,7 @@ def test_small_torch_models_equal_onnxruntime_layer_by_layer(net, opset, keep_ba
     assert {onnxfiles.layer_name(n.name) for n in checked.proto.graph.node if n.op_type == "Conv"} <= names
 
 
-def _graph_model(nodes, initializers, shape=(1, 2, 7, 7), opset=18):
+def _graph_model(nodes, initializers, shape=(1, 2, 7, 7), opset=20):
     graph = helper.make_graph(nodes, "hand", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
                               [numpy_helper.from_array(np.asarray(a), n) for n, a in initializers.items()])
@@ -260,6 +261,16 @@ CONVERSION_REFUSALS = [
     ("global max pool of a vector", [FLAT, _node("GlobalMaxPool", ["f"])], {}, "files.onnx.rank"),
     ("a constant of higher rank", [_node("Mul", ["x", "c"])], {"c": np.ones((1, 1, 2, 1, 1), "float32")}, "files.onnx.rank"),
     ("dense on a map", [_node("Gemm", ["x", "b"])], {"b": np.ones((7, 3), "float32")}, "files.onnx.rank"),
+    ("grouped transposed conv", [_node("ConvTranspose", ["x", "w"], group=2)], {"w": np.ones((2, 1, 3, 3), "float32")},
+     "files.onnx.attribute"),
+    ("transposed conv of a vector", [FLAT, _node("ConvTranspose", ["f", "w"])], {"w": W}, "files.onnx.rank"),
+    ("reflect padding", [_node("Pad", ["x", "p"], mode="reflect")], {"p": np.array([0, 0, 1, 1, 0, 0, 1, 1])},
+     "files.onnx.attribute"),
+    ("padding channels", [_node("Pad", ["x", "p"])], {"p": np.array([0, 1, 0, 0, 0, 0, 0, 0])}, "files.onnx.attribute"),
+    ("padding chosen axes", [_node("Pad", ["x", "p", "", "a"])], {"p": np.array([1, 1, 1, 1]), "a": np.array([2, 3])},
+     "files.onnx.rank"),
+    ("a slope per row", [_node("PRelu", ["x", "s"])], {"s": np.ones((7, 1), "float32")}, "files.onnx.rank"),
+    ("tanh-approximate gelu", [_node("Gelu", ["x"], approximate="tanh")], {}, "files.onnx.attribute"),
     ("gemm with A transposed", [FLAT, _node("Gemm", ["f", "b"], transA=1)], {"b": np.ones((98, 3), "float32")},
      "files.onnx.attribute"),
 ]
