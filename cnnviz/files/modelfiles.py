@@ -492,11 +492,20 @@ def check_path(path: str | os.PathLike) -> Checked:
         checked = _check(path, path, limits)
     else:
         raise ModelFileError("files.missing", name=_name(path[:200]))
-    need = checked.params * 4 * MEMORY_FACTOR
+    need = checked.params * 4 * _memory_factor(checked)
     if need > available_memory():
         raise ModelFileError("files.memory", n=checked.params, gb=f"{need / 2**30:.1f}",
                              free=f"{available_memory() / 2**30:.1f}")
     return checked
+
+
+def _memory_factor(checked: Checked) -> int:
+    """Bytes in memory per float32 parameter byte while loading: an ONNX file is converted and verified as well."""
+    if checked.kind == "onnx":
+        from cnnviz.files import onnxfiles
+
+        return onnxfiles.MEMORY_FACTOR
+    return MEMORY_FACTOR
 
 
 def load_bytes(data: bytes, filename: str = "model.keras") -> keras.Model:

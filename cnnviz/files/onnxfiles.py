@@ -41,6 +41,7 @@ MAX_NODES = 20_000  # ResNet-152 exports about 500 nodes, EfficientNet-B7 under 
 TOLERANCE = 1e-4  # |Keras - onnxruntime| <= TOLERANCE * max |onnxruntime| per output (float32 round-off)
 RANDOM_INPUTS = 2  # seeded normal(0, 1) inputs, plus one sample photo
 SEED = 0
+MEMORY_FACTOR = 10  # bytes in memory per float32 weight byte while loading (bench/onnx.py: 9.1x for ResNet-18)
 FREE_SIZE = 224  # the verification's height and width for a model that takes any size
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "coffee.png"
 DOMAINS = ("", "ai.onnx")

@@ -358,3 +358,20 @@ def test_external_data_beside_the_file_is_read_and_onnxruntime_failing_is_said(t
     with pytest.raises(ModelFileError) as caught:
         onnxfiles.verify(converted)
     assert caught.value.key == "files.onnx.runtime" and "IR version" in str(caught.value)
+
+
+def test_a_converted_model_downloads_as_keras_and_loads_back_equal(tmp_path, monkeypatch):
+    """The Model page's .keras download of a converted model is an ordinary, checked .keras file; and a file
+    on disk that would not fit in memory (ONNX: converted and verified too) is refused before loading."""
+    data = onnxmodels.export(onnxmodels.seeded(onnxmodels.Upsampling), opset=20)
+    converted = modelfiles.load_upload(data, "up.onnx").model
+    again = modelfiles.load_upload(modelfiles.model_bytes(converted), "up.keras").model
+    x = np.random.default_rng(3).random((1, 16, 16, 3), dtype="float32")
+    np.testing.assert_array_equal(again.predict_on_batch(x), converted.predict_on_batch(x))
+    path = tmp_path / "up.onnx"
+    path.write_bytes(data)
+    params = modelfiles.check_path(path).params
+    monkeypatch.setattr(modelfiles, "available_memory", lambda: params * 4 * onnxfiles.MEMORY_FACTOR - 1)
+    with pytest.raises(ModelFileError) as caught:
+        modelfiles.check_path(path)
+    assert caught.value.key == "files.memory"
