@@ -118,6 +118,51 @@ class Upsampling(nn.Module):
         return self.gelu(self.prelu1(self.up2(x))).flatten(1)
 
 
+class ConvNeXtBlock(nn.Module):
+    """torchvision's CNBlock and LayerNorm2d head at a small size: depthwise 7x7, Transpose to NHWC,
+    LayerNormalization, Linear (MatMul + Add on a 4-D tensor), Gelu (opset 20), a layer scale, Transpose back,
+    the residual Add; then a Transpose that is a real permutation and a Flatten of the result."""
+
+    def __init__(self, dim: int = 8):
+        super().__init__()
+        self.stem = nn.Conv2d(3, dim, 4, stride=4)
+        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1, self.pwconv2 = nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+        self.gelu = nn.GELU()
+        self.layer_scale = nn.Parameter(torch.linspace(0.5, 1.5, dim).reshape(dim, 1, 1))
+        self.head_norm = nn.LayerNorm(dim, eps=1e-6)
+        self.fc = nn.Linear(dim * 4 * 4, 3)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.dwconv(x).permute(0, 2, 3, 1)
+        y = self.pwconv2(self.gelu(self.pwconv1(self.norm(y))))
+        x = x + self.layer_scale * y.permute(0, 3, 1, 2)
+        x = self.head_norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return self.fc(torch.flatten(x.permute(0, 3, 2, 1), 1))  # (N, W, H, C): a real permutation
+
+
+def torchvision_models():
+    """torchvision.models, imported past torchvision's own __init__, which registers CUDA-built operators the
+    CPU build of torch cannot load (`operator torchvision::nms does not exist`); the architectures need none."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    if "torchvision.models" in sys.modules:
+        return sys.modules["torchvision.models"]
+    spec = importlib.util.find_spec("torchvision")
+    if spec is None:
+        return None
+    if "torchvision" not in sys.modules:
+        package = types.ModuleType("torchvision")
+        package.__path__ = list(spec.submodule_search_locations)
+        sys.modules["torchvision"] = package
+    return importlib.import_module("torchvision.models")
+
+
 class Basic(nn.Module):
     """torchvision's BasicBlock."""
 

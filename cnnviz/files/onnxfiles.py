@@ -50,9 +50,10 @@ IMAGENET = ((3, 224, 224), 1000)  # input (C, H, W), outputs: fed torch's ImageN
 # Operators that become Keras layers (or pass a tensor on), and those only folded when their inputs are constants.
 LAYERS = ("Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
           "LeakyRelu", "PRelu", "Gelu", "Softmax", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
-          "Concat", "Flatten", "Reshape", "Gemm", "MatMul", "Dropout", "Identity", "Constant", "Shape")
+          "Concat", "Flatten", "Reshape", "Transpose", "LayerNormalization", "Gemm", "MatMul", "Dropout", "Identity",
+          "Constant", "Shape")
 FOLDED = ("Gather", "Unsqueeze", "Squeeze", "Slice", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
-          "Where", "ReduceProd", "Floor", "Ceil", "Sqrt", "Neg", "Transpose")
+          "Where", "ReduceProd", "Floor", "Ceil", "Sqrt", "Neg")
 SUPPORTED = frozenset(LAYERS + FOLDED)
 
 _FLOAT_TYPES = {1: 4, 10: 2, 11: 8, 16: 2}  # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16: bytes per element
@@ -281,7 +282,7 @@ class _Tensor:
     """An ONNX value held as a Keras tensor; `nchw`: an ONNX NCHW tensor held as NHWC."""
 
     tensor: object
-    nchw: bool
+    nchw: bool  # False: held in ONNX's own axis order (any rank)
     nonneg: bool = False  # never negative (after ReLU, Sigmoid, ...): zero padding never wins a max pool
 
     @property
@@ -739,7 +740,7 @@ class _Converter:
         if not x.nchw:
             if len(x.onnx_shape) == 2:
                 return x
-            self.refuse("files.onnx.rank")
+            return _Tensor(self.layer(layers.Flatten(), x.tensor), False, x.nonneg)  # already in ONNX's order
         tensor = x.tensor
         if tuple(x.onnx_shape[2:]) != (1, 1):  # ONNX flattens C, H, W; Keras would flatten H, W, C
             tensor = self.layer(layers.Permute((3, 1, 2)), tensor, "_nchw")
@@ -760,8 +761,39 @@ class _Converter:
             return self._flatten(x)
         self.refuse("files.onnx.attribute", attribute="shape", value=verbatim(str(shape)))
 
-    def _dense(self, x: _Tensor, kernel: np.ndarray, bias):
-        if x.nchw or len(x.onnx_shape) != 2 or kernel.ndim != 2:
+    def op_Transpose(self, node):
+        """Where only the bookkeeping changes (NCHW <-> NHWC, as ConvNeXt permutes around its LayerNorm), no
+        layer; otherwise a Permute to ONNX's new order."""
+        x = self.tensor(node.input[0])
+        rank = len(x.onnx_shape)
+        perm = [int(p) for p in self.attrs.get("perm", range(rank - 1, -1, -1))]
+        held = [0, 2, 3, 1] if x.nchw else list(range(rank))  # the ONNX axis each Keras axis holds
+        inverse = [perm.index(i) for i in range(rank)]
+        now = [inverse[a] for a in held]  # the new ONNX axis each Keras axis holds
+        if now[0] != 0:
+            self.refuse("files.onnx.attribute", attribute="perm", value=verbatim(str(perm)))
+        if now == list(range(rank)):
+            return _Tensor(x.tensor, False, x.nonneg)
+        if rank == 4 and now == [0, 2, 3, 1]:
+            return _Tensor(x.tensor, True, x.nonneg)
+        dims = tuple(now.index(i) for i in range(1, rank))
+        return _Tensor(self.layer(self.keras.layers.Permute(dims), x.tensor), False, x.nonneg)
+
+    def op_LayerNormalization(self, node):  # over the last axis, in ONNX's order (ConvNeXt's)
+        x = self.tensor(node.input[0])
+        rank = len(x.onnx_shape)
+        scale = self.const(node.input[1])
+        bias = self.const(node.input[2] if len(node.input) > 2 else "")
+        if x.nchw or int(self.attrs.get("axis", -1)) % rank != rank - 1 or any(node.output[1:]):
+            self.refuse("files.onnx.attribute", attribute="axis", value=int(self.attrs.get("axis", -1)))
+        layer = self.keras.layers.LayerNormalization(axis=-1, epsilon=float(self.attrs.get("epsilon", 1e-5)),
+                                                     center=bias is not None)
+        y = self.layer(layer, x.tensor)
+        layer.set_weights([scale.astype("float32")] + ([bias.astype("float32")] if bias is not None else []))
+        return _Tensor(y, False)
+
+    def _dense(self, x: _Tensor, kernel: np.ndarray, bias):  # on the last axis (a Linear in ConvNeXt's blocks too)
+        if x.nchw or len(x.onnx_shape) < 2 or kernel.ndim != 2:
             self.refuse("files.onnx.rank")
         layer = self.keras.layers.Dense(kernel.shape[1], use_bias=bias is not None)
         y = self.layer(layer, x.tensor)

@@ -41,7 +41,8 @@ def _assert_equal_to_onnxruntime(converted):
 @pytest.mark.parametrize("net, opset, keep_batchnorm", [(onnxmodels.Convs, 13, True),
                                                         (onnxmodels.Activations, 17, False),
                                                         (onnxmodels.Arithmetic, 21, False),
-                                                        (onnxmodels.Upsampling, 20, False)])
+                                                        (onnxmodels.Upsampling, 20, False),
+                                                        (onnxmodels.ConvNeXtBlock, 20, False)])
 def test_small_torch_models_equal_onnxruntime_layer_by_layer(net, opset, keep_batchnorm):
     checked, converted = _converted(onnxmodels.export(onnxmodels.seeded(net), opset=opset, keep_batchnorm=keep_batchnorm))
     _assert_equal_to_onnxruntime(converted)
@@ -99,6 +100,18 @@ def test_resnet18_converts_and_verifies_with_its_layer_names():
     assert "layer1_layer1.0_conv1_Conv" in names and "fc_Gemm" in names
     assert model.inputs[0].shape[1:] == (224, 224, 3) and model.outputs[0].shape[-1] == 1000
     assert seconds < 60, seconds  # about 2 s on 2 cores; generous for a loaded CI machine
+
+
+@pytest.mark.parametrize("name", ["squeezenet1_1", "mobilenet_v3_small"])
+def test_torchvision_architectures_convert_and_verify(name):
+    """torchvision's own definitions with their random initialisation, at 64x64 to keep the test short: SqueezeNet
+    (ceil_mode pools, Concat), MobileNetV3 (HardSwish, HardSigmoid, squeeze-and-excitation, Dropout)."""
+    models = onnxmodels.torchvision_models()
+    if models is None:
+        pytest.skip("torchvision is not installed")
+    torch.manual_seed(0)
+    _, converted = _converted(onnxmodels.export(getattr(models, name)(), (1, 3, 64, 64)))
+    assert onnxfiles.verify(converted) <= onnxfiles.TOLERANCE
 
 
 def _refused(data, key, limits=LIMITS, folder=None):
