@@ -120,7 +120,8 @@ class Upsampling(nn.Module):
 
 class ConvNeXtBlock(nn.Module):
     """torchvision's CNBlock and LayerNorm2d head at a small size: depthwise 7x7, Transpose to NHWC,
-    LayerNormalization, Linear (MatMul + Add on a 4-D tensor), Gelu (opset 20), a layer scale, Transpose back,
+    LayerNormalization, Linear (MatMul + Add on a 4-D tensor), GELU (below opset 20: Div, Erf, Add, Mul, Mul),
+    a layer scale, Transpose back,
     the residual Add; then a Transpose that is a real permutation and a Flatten of the result."""
 
     def __init__(self, dim: int = 8):

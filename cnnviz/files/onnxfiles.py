@@ -49,7 +49,7 @@ IMAGENET = ((3, 224, 224), 1000)  # input (C, H, W), outputs: fed torch's ImageN
 
 # Operators that become Keras layers (or pass a tensor on), and those only folded when their inputs are constants.
 LAYERS = ("Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
-          "LeakyRelu", "PRelu", "Gelu", "Softmax", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
+          "LeakyRelu", "PRelu", "Gelu", "Erf", "Softmax", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
           "Concat", "Flatten", "Reshape", "Transpose", "LayerNormalization", "Gemm", "MatMul", "Dropout", "Identity",
           "Constant", "Shape")
 FOLDED = ("Gather", "Unsqueeze", "Squeeze", "Slice", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
@@ -335,6 +335,50 @@ def _fold(node, values: list, opset: int):
     return ReferenceEvaluator(model).run(None, feeds)
 
 
+def _other(node, name: str) -> str | None:
+    """The input of a two-input node that is not `name` (None when neither or both are)."""
+    if len(node.input) != 2 or (node.input[0] == name) == (node.input[1] == name):
+        return None
+    return node.input[1] if node.input[0] == name else node.input[0]
+
+
+def _gelu_patterns(graph) -> tuple[set[int], dict[int, tuple]]:
+    """torch's exact GELU below opset 20: x * (erf(x / sqrt 2) + 1) * 0.5, as Div, Erf, Add, Mul, Mul with one
+    reader each. Returns the nodes folded into it and, per last Mul, (x, the three constants' names)."""
+    readers: dict[str, list[int]] = {}
+    producer: dict[str, int] = {}
+    for i, node in enumerate(graph.node):
+        for name in node.input:
+            readers.setdefault(name, []).append(i)
+        for name in node.output:
+            producer[name] = i
+
+    def only(name: str, op: str):
+        found = readers.get(name, [])
+        return found[0] if len(found) == 1 and graph.node[found[0]].op_type == op else None
+
+    skip, gelus = set(), {}
+    for e, erf in enumerate(graph.node):
+        if erf.op_type != "Erf" or producer.get(erf.input[0]) is None:
+            continue
+        d = producer[erf.input[0]]
+        div = graph.node[d]
+        if div.op_type != "Div" or len(readers.get(div.output[0], [])) != 1:
+            continue
+        x, root2 = div.input
+        a = only(erf.output[0], "Add")
+        one = a is not None and _other(graph.node[a], erf.output[0])
+        m1 = one and only(graph.node[a].output[0], "Mul")
+        if not m1 or _other(graph.node[m1], graph.node[a].output[0]) != x:
+            continue
+        m2 = only(graph.node[m1].output[0], "Mul")
+        half = m2 is not None and _other(graph.node[m2], graph.node[m1].output[0])
+        if half:
+            skip |= {d, e, a, m1}
+            gelus[m2] = (x, root2, one, half)
+    return skip, gelus
+
+
 class _Converter:
     def __init__(self, checked: Checked):
         import keras
@@ -348,6 +392,8 @@ class _Converter:
         self.names: set[str] = set()
         self.mapped: list[Mapped] = []
         self.order = checked.order
+        self.skip, self.gelus = _gelu_patterns(graph)
+
 
     def unique(self, base: str) -> str:
         name, n = base or "node", 1
@@ -390,6 +436,11 @@ class _Converter:
             self.label = _node_label(node, i)
             self.base = layer_name(node.name) or f"{node.op_type}_{i}"
             self.attrs = _attributes(node)
+            if i in self.skip:  # inside a GELU: made whole at its last node
+                continue
+            if i in self.gelus:
+                self._gelu(node, *self.gelus[i])
+                continue
             inputs = [self.values.get(n) if n else None for n in node.input]
             if node.op_type in ("Constant",) or (node.op_type != "Shape"
                                                  and all(not isinstance(v, _Tensor) for v in inputs)):
@@ -599,6 +650,23 @@ class _Converter:
         if approximate not in (b"none", "none"):
             self.refuse("files.onnx.attribute", attribute="approximate", value=verbatim(str(approximate)))
         return self._activation(node, self.keras.layers.Activation("gelu"))
+
+    def _gelu(self, node, x: str, root2: str, one: str, half: str):
+        """The last Mul of torch's exact GELU below opset 20 (see _gelu_patterns): Activation('gelu'), named
+        after the module ('/gelu/Mul_1' -> 'gelu_Gelu'), once its constants are checked."""
+        constants = [self.const(n) for n in (root2, one, half)]
+        if any(c is None or np.asarray(c).size != 1 for c in constants) or not np.allclose(
+                [float(np.asarray(c).reshape(())) for c in constants], [math.sqrt(2), 1.0, 0.5], rtol=1e-6, atol=0):
+            self.refuse("files.onnx.operator", op="Erf")
+        if "/" in node.name.strip("/"):
+            self.base = layer_name(node.name.rsplit("/", 1)[0] + "/Gelu")
+        tensor = self.tensor(x)
+        result = _Tensor(self.layer(self.keras.layers.Activation("gelu"), tensor.tensor), tensor.nchw)
+        self.values[node.output[0]] = result
+        self.mapped.append(Mapped(self.label, node.output[0], result.tensor._keras_history.operation.name, result.nchw))
+
+    def op_Erf(self, node):  # only inside torch's GELU (see _gelu_patterns)
+        self.refuse("files.onnx.operator", op="Erf")
 
     def op_Softmax(self, node):
         x = self.tensor(node.input[0])
