@@ -55,6 +55,10 @@ LAYERS = ("Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip", "Sigmoi
 FOLDED = ("Gather", "Unsqueeze", "Squeeze", "Slice", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
           "Where", "ReduceProd", "Floor", "Ceil", "Sqrt", "Neg")
 SUPPORTED = frozenset(LAYERS + FOLDED)
+# What is computed once when all inputs are constants (shape arithmetic, constant weights' arithmetic)
+FOLDABLE = frozenset(FOLDED + ("Constant", "Add", "Sub", "Mul", "Div", "Concat", "Reshape", "Transpose", "Flatten",
+                               "Identity", "Dropout"))
+MAX_FOLDED = 10_000_000  # elements a folded node may make (shape arithmetic makes a handful)
 
 _FLOAT_TYPES = {1: 4, 10: 2, 11: 8, 16: 2}  # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16: bytes per element
 _ITEM_BYTES = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2}
@@ -319,6 +323,29 @@ def _attributes(node) -> dict:
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
+def _folded_size(node, values: list) -> int:
+    """The elements a folded node makes, from its inputs' values and shapes, before it runs (ConstantOfShape,
+    Expand, Range, Gather and broadcasting can make far more than they read)."""
+    arrays = [np.asarray(v) if v is not None else None for v in values]
+    shapes = [a.shape for a in arrays if a is not None]
+    try:
+        if node.op_type == "ConstantOfShape":
+            return int(np.prod([int(d) for d in arrays[0].reshape(-1)], dtype=object))
+        if node.op_type == "Expand":
+            return int(np.prod(np.broadcast_shapes(arrays[0].shape, tuple(int(d) for d in arrays[1].reshape(-1))),
+                               dtype=object))
+        if node.op_type == "Range":
+            start, limit, delta = (float(a.reshape(())) for a in arrays[:3])
+            return max(0, math.ceil((limit - start) / delta)) if delta else MAX_FOLDED + 1
+        if node.op_type == "Gather":
+            return int(arrays[1].size) * max(1, int(arrays[0].size))
+        if node.op_type in ("Add", "Sub", "Mul", "Div", "Equal", "Where"):
+            return int(np.prod(np.broadcast_shapes(*shapes), dtype=object))
+    except (ValueError, TypeError, OverflowError, IndexError, AttributeError):
+        return 0  # the evaluator says what is wrong (files.onnx.convert)
+    return max((int(np.prod(shape, dtype=object)) for shape in shapes), default=0)
+
+
 def _fold(node, values: list, opset: int):
     """A node whose inputs are all constants, computed with onnx's reference evaluator."""
     import onnx
@@ -444,6 +471,10 @@ class _Converter:
             inputs = [self.values.get(n) if n else None for n in node.input]
             if node.op_type in ("Constant",) or (node.op_type != "Shape"
                                                  and all(not isinstance(v, _Tensor) for v in inputs)):
+                if node.op_type not in FOLDABLE:  # a layer's work on constants only: not shape arithmetic
+                    self.refuse("files.onnx.needs_tensor")
+                if _folded_size(node, inputs) > MAX_FOLDED:  # before the evaluator allocates it
+                    self.refuse("files.onnx.folded", n=_folded_size(node, inputs), limit=MAX_FOLDED)
                 try:
                     results = _fold(node, inputs, self.opset)
                 except ModelFileError:

@@ -691,6 +691,7 @@ TEXTS = {
     "files.onnx.operator": "노드 {node}: 연산자 {op}는 cnnviz가 Keras로 바꾸는 연산자가 아닙니다 (README의 연산자 표를 보세요).",
     "files.onnx.needs_tensor": "노드 {node}: cnnviz는 여기서 이미지로부터 계산된 텐서를 기대하지만 상수만 있습니다.",
     "files.onnx.needs_constant": "노드 {node}는 {name}가 상수(가중치나 모양 계산)여야 하는데, 이미지에 따라 달라집니다.",
+    "files.onnx.folded": "노드 {node}가 상수로부터 값 {n:,}개를 만들게 됩니다. 모양 계산은 몇 개만 만듭니다 (최대 {limit:,}개까지 계산합니다).",
     "files.onnx.convert": "노드 {node}를 Keras로 바꿀 수 없습니다: {error}",
     "files.onnx.constant_output": "그래프의 출력 {name}가 이미지에 따라 달라지지 않습니다.",
     "files.onnx.attribute": "노드 {node}: {attribute} = {value}에 해당하는 정확한 Keras 표현을 cnnviz가 만들지 않습니다.",

@@ -287,6 +287,10 @@ CONVERSION_REFUSALS = [
     ("a transpose moving the batch", [_node("Transpose", ["x"], perm=[1, 0, 2, 3])], {}, "files.onnx.attribute"),
     ("layer norm over channels of NCHW", [_node("LayerNormalization", ["x", "s"], axis=1)], {"s": np.ones((2, 7, 7), "float32")},
      "files.onnx.attribute"),
+    ("a huge constant from a tiny shape", [helper.make_node("ConstantOfShape", ["s"], ["k"], name="/big"),
+                                           _node("Add", ["x", "k"])], {"s": np.array([10**6, 10**6])}, "files.onnx.folded"),
+    ("a conv of constants", [helper.make_node("Conv", ["w", "w"], ["k"], name="/const"), _node("Add", ["x", "k"])],
+     {"w": W}, "files.onnx.needs_tensor"),
     ("erf outside a GELU", [_node("Erf", ["x"])], {}, "files.onnx.operator"),
     ("a GELU-shaped graph dividing by 2", [helper.make_node("Div", ["x", "two"], ["d"]), helper.make_node("Erf", ["d"], ["e"]),
                                           helper.make_node("Add", ["e", "one"], ["a"]), helper.make_node("Mul", ["x", "a"], ["m"]),
@@ -303,8 +307,10 @@ def test_what_keras_cannot_compute_exactly_is_refused_naming_the_node(what, node
     with pytest.raises(ModelFileError) as caught:
         onnxfiles.convert(checked)
     assert caught.value.key == key, str(caught.value)
-    if key != "files.onnx.constant_output":
+    if key not in ("files.onnx.constant_output", "files.onnx.folded", "files.onnx.needs_tensor"):
         assert f"/bad/{nodes[-1].op_type}" in str(caught.value)
+    elif key != "files.onnx.constant_output":
+        assert nodes[0].name in str(caught.value)  # the constant node itself
 
 
 def test_a_free_size_input_converts_but_shape_arithmetic_and_auto_pad_on_it_are_refused():
@@ -396,3 +402,12 @@ def test_a_converted_model_downloads_as_keras_and_loads_back_equal(tmp_path, mon
     with pytest.raises(ModelFileError) as caught:
         modelfiles.check_path(path)
     assert caught.value.key == "files.memory"
+
+
+def test_folded_sizes_are_known_before_folding():
+    size = onnxfiles._folded_size
+    assert size(helper.make_node("Expand", ["a", "s"], ["y"]), [np.ones((3, 1)), np.array([2, 1, 4])]) == 24
+    assert size(helper.make_node("Range", ["a", "b", "c"], ["y"]), [np.array(0), np.array(10**9), np.array(2)]) == 5 * 10**8
+    assert size(helper.make_node("Range", ["a", "b", "c"], ["y"]), [np.array(0), np.array(5), np.array(0)]) > onnxfiles.MAX_FOLDED
+    assert size(helper.make_node("Expand", ["a", "s"], ["y"]), [np.ones((3, 2)), np.array([4])]) == 0  # the evaluator says why
+    assert size(helper.make_node("Concat", ["a", "b"], ["y"], axis=0), [np.ones(3), np.ones(5)]) == 5
