@@ -58,6 +58,8 @@ SUPPORTED = frozenset(LAYERS + FOLDED)
 # What is computed once when all inputs are constants (shape arithmetic, constant weights' arithmetic)
 FOLDABLE = frozenset(FOLDED + ("Constant", "Add", "Sub", "Mul", "Div", "Concat", "Reshape", "Transpose", "Flatten",
                                "Identity", "Dropout"))
+MAX_INPUT_VALUES = 16_777_216  # C x H x W of the image the model takes (3 x 2048 x 2048 fits)
+MAX_ACTIVATION_VALUES = 67_108_864  # the largest layer output at the verification's size (VGG's is 3.2 M)
 MAX_FOLDED = 10_000_000  # elements a folded node may make (shape arithmetic makes a handful)
 
 _FLOAT_TYPES = {1: 4, 10: 2, 11: 8, 16: 2}  # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16: bytes per element
@@ -215,6 +217,8 @@ def image_input(graph):
     dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
     if len(dims) != 4 or dims[1] is None or tensor_type.elem_type not in _FLOAT_TYPES:
         raise ModelFileError("files.onnx.input", shape=verbatim(str(tuple(dims))))
+    if math.prod(d or FREE_SIZE for d in dims[1:]) > MAX_INPUT_VALUES:
+        raise ModelFileError("files.onnx.input_size", shape=verbatim(str(tuple(dims))), limit=MAX_INPUT_VALUES)
     return inputs[0].name, tuple(dims[1:])
 
 
@@ -503,6 +507,11 @@ class _Converter:
                 raise ModelFileError("files.onnx.constant_output", name=verbatim(out.name[:120]))
             outputs.append(value.tensor)
         model = keras.Model(x, outputs if len(outputs) > 1 else outputs[0], name=layer_name(graph.name) or "onnx")
+        for layer in model.layers:  # before anything runs: no layer output beyond the cap (shapes known here)
+            shape = layer.output.shape[1:]
+            if None not in shape and math.prod(shape) > MAX_ACTIVATION_VALUES:
+                raise ModelFileError("files.onnx.activation", layer=verbatim(layer.name), n=math.prod(shape),
+                                     limit=MAX_ACTIVATION_VALUES)
         return Converted(model, tuple(self.mapped), self.proto)
 
     # ---------------------------------------------------- padding

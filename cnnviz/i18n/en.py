@@ -692,6 +692,8 @@ TEXTS = {
     "files.onnx.needs_tensor": "Node {node} works on constants only where cnnviz expects a tensor computed from the image.",
     "files.onnx.needs_constant": "Node {node} needs {name} to be a constant (weights or shape arithmetic), but it depends on the image.",
     "files.onnx.folded": "Node {node} would make {n:,} values from constants; shape arithmetic makes a handful (at most {limit:,} are computed).",
+    "files.onnx.input_size": "The model takes images of {shape}: more than {limit:,} values, which cnnviz does not run.",
+    "files.onnx.activation": "Layer {layer} would output {n:,} values per image; at most {limit:,} are run here.",
     "files.onnx.convert": "Node {node} could not be converted to Keras: {error}",
     "files.onnx.constant_output": "The graph's output {name} does not depend on the image.",
     "files.onnx.attribute": "Node {node}: {attribute} = {value} has no exact Keras equivalent that cnnviz builds.",

@@ -692,6 +692,8 @@ TEXTS = {
     "files.onnx.needs_tensor": "노드 {node}: cnnviz는 여기서 이미지로부터 계산된 텐서를 기대하지만 상수만 있습니다.",
     "files.onnx.needs_constant": "노드 {node}는 {name}가 상수(가중치나 모양 계산)여야 하는데, 이미지에 따라 달라집니다.",
     "files.onnx.folded": "노드 {node}가 상수로부터 값 {n:,}개를 만들게 됩니다. 모양 계산은 몇 개만 만듭니다 (최대 {limit:,}개까지 계산합니다).",
+    "files.onnx.input_size": "모델이 받는 이미지가 {shape}입니다: 값이 {limit:,}개를 넘어 cnnviz가 실행하지 않습니다.",
+    "files.onnx.activation": "레이어 {layer}의 출력이 이미지 하나에 값 {n:,}개가 됩니다. 여기서는 최대 {limit:,}개까지 실행합니다.",
     "files.onnx.convert": "노드 {node}를 Keras로 바꿀 수 없습니다: {error}",
     "files.onnx.constant_output": "그래프의 출력 {name}가 이미지에 따라 달라지지 않습니다.",
     "files.onnx.attribute": "노드 {node}: {attribute} = {value}에 해당하는 정확한 Keras 표현을 cnnviz가 만들지 않습니다.",

@@ -387,6 +387,18 @@ def test_external_data_beside_the_file_is_read_and_onnxruntime_failing_is_said(t
     assert caught.value.key == "files.onnx.runtime" and "IR version" in str(caught.value)
 
 
+def test_huge_images_and_layer_outputs_are_refused_before_anything_runs():
+    """A declared input of 3 x 100,000 x 100,000, and a 1x1 conv to 100,000 channels at 224x224 (300,000
+    weights, but 5 G values out): refused from shapes, before the verification would allocate them."""
+    big = _tiny()
+    big.graph.input[0].CopyFrom(helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 3, 100_000, 100_000)))
+    _refused(big.SerializeToString(), "files.onnx.input_size")
+    wide = _graph_model([_node("Conv", ["x", "w"])], {"w": np.zeros((100_000, 3, 1, 1), "float32")}, shape=(1, 3, 224, 224))
+    with pytest.raises(ModelFileError) as caught:
+        onnxfiles.convert(onnxfiles.check(wide, LIMITS))
+    assert caught.value.key == "files.onnx.activation" and "bad_Conv" in str(caught.value)
+
+
 def test_a_converted_model_downloads_as_keras_and_loads_back_equal(tmp_path, monkeypatch):
     """The Model page's .keras download of a converted model is an ordinary, checked .keras file; and a file
     on disk that would not fit in memory (ONNX: converted and verified too) is refused before loading."""
