@@ -118,6 +118,26 @@ class Upsampling(nn.Module):
         return self.gelu(self.prelu1(self.up2(x))).flatten(1)
 
 
+class Reshapes(nn.Module):
+    """Reshape to rank 3 (BatchNorm1d over its channels) and back to a map, a conv on it, ReduceMean without
+    keepdims, Unsqueeze twice, a Mul between layouts, Squeeze twice after a global pool (as course code does)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.conv2 = nn.Conv2d(3, 4, 3, stride=2), nn.Conv2d(4, 2, 1)
+        self.bn1d = nn.BatchNorm1d(4)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        x = self.conv(x)  # (1, 4, 7, 7)
+        x = torch.relu(self.bn1d(x.view(1, 4, 49)).view(1, 4, 7, 7))
+        x = self.conv2(x)
+        z = x.mean((2, 3)).unsqueeze(-1).unsqueeze(-1)
+        x = x * torch.sigmoid(z)
+        x = nn.functional.adaptive_avg_pool2d(x, 1).squeeze(-1).squeeze(-1)
+        return self.fc(torch.cat([x, x], 1))
+
+
 class ConvNeXtBlock(nn.Module):
     """torchvision's CNBlock and LayerNorm2d head at a small size: depthwise 7x7, Transpose to NHWC,
     LayerNormalization, Linear (MatMul + Add on a 4-D tensor), GELU (below opset 20: Div, Erf, Add, Mul, Mul),

@@ -11,10 +11,13 @@ defined and the graph has no cycle; every operator is one the converter takes (S
 refusal names it with its node; one image input (N, C, H, W).
 
 The conversion (`convert`): NHWC throughout (an ONNX NCHW tensor is held as NHWC and an NCHW Flatten or
-Reshape first permutes back to C, H, W order, so Dense weights stay as exported), one Keras layer per ONNX
+Reshape first permutes back to C, H, W order, so Dense weights stay as exported; a Transpose between NCHW and
+NHWC only changes that bookkeeping, as around ConvNeXt's LayerNorm), one Keras layer per ONNX
 node named after the node ('/layer1/layer1.0/conv1/Conv' -> 'layer1_layer1.0_conv1_Conv'), weights
 transposed OIHW -> HWIO (depthwise: (C, M, kh, kw) -> (kh, kw, C, M)). Shape arithmetic (Shape, Gather,
-Concat, ... on constants) is folded to constants with onnx's reference evaluator. Padding that Keras's
+Concat, ... on constants) is folded to constants with onnx's reference evaluator, what a fold would make
+counted first. torch's exact GELU below opset 20 (Div, Erf, Add, Mul, Mul) becomes one gelu layer. No layer
+output may exceed MAX_ACTIVATION_VALUES (checked from shapes before anything runs). Padding that Keras's
 'same' does not split the same way becomes a ZeroPadding2D layer before the conv or pool (for max pooling
 only after a layer whose output is never negative, where zeros never win; otherwise refused).
 
@@ -50,14 +53,14 @@ IMAGENET = ((3, 224, 224), 1000)  # input (C, H, W), outputs: fed torch's ImageN
 # Operators that become Keras layers (or pass a tensor on), and those only folded when their inputs are constants.
 LAYERS = ("Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
           "LeakyRelu", "PRelu", "Gelu", "Erf", "Softmax", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
-          "Concat", "Flatten", "Reshape", "Transpose", "LayerNormalization", "Gemm", "MatMul", "Dropout", "Identity",
-          "Constant", "Shape")
-FOLDED = ("Gather", "Unsqueeze", "Squeeze", "Slice", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
+          "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "LayerNormalization", "Gemm", "MatMul",
+          "Dropout", "Identity", "Constant", "Shape")
+FOLDED = ("Gather", "Slice", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
           "Where", "ReduceProd", "Floor", "Ceil", "Sqrt", "Neg")
 SUPPORTED = frozenset(LAYERS + FOLDED)
 # What is computed once when all inputs are constants (shape arithmetic, constant weights' arithmetic)
-FOLDABLE = frozenset(FOLDED + ("Constant", "Add", "Sub", "Mul", "Div", "Concat", "Reshape", "Transpose", "Flatten",
-                               "Identity", "Dropout"))
+FOLDABLE = frozenset(FOLDED + ("Constant", "Add", "Sub", "Mul", "Div", "Concat", "Reshape", "Squeeze", "Unsqueeze",
+                               "Transpose", "Flatten", "Identity", "Dropout"))
 MAX_INPUT_VALUES = 16_777_216  # C x H x W of the image the model takes (3 x 2048 x 2048 fits)
 MAX_ACTIVATION_VALUES = 67_108_864  # the largest layer output at the verification's size (VGG's is 3.2 M)
 MAX_FOLDED = 10_000_000  # elements a folded node may make (shape arithmetic makes a handful)
@@ -443,6 +446,23 @@ class _Converter:
             self.refuse("files.onnx.needs_tensor")
         return value
 
+    def image(self, name: str) -> _Tensor:
+        """A tensor for an operator on maps (conv, pooling): a rank-4 tensor held in ONNX's order is permuted
+        to NHWC first."""
+        x = self.tensor(name)
+        if not x.nchw and len(x.onnx_shape) == 4:
+            return _Tensor(self.layer(self.keras.layers.Permute((2, 3, 1)), x.tensor, "_nhwc"), True, x.nonneg)
+        return x
+
+    def plain(self, x: _Tensor) -> _Tensor:
+        """`x` in ONNX's own axis order (an NCHW tensor held as NHWC is permuted back, or just reshaped at 1x1)."""
+        if not x.nchw:
+            return x
+        layers = self.keras.layers
+        if tuple(x.onnx_shape[2:]) == (1, 1):  # (N, 1, 1, C) and (N, C, 1, 1) hold their values in the same order
+            return _Tensor(self.layer(layers.Reshape(tuple(x.onnx_shape[1:])), x.tensor, "_nchw"), False, x.nonneg)
+        return _Tensor(self.layer(layers.Permute((3, 1, 2)), x.tensor, "_nchw"), False, x.nonneg)
+
     def const(self, name: str, default=None):
         if not name:
             return default
@@ -566,7 +586,7 @@ class _Converter:
 
     def op_Conv(self, node):
         layers = self.keras.layers
-        x = self.tensor(node.input[0])
+        x = self.image(node.input[0])
         weight = self.const(node.input[1])
         bias = self.const(node.input[2] if len(node.input) > 2 else "")
         if not x.nchw or weight is None or weight.ndim != 4:
@@ -593,7 +613,7 @@ class _Converter:
     def op_ConvTranspose(self, node):
         """Conv2DTranspose 'valid' with the output padding, then the pads cropped: (in - 1) * s + k' + op - pads."""
         layers = self.keras.layers
-        x = self.tensor(node.input[0])
+        x = self.image(node.input[0])
         weight = self.const(node.input[1])
         bias = self.const(node.input[2] if len(node.input) > 2 else "")
         if not x.nchw or weight is None or weight.ndim != 4:
@@ -616,7 +636,7 @@ class _Converter:
 
     def op_Pad(self, node):
         """Zeros around height and width only: ZeroPadding2D."""
-        x = self.tensor(node.input[0])
+        x = self.image(node.input[0])
         mode = self.attrs.get("mode", b"constant")
         pads = [int(v) for v in np.asarray(self.const(node.input[1])).reshape(-1)]
         value = self.const(node.input[2] if len(node.input) > 2 else "", np.float32(0))
@@ -635,7 +655,8 @@ class _Converter:
         scale, shift, mean, var = (self.const(n) for n in node.input[1:5])
         if int(self.attrs.get("training_mode", 0)):
             self.refuse("files.onnx.attribute", attribute="training_mode", value=1)
-        layer = self.keras.layers.BatchNormalization(axis=-1, epsilon=float(self.attrs.get("epsilon", 1e-5)))
+        axis = -1 if x.nchw or len(x.onnx_shape) == 2 else 1  # ONNX's channels: axis 1 in ONNX's own order
+        layer = self.keras.layers.BatchNormalization(axis=axis, epsilon=float(self.attrs.get("epsilon", 1e-5)))
         y = self.layer(layer, x.tensor)
         layer.set_weights([a.astype("float32") for a in (scale, shift, mean, var)])
         return _Tensor(y, x.nchw)
@@ -730,7 +751,7 @@ class _Converter:
         return tuple(pads)
 
     def op_MaxPool(self, node):
-        x = self.tensor(node.input[0])
+        x = self.image(node.input[0])
         kernel = tuple(self.attrs["kernel_shape"])
         strides = tuple(self.attrs.get("strides", [1, 1]))
         if len(kernel) != 2 or not x.nchw:
@@ -743,7 +764,7 @@ class _Converter:
         return _Tensor(y, True, x.nonneg)
 
     def op_AveragePool(self, node):
-        x = self.tensor(node.input[0])
+        x = self.image(node.input[0])
         kernel = tuple(self.attrs["kernel_shape"])
         strides = tuple(self.attrs.get("strides", [1, 1]))
         if len(kernel) != 2 or not x.nchw:
@@ -762,19 +783,19 @@ class _Converter:
         return _Tensor(y, True, x.nonneg)
 
     def op_GlobalAveragePool(self, node):
-        x = self.tensor(node.input[0])
+        x = self.image(node.input[0])
         if not x.nchw:
             self.refuse("files.onnx.rank")
         return _Tensor(self.layer(self.keras.layers.GlobalAveragePooling2D(keepdims=True), x.tensor), True, x.nonneg)
 
     def op_GlobalMaxPool(self, node):
-        x = self.tensor(node.input[0])
+        x = self.image(node.input[0])
         if not x.nchw:
             self.refuse("files.onnx.rank")
         return _Tensor(self.layer(self.keras.layers.GlobalMaxPooling2D(keepdims=True), x.tensor), True, x.nonneg)
 
     def op_ReduceMean(self, node):  # over H and W only: a global average pool
-        x = self.tensor(node.input[0])
+        x = self.image(node.input[0])
         axes = self.attrs.get("axes")
         if axes is None and len(node.input) > 1:
             axes = self.const(node.input[1])
@@ -802,6 +823,8 @@ class _Converter:
         layers = self.keras.layers
         a, b = (self.values.get(n) for n in node.input[:2])
         if isinstance(a, _Tensor) and isinstance(b, _Tensor):
+            if a.nchw != b.nchw and len(a.onnx_shape) == len(b.onnx_shape) == 4:
+                a, b = self.image(node.input[0]), self.image(node.input[1])
             if a.nchw != b.nchw or len(a.onnx_shape) != len(b.onnx_shape) or op == "Div":
                 self.refuse("files.onnx.rank")
             layer = {"Add": layers.Add, "Sub": layers.Subtract, "Mul": layers.Multiply}[op]()
@@ -867,7 +890,51 @@ class _Converter:
         size = math.prod(dims) if None not in dims else None
         if len(shape) == 2 and shape[1] in (-1, size) and shape[0] in (-1, 0, 1) and shape[0] != shape[1]:
             return self._flatten(x)
-        self.refuse("files.onnx.attribute", attribute="shape", value=verbatim(str(shape)))
+        if size is None or not shape or shape[0] not in (-1, 0, 1) or int(self.attrs.get("allowzero", 0)):
+            self.refuse("files.onnx.attribute", attribute="shape", value=verbatim(str(shape)))
+        target = [x.onnx_shape[i] if v == 0 else v for i, v in enumerate(shape)][1:]
+        if target.count(-1) > 1 or any(v < -1 or v == 0 for v in target):
+            self.refuse("files.onnx.attribute", attribute="shape", value=verbatim(str(shape)))
+        if -1 in target:
+            known = math.prod(v for v in target if v != -1)
+            target[target.index(-1)] = size // known if known and size % known == 0 else -2
+        if math.prod(target) != size:
+            self.refuse("files.onnx.attribute", attribute="shape", value=verbatim(str(shape)))
+        return self._reshaped(x, tuple(target))
+
+    def _reshaped(self, x: _Tensor, target: tuple) -> _Tensor:
+        """`x` with ONNX's shape (batch, *target), in ONNX's order (a Keras Reshape of the values in that order)."""
+        if tuple(x.onnx_shape[1:]) == target:
+            return x
+        x = self.plain(x)
+        if tuple(x.onnx_shape[1:]) == target:
+            return x
+        return _Tensor(self.layer(self.keras.layers.Reshape(target), x.tensor), False, x.nonneg)
+
+    def _axes(self, node) -> list[int]:
+        axes = self.attrs.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            axes = self.const(node.input[1])
+        return [int(a) for a in np.asarray(axes if axes is not None else [], dtype="int64").reshape(-1)]
+
+    def op_Squeeze(self, node):
+        x = self.tensor(node.input[0])
+        shape = list(x.onnx_shape)
+        axes = sorted({a % len(shape) for a in self._axes(node)}) or [i for i, d in enumerate(shape) if d == 1 and i]
+        if 0 in axes or any(shape[a] != 1 for a in axes) or None in shape[1:]:
+            self.refuse("files.onnx.attribute", attribute="axes", value=verbatim(str(axes)))
+        return self._reshaped(x, tuple(d for i, d in enumerate(shape) if i not in axes)[1:])
+
+    def op_Unsqueeze(self, node):
+        x = self.tensor(node.input[0])
+        shape = list(x.onnx_shape)
+        rank = len(shape) + len(self._axes(node))
+        axes = sorted({a % rank for a in self._axes(node)})
+        if not axes or 0 in axes or None in shape[1:]:
+            self.refuse("files.onnx.attribute", attribute="axes", value=verbatim(str(axes)))
+        for a in axes:
+            shape.insert(a, 1)
+        return self._reshaped(x, tuple(shape[1:]))
 
     def op_Transpose(self, node):
         """Where only the bookkeeping changes (NCHW <-> NHWC, as ConvNeXt permutes around its LayerNorm), no

@@ -42,7 +42,8 @@ def _assert_equal_to_onnxruntime(converted):
                                                         (onnxmodels.Activations, 17, False),
                                                         (onnxmodels.Arithmetic, 21, False),
                                                         (onnxmodels.Upsampling, 20, False),
-                                                        (onnxmodels.ConvNeXtBlock, 17, False)])
+                                                        (onnxmodels.ConvNeXtBlock, 17, False),
+                                                        (onnxmodels.Reshapes, 18, True)])
 def test_small_torch_models_equal_onnxruntime_layer_by_layer(net, opset, keep_batchnorm):
     checked, converted = _converted(onnxmodels.export(onnxmodels.seeded(net), opset=opset, keep_batchnorm=keep_batchnorm))
     _assert_equal_to_onnxruntime(converted)
@@ -251,7 +252,13 @@ CONVERSION_REFUSALS = [
     ("softmax over width", [_node("Softmax", ["x"], axis=3)], {}, "files.onnx.attribute"),
     ("concat over height", [_node("Concat", ["x", "x"], axis=2)], {}, "files.onnx.attribute"),
     ("flatten from axis 2", [_node("Flatten", ["x"], axis=2)], {}, "files.onnx.attribute"),
-    ("reshape keeping 3 axes", [_node("Reshape", ["x", "shape"])], {"shape": np.array([1, 2, 49])}, "files.onnx.attribute"),
+    ("reshape into the batch", [_node("Reshape", ["x", "shape"])], {"shape": np.array([2, 49])}, "files.onnx.attribute"),
+    ("reshape with two -1", [_node("Reshape", ["x", "shape"])], {"shape": np.array([1, -1, -1])}, "files.onnx.attribute"),
+    ("reshape to another size", [_node("Reshape", ["x", "shape"])], {"shape": np.array([1, 5, 5, 5])},
+     "files.onnx.attribute"),
+    ("reshape with an odd -1", [_node("Reshape", ["x", "shape"])], {"shape": np.array([1, 5, -1])}, "files.onnx.attribute"),
+    ("squeeze of a real axis", [_node("Squeeze", ["x", "axes"])], {"axes": np.array([2])}, "files.onnx.attribute"),
+    ("unsqueeze before the batch", [_node("Unsqueeze", ["x", "axes"])], {"axes": np.array([0])}, "files.onnx.attribute"),
     ("batch norm in training", [_node("BatchNormalization", ["x", "s", "s", "s", "s"], training_mode=1)],
      {"s": np.ones(2, "float32")}, "files.onnx.attribute"),
     ("mean over channels", [_node("ReduceMean", ["x"], axes=[1])], {}, "files.onnx.attribute"),
