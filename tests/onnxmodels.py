@@ -119,8 +119,9 @@ class Upsampling(nn.Module):
 
 
 class Reshapes(nn.Module):
-    """Reshape to rank 3 (BatchNorm1d over its channels) and back to a map, a conv on it, ReduceMean without
-    keepdims, Unsqueeze twice, a Mul between layouts, Squeeze twice after a global pool (as course code does)."""
+    """A channel split and shuffle (ShuffleNet's Slice, 5-D Reshape, Transpose), Reshape to rank 3 (BatchNorm1d
+    over its channels) and back to a map, a conv on it, ReduceMean without keepdims, Unsqueeze twice, a Mul
+    between layouts, Squeeze twice after a global pool (as course code does)."""
 
     def __init__(self):
         super().__init__()
@@ -130,7 +131,10 @@ class Reshapes(nn.Module):
 
     def forward(self, x):
         x = self.conv(x)  # (1, 4, 7, 7)
-        x = torch.relu(self.bn1d(x.view(1, 4, 49)).view(1, 4, 7, 7))
+        a, b = x.chunk(2, dim=1)  # ShuffleNet's split (Slice on channels), its channel shuffle (5-D), Concat of both
+        shuffled = b.reshape(1, 2, 1, 7, 7).transpose(1, 2).reshape(1, 2, 7, 7)
+        x = torch.cat([a, shuffled], 1)[:, :, 1:]  # and a Slice of the height: (1, 4, 6, 7)
+        x = torch.relu(self.bn1d(x.reshape(1, 4, 42)).view(1, 4, 6, 7))
         x = self.conv2(x)
         z = x.mean((2, 3)).unsqueeze(-1).unsqueeze(-1)
         x = x * torch.sigmoid(z)

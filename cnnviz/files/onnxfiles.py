@@ -53,14 +53,15 @@ IMAGENET = ((3, 224, 224), 1000)  # input (C, H, W), outputs: fed torch's ImageN
 # Operators that become Keras layers (or pass a tensor on), and those only folded when their inputs are constants.
 LAYERS = ("Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
           "LeakyRelu", "PRelu", "Gelu", "Erf", "Softmax", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
-          "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "LayerNormalization", "Gemm", "MatMul",
+          "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Slice", "Transpose", "LayerNormalization", "Gemm",
+          "MatMul",
           "Dropout", "Identity", "Constant", "Shape")
-FOLDED = ("Gather", "Slice", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
+FOLDED = ("Gather", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
           "Where", "ReduceProd", "Floor", "Ceil", "Sqrt", "Neg")
 SUPPORTED = frozenset(LAYERS + FOLDED)
 # What is computed once when all inputs are constants (shape arithmetic, constant weights' arithmetic)
 FOLDABLE = frozenset(FOLDED + ("Constant", "Add", "Sub", "Mul", "Div", "Concat", "Reshape", "Squeeze", "Unsqueeze",
-                               "Transpose", "Flatten", "Identity", "Dropout"))
+                               "Slice", "Transpose", "Flatten", "Identity", "Dropout"))
 MAX_INPUT_VALUES = 16_777_216  # C x H x W of the image the model takes (3 x 2048 x 2048 fits)
 MAX_ACTIVATION_VALUES = 67_108_864  # the largest layer output at the verification's size (VGG's is 3.2 M)
 MAX_FOLDED = 10_000_000  # elements a folded node may make (shape arithmetic makes a handful)
@@ -860,10 +861,13 @@ class _Converter:
         parts = [self.tensor(n) for n in node.input]
         rank = len(parts[0].onnx_shape)
         axis = int(self.attrs.get("axis", 1)) % rank
-        nchw = parts[0].nchw
-        if any(p.nchw != nchw or len(p.onnx_shape) != rank for p in parts) or axis != (1 if nchw else rank - 1):
+        if any(len(p.onnx_shape) != rank for p in parts) or axis == 0:
             self.refuse("files.onnx.attribute", attribute="axis", value=axis)
-        y = self.layer(self.keras.layers.Concatenate(axis=-1), [p.tensor for p in parts])
+        if rank == 4 and len({p.nchw for p in parts}) > 1:  # both layouts: all as NHWC maps
+            parts = [self.image(n) for n in node.input]
+        nchw = parts[0].nchw
+        keras_axis = [0, 2, 3, 1].index(axis) if nchw else axis
+        y = self.layer(self.keras.layers.Concatenate(axis=keras_axis), [p.tensor for p in parts])
         return _Tensor(y, nchw, all(p.nonneg for p in parts))
 
     def _flatten(self, x: _Tensor) -> _Tensor:
@@ -910,6 +914,32 @@ class _Converter:
         if tuple(x.onnx_shape[1:]) == target:
             return x
         return _Tensor(self.layer(self.keras.layers.Reshape(target), x.tensor), False, x.nonneg)
+
+    def op_Slice(self, node):
+        """One axis, step 1, of a rank-4 tensor (ShuffleNet's channel split): Cropping2D, the channels first
+        permuted to where Cropping2D crops."""
+        layers = self.keras.layers
+        x = self.tensor(node.input[0])
+        values = [self.const(node.input[k]) if len(node.input) > k and node.input[k] else None for k in range(1, 5)]
+        starts, ends, axes, steps = (None if v is None else [int(a) for a in np.asarray(v).reshape(-1)] for v in values)
+        rank = len(x.onnx_shape)
+        axes = axes or list(range(len(starts)))
+        if rank != 4 or len(axes) != 1 or (steps and steps != [1]) or axes[0] % rank == 0:
+            self.refuse("files.onnx.attribute", attribute="axes", value=verbatim(str(axes)))
+        axis = axes[0] % rank
+        size = x.onnx_shape[axis]
+        start, end = (min(max(v + size if v < 0 else v, 0), size) for v in (starts[0], ends[0]))
+        if size is None or end <= start:
+            self.refuse("files.onnx.attribute", attribute="starts", value=verbatim(str([starts, ends])))
+        k = ([0, 2, 3, 1] if x.nchw else [0, 1, 2, 3]).index(axis)  # the Keras axis holding it
+        crop = (start, size - end)
+        tensor = x.tensor
+        if k == 3:
+            tensor = self.layer(layers.Permute((3, 1, 2)), tensor, "_move")
+        y = self.layer(layers.Cropping2D((crop, (0, 0)) if k in (1, 3) else ((0, 0), crop)), tensor)
+        if k == 3:
+            y = self.layer(layers.Permute((2, 3, 1)), y, "_back")
+        return _Tensor(y, x.nchw, x.nonneg)
 
     def _axes(self, node) -> list[int]:
         axes = self.attrs.get("axes")
