@@ -35,7 +35,8 @@ PREPROCESSING = (keras.layers.Rescaling, keras.layers.Normalization, keras.layer
 
 
 CONTRACTS = ("unit", "byte", "symmetric", "torch", "caffe")
-SOURCES = ("layers", "file", "application", "user", "assumed", "default")  # where a plan's contract came from, in that order
+# where a plan's contract came from, in that order
+SOURCES = ("layers", "file", "application", "user", "assumed", "default")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # of RGB pixels in [0, 1] (keras.applications' "torch" mode)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CAFFE_MEAN = (103.939, 116.779, 123.68)  # of BGR pixels in 0-255 (keras.applications' "caffe" mode)
@@ -186,8 +187,8 @@ def detect(model: keras.Model, file: str = "", application: str = "", user: str 
            assumed: str = "") -> tuple[Pixels, str]:
     """(contract, source) for `model`: its leading layers decide first, then what its file declares
     (`file`), the Keras Application's mode (`application`), the user's choice (`user`), what its loader
-    assumes (`assumed`) (contract names, "" for none), else "unit" as "default". ValueError for an unknown name or one that does not fit the
-    model's channels (torch and caffe need RGB)."""
+    assumes (`assumed`) (contract names, "" for none), else "unit" as "default". ValueError for an unknown
+    name or one that does not fit the model's channels (torch and caffe need RGB)."""
     chain = leading_preprocessing(model)
     norm = normalization_pixels(chain)
     found = ("byte", "layers") if pixel_rescaling(chain) else ((norm[1], "layers") if norm else None)

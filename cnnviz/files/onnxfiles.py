@@ -52,7 +52,8 @@ IMAGENET = ((3, 224, 224), 1000)  # input (C, H, W), outputs: fed torch's ImageN
 
 # Operators that become Keras layers (or pass a tensor on), and those only folded when their inputs are constants.
 LAYERS = ("Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
-          "LeakyRelu", "PRelu", "Gelu", "Erf", "Softmax", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
+          "LeakyRelu", "PRelu", "Gelu", "Erf", "Softmax", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool",
+          "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
           "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Slice", "Transpose", "LayerNormalization", "Gemm",
           "MatMul",
           "Dropout", "Identity", "Constant", "Shape")
@@ -363,8 +364,9 @@ def _fold(node, values: list, opset: int):
     outputs = [f"out{i}" if name else "" for i, name in enumerate(node.output)]
     copy = onnx.helper.make_node(node.op_type, inputs, outputs, domain=node.domain)
     copy.attribute.extend(node.attribute)
-    graph = onnx.helper.make_graph([copy], "fold", [onnx.helper.make_tensor_value_info(n, 0, None) for n in inputs if n],
-                                   [onnx.helper.make_tensor_value_info(n, 0, None) for n in outputs if n])
+    value_info = onnx.helper.make_tensor_value_info
+    graph = onnx.helper.make_graph([copy], "fold", [value_info(n, 0, None) for n in inputs if n],
+                                   [value_info(n, 0, None) for n in outputs if n])
     model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)])
     feeds = {n: v for n, v in zip(inputs, values) if n}
     return ReferenceEvaluator(model).run(None, feeds)
@@ -627,7 +629,8 @@ class _Converter:
         top, left, bottom, right = self.attrs.get("pads", [0, 0, 0, 0])
         layer = layers.Conv2DTranspose(out, (kh, kw), strides=strides, padding="valid",
                                        output_padding=tuple(self.attrs.get("output_padding", [0, 0])),
-                                       dilation_rate=tuple(self.attrs.get("dilations", [1, 1])), use_bias=bias is not None)
+                                       dilation_rate=tuple(self.attrs.get("dilations", [1, 1])),
+                                       use_bias=bias is not None)
         y = self.layer(layer, x.tensor)
         layer.set_weights([weight.transpose(2, 3, 1, 0).astype("float32")]
                           + ([bias.astype("float32")] if bias is not None else []))

@@ -68,7 +68,8 @@ def model() -> None:
 def pixels() -> None:
     """The pixel range the model is fed: said (with why) where the model's layers, its file or its
     Keras Application tell; otherwise a select, bound to the link, that starts at "not known: [0, 1]
-    assumed" (or at the range the model's loader assumed, e.g. torch's for an ONNX ImageNet classifier). Presets declare theirs, so the sidebar needs no Keras for them."""
+    assumed" (or at the range the model's loader assumed, e.g. torch's for an ONNX ImageNet classifier).
+    Presets declare theirs, so the sidebar needs no Keras for them."""
     key = ui_models.current_key()
     if key not in (ui_models.SESSION_KEY, ui_models.STARTUP_KEY):
         st.sidebar.caption(t("pixels.source.file", range=t(f"pixels.{ui_models.PRESETS[key].pixels}")))
