@@ -16,5 +16,6 @@ SECTIONS = (
     "bench.training",  # 6. Train page's loop vs bare model.fit, samples/s
     "bench.load",  # 7. a class: N websocket sessions moving a slider (load generator), cross-checked in Chromium
     "bench.replicas",  # 8. the load generator at one replica, then through HAProxy at two (make serve-replicas)
+    "bench.onnx",  # 9. ResNet-18 from ONNX: convert + verify time, forward pass vs onnxruntime, peak memory
 )
 NEEDS_FLOOR = ("browser", "coldstart", "load", "replicas")  # their ratios need this run's floors: `floor` runs first

@@ -12,8 +12,8 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def show(model_or_path, port: int | None = None, **kwargs):
-    """The app for a keras.Model or a model file, served in the background and shown inline in a notebook
-    (cnnviz.launch.notebook.show)."""
+    """The app for a keras.Model, a model file or a torch module (`input_shape=(3, 224, 224)`: exported to ONNX),
+    served in the background and shown inline in a notebook (cnnviz.launch.notebook.show)."""
     from cnnviz.launch.notebook import show as _show
 
     return _show(model_or_path, port=port, **kwargs)

@@ -191,6 +191,8 @@ class ModelInfo:
     # [0, 1], "byte" [0, 255], "symmetric" [-1, 1], "torch" ImageNet mean/std, "caffe" BGR mean-subtracted);
     # "": detected from the model's own layers, or chosen by the user.
     pixels: str = ""
+    # A range assumed when nothing declares one (an ONNX ImageNet classifier: "torch"); the user's choice wins.
+    assumed_pixels: str = ""
 
     @property
     def input_shape(self) -> tuple[int, int, int]:

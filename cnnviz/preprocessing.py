@@ -9,7 +9,7 @@ The pixel range a model was trained on is its input contract (CONTRACTS): cnnviz
 and `Pixels.apply` maps them to what the model wants, in numpy or inside a Keras graph alike. Where it
 comes from (SOURCES), first found first: the model's leading Rescaling/Normalization layers, what the
 model file declares (ModelInfo.pixels), the Keras Application's own preprocess_input, the user's
-choice, else [0, 1] assumed.
+choice, a range assumed from the model's shape (an ONNX ImageNet classifier: torch's), else [0, 1] assumed.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ PREPROCESSING = (keras.layers.Rescaling, keras.layers.Normalization, keras.layer
 
 
 CONTRACTS = ("unit", "byte", "symmetric", "torch", "caffe")
-SOURCES = ("layers", "file", "application", "user", "default")  # where a plan's contract came from, in that order
+# where a plan's contract came from, in that order
+SOURCES = ("layers", "file", "application", "user", "assumed", "default")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # of RGB pixels in [0, 1] (keras.applications' "torch" mode)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CAFFE_MEAN = (103.939, 116.779, 123.68)  # of BGR pixels in 0-255 (keras.applications' "caffe" mode)
@@ -182,17 +183,19 @@ def normalization_pixels(chain: list[tuple[str, keras.layers.Layer]]) -> tuple[s
     return None
 
 
-def detect(model: keras.Model, file: str = "", application: str = "", user: str = "") -> tuple[Pixels, str]:
+def detect(model: keras.Model, file: str = "", application: str = "", user: str = "",
+           assumed: str = "") -> tuple[Pixels, str]:
     """(contract, source) for `model`: its leading layers decide first, then what its file declares
-    (`file`), the Keras Application's mode (`application`), the user's choice (`user`) (contract names,
-    "" for none), else "unit" as "default". ValueError for an unknown name or one that does not fit the
-    model's channels (torch and caffe need RGB)."""
+    (`file`), the Keras Application's mode (`application`), the user's choice (`user`), what its loader
+    assumes (`assumed`) (contract names, "" for none), else "unit" as "default". ValueError for an unknown
+    name or one that does not fit the model's channels (torch and caffe need RGB)."""
     chain = leading_preprocessing(model)
     norm = normalization_pixels(chain)
     found = ("byte", "layers") if pixel_rescaling(chain) else ((norm[1], "layers") if norm else None)
     if found is None:
         found = next(((name, source) for name, source in ((file, "file"), (application, "application"),
-                                                          (user, "user")) if name), ("unit", "default"))
+                                                          (user, "user"), (assumed, "assumed")) if name),
+                     ("unit", "default"))
     pixels = contract(found[0])
     channels = int(model.inputs[0].shape[-1] or 3)  # unknown channels: fed RGB, as plan() does
     if not pixels.fits(channels):
@@ -210,7 +213,7 @@ def free_size(image_size: tuple[int, int], cap: int = MAX_FREE_SIDE) -> tuple[in
 
 
 def plan(model: keras.Model, image_size: tuple[int, int], size: tuple[int, int] | None = None,
-         file: str = "", application: str = "", user: str = "") -> InputPlan:
+         file: str = "", application: str = "", user: str = "", assumed: str = "") -> InputPlan:
     """How to feed an image of PIL size `image_size` to `model`; `size` (H, W) is the user's own choice
     for a model that takes any size (else the image's, capped); `file`, `application` and `user` name
     contracts as `detect` takes them. Raises ValueError for a non-image model or a contract that does
@@ -230,7 +233,7 @@ def plan(model: keras.Model, image_size: tuple[int, int], size: tuple[int, int] 
         h = int(h) if h is not None else fh
         w = int(w) if w is not None else fw
     chain = leading_preprocessing(model)
-    pixels, source = detect(model, file, application, user)
+    pixels, source = detect(model, file, application, user, assumed)
     norm = normalization_pixels(chain)
     return InputPlan((int(h), int(w), channels), any_size, capped, pixels, source, pixel_rescaling(chain),
                      tuple(name for name, _ in chain), chain[-1][0] if chain else None,

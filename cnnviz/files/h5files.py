@@ -16,7 +16,7 @@ import copy
 import io
 import re
 
-from cnnviz.files.modelfiles import (MAX_CONFIG_BYTES, ModelFileError, _name, _parse_json)
+from cnnviz.files.checks import MAX_CONFIG_BYTES, ModelFileError, parse_json as _parse_json, verbatim as _name
 
 MAX_OBJECTS = 200_000  # groups and datasets walked; MobileNetV2 has under 2,000
 # Keras 2 arguments that Keras 3's layers no longer take, with the value that means "nothing to do"

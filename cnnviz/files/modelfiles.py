@@ -9,7 +9,8 @@ counted from weight *shapes* only, and only then keras.saving.load_model(safe_mo
 on a temporary file whose name the user never chooses.
 
 Keras 2 / tf.keras .h5 files and Teachable Machine's converted_keras.zip (keras_model.h5 + labels.txt)
-go through the same checks (cnnviz.files.h5files reads, translates and loads the HDF5 part). load_upload is
+go through the same checks (cnnviz.files.h5files reads, translates and loads the HDF5 part). An ONNX file
+(.onnx) is checked, converted to Keras and verified against onnxruntime by cnnviz.files.onnxfiles. load_upload is
 for browser uploads (64 MB, 30 M parameters); load_path for a file or folder on the user's own disk.
 """
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import os
 import re
 import tempfile
@@ -26,22 +26,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cnnviz.files import safezip
-from cnnviz.messages import Message, MessageError, Verbatim
+from cnnviz.files.checks import (MAX_CONFIG_BYTES, MAX_FILE_BYTES, MAX_PARAMS, MAX_PARAMS_DISK,  # noqa: F401 - their home
+                                 MAX_UNCOMPRESSED_BYTES, Limits, ModelFileError, parse_json, verbatim)
+from cnnviz.messages import Message
 
 if TYPE_CHECKING:
     import keras
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # the upload itself; also server.maxUploadSize
-MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all members together, as read (not as declared)
-MAX_CONFIG_BYTES = 1024 * 1024  # config.json; ResNet50's is about 0.1 MB
 MAX_METADATA_BYTES = 64 * 1024
 MAX_RATIO = 50  # uncompressed / compressed per member, above 1 MB: a zip bomb
 MAX_MEMBERS = 8
-MAX_PARAMS = 30_000_000
 MAX_DEPTH = 64  # JSON nesting
 
 MAX_LABELS_BYTES = 1024 * 1024
-MAX_PARAMS_DISK = 1_000_000_000  # a file on the user's own disk (load_path): their memory is the limit
 MEMORY_FACTOR = 3  # bytes in memory per float32 parameter byte while loading (file, weights, the model)
 
 ALLOWED_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
@@ -96,15 +93,6 @@ _PATHLIKE = re.compile(r"(://|[/\\]|^~|^[A-Za-z]:|\.(py|pyc|so|dll|pkl|pickle|h5
                        re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How much a model file may hold: an upload's limits, or a file on the user's own disk."""
-
-    file_bytes: int | None  # None: no cap on the file itself
-    params: int
-    unpacked: int  # zip members together, or an HDF5 file's declared data
-
-
 def upload_limits() -> Limits:
     return Limits(MAX_FILE_BYTES, MAX_PARAMS, MAX_UNCOMPRESSED_BYTES)  # read now: tests lower them
 
@@ -113,20 +101,12 @@ def disk_limits() -> Limits:
     return Limits(None, MAX_PARAMS_DISK, 8 * MAX_PARAMS_DISK)  # float64 weights at most
 
 
-class ModelFileError(MessageError):
-    """A refused model file; the message names the reason and is meant for the user.
-
-    A message (`key`, `values`): str() is English, cnnviz.ui.messages shows it in the session's language.
-    """
-
-
 def _hint() -> Message:
     return Message("files.convert_hint")
 
 
-def _name(text) -> Verbatim:
-    """Text from the upload (member names, strings in config.json): the UI escapes it."""
-    return Verbatim(text)
+_name = verbatim  # text from the upload (member names, strings in config.json): the UI escapes it
+_parse_json = parse_json
 
 
 # ---------------------------------------------------------------- the zip
@@ -198,21 +178,6 @@ def zlib_error():
 
 
 # ---------------------------------------------------------------- config.json
-
-
-def _parse_json(raw: bytes, what: str):
-    def no_duplicates(pairs):
-        keys = [k for k, _ in pairs]
-        if len(set(keys)) != len(keys):
-            raise ModelFileError("files.json.duplicate", what=what)
-        return dict(pairs)
-
-    try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
-    except ModelFileError:
-        raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise ModelFileError("files.json.invalid", what=what, error=_name(str(e)[:120])) from None
 
 
 def _where(path: list[str]) -> str:
@@ -312,8 +277,9 @@ class Loaded:
     model: keras.Model
     class_names: tuple[str, ...] | None  # from a Teachable Machine export's labels.txt, or None
     pixels: str  # "" unknown, or "symmetric" ([-1, 1]) for a Teachable Machine export (see ModelInfo.pixels)
-    kind: str  # "keras", "h5" or "teachable"
+    kind: str  # "keras", "h5", "teachable" or "onnx"
     name: str  # the file's (or folder's) name, for display
+    assumed: str = ""  # a pixel range assumed when nothing declares one ("torch" for an ImageNet-shaped ONNX model)
 
 
 @dataclass(frozen=True)
@@ -326,6 +292,7 @@ class Checked:
     source: bytes | str  # the .keras or .h5 bytes, or a path to them
     class_names: tuple[str, ...] | None = None  # labels.txt, or what a cnnviz download's metadata.json carries
     pixels: str = ""  # the pixel range a cnnviz download's metadata.json carries
+    onnx: object = None  # an ONNX file: its cnnviz.files.onnxfiles.Checked (the parsed graph)
 
 
 def _check_config(config, limits: Limits, build=None) -> int:
@@ -351,6 +318,17 @@ def _check_h5(source, limits: Limits, kind: str = "h5", class_names=None) -> Che
     check_config(config)  # before translating: the file's own config is what is judged
     config = h5files.translate(config)
     return Checked(kind, config, _check_config(config, limits, h5files.build), source, class_names)
+
+
+def _check_onnx(source, limits: Limits) -> Checked:
+    """An ONNX file (told by its name: ONNX has no signature), checked by cnnviz.files.onnxfiles."""
+    from cnnviz.files import onnxfiles
+
+    if isinstance(source, (bytes, bytearray)):
+        checked = onnxfiles.check(bytes(source), limits)
+    else:
+        checked = onnxfiles.check_path(source, limits)
+    return Checked("onnx", {}, checked.params, source, onnx=checked)
 
 
 def labels(raw: bytes) -> tuple[str, ...]:
@@ -393,6 +371,8 @@ def _check(source, filename: str, limits: Limits) -> Checked:
     if head == HDF5_SIGNATURE:
         return _check_h5(source, limits)
     name = (filename or "").lower()
+    if name.endswith(".onnx"):
+        return _check_onnx(source, limits)
     if name.endswith((".h5", ".hdf5")):
         raise ModelFileError("files.h5.not_hdf5", name=_name(os.path.basename(filename)[:120]))
     if head[:4] != b"PK\x03\x04" and not name.endswith((".pb", ".savedmodel")) and "saved_model" not in name:
@@ -433,6 +413,10 @@ def _load(checked: Checked, limits: Limits, name: str) -> Loaded:
 
     if checked.kind == "keras":
         model = _load_keras(checked.source)
+    elif checked.kind == "onnx":
+        from cnnviz.files import onnxfiles
+
+        model = onnxfiles.load(checked.onnx)  # converted, then verified against onnxruntime
     else:
         with h5files.open_file(checked.source) as f:
             model = h5files.load(f, checked.config)
@@ -449,12 +433,20 @@ def _load(checked: Checked, limits: Limits, name: str) -> Loaded:
         if checked.kind == "teachable":
             raise ModelFileError("files.tm.labels", n=len(names), outputs=outputs)
         names = None  # stored names that do not fit the outputs: as if there were none
-    return Loaded(model, names, "symmetric" if checked.kind == "teachable" else checked.pixels, checked.kind, name)
+    assumed = ""
+    if checked.kind == "onnx":
+        from cnnviz import imagenet
+        from cnnviz.files import onnxfiles
+
+        assumed = onnxfiles.assumed_pixels(checked.onnx)
+        names = imagenet.CLASS_NAMES if assumed == "torch" else None  # torchvision's ImageNet order, as assumed
+    return Loaded(model, names, "symmetric" if checked.kind == "teachable" else checked.pixels, checked.kind, name,
+                  assumed)
 
 
 def load_upload(data: bytes, filename: str) -> Loaded:
-    """A browser upload (.keras, .h5/.hdf5 or Teachable Machine's converted_keras.zip), checked within the
-    upload limits, then loaded; the kind is told by the content. Raises ModelFileError."""
+    """A browser upload (.keras, .h5/.hdf5, Teachable Machine's converted_keras.zip or .onnx), checked within the
+    upload limits, then loaded; the kind is told by the content (ONNX by the name). Raises ModelFileError."""
     if not isinstance(data, (bytes, bytearray)) or not data:
         raise ModelFileError("files.empty")
     limits = upload_limits()
@@ -500,11 +492,20 @@ def check_path(path: str | os.PathLike) -> Checked:
         checked = _check(path, path, limits)
     else:
         raise ModelFileError("files.missing", name=_name(path[:200]))
-    need = checked.params * 4 * MEMORY_FACTOR
+    need = checked.params * 4 * _memory_factor(checked)
     if need > available_memory():
         raise ModelFileError("files.memory", n=checked.params, gb=f"{need / 2**30:.1f}",
                              free=f"{available_memory() / 2**30:.1f}")
     return checked
+
+
+def _memory_factor(checked: Checked) -> int:
+    """Bytes in memory per float32 parameter byte while loading: an ONNX file is converted and verified as well."""
+    if checked.kind == "onnx":
+        from cnnviz.files import onnxfiles
+
+        return onnxfiles.MEMORY_FACTOR
+    return MEMORY_FACTOR
 
 
 def load_bytes(data: bytes, filename: str = "model.keras") -> keras.Model:

@@ -4,7 +4,8 @@ as the model every page starts with, like `netron model.h5`.
     cnnviz [MODEL] [--port N] [--host H] [--language ko] [--browser]
 
 MODEL is a path: a `.keras` file, a Keras 2 / tf.keras `.h5` / `.hdf5`, a Teachable Machine
-`converted_keras.zip` or its unzipped folder. A file on the user's own disk has no upload cap, but the same
+`converted_keras.zip` or its unzipped folder, or an ONNX file (`.onnx`, e.g. from torch.onnx.export; its checks
+run here, its conversion to Keras and the verification against onnxruntime when the server loads it). A file on the user's own disk has no upload cap, but the same
 safety checks as an upload (cnnviz.files.modelfiles.check_path), run here before any server starts, so a refused
 file (or one too large for this machine's memory) is said at once, with exit status 2.
 
@@ -44,8 +45,8 @@ def app_dir() -> Path:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cnnviz", description="See a convolutional neural network work, exactly as Keras "
                                 "computes it: starts the cnnviz app in your browser.")
-    p.add_argument("model", nargs="?", help="a model to open on every page: .keras, .h5/.hdf5, or a Teachable "
-                   "Machine converted_keras.zip or its folder")
+    p.add_argument("model", nargs="?", help="a model to open on every page: .keras, .h5/.hdf5, a Teachable "
+                   "Machine converted_keras.zip or its folder, or .onnx")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})")
     p.add_argument("--host", default="localhost",
                    help="address to listen on (default localhost: only this machine; 0.0.0.0 for your network)")

@@ -2,12 +2,13 @@
 shown inline as an <iframe>.
 
     import cnnviz
-    viewer = cnnviz.show(model)      # a keras.Model, or a path (.keras, .h5, Teachable Machine zip or folder)
+    viewer = cnnviz.show(model)      # a keras.Model, or a path (.keras, .h5, .onnx, Teachable Machine zip or folder)
+    viewer = cnnviz.show(torch_module, input_shape=(3, 224, 224))  # exported to ONNX, converted, verified
     viewer                            # the app, inline (its _repr_html_)
     viewer.url                        # open it in a tab instead
     viewer.stop()                     # ends the server, frees the port
 
-An in-memory model is saved to a private temporary folder first (mode 0700, removed by stop()). Calling show()
+An in-memory model (a torch module: exported to ONNX there) is saved to a private temporary folder first (mode 0700, removed by stop()). Calling show()
 again replaces the model: the previous server is stopped, never leaked. The server is the same app as
 `cnnviz MODEL` (cnnviz.launch.cli), started as a child process with the model as the one every page starts with.
 """
@@ -105,9 +106,9 @@ def _wait_healthy(viewer: Viewer, log: str, timeout: float) -> None:
 
 
 def show(model_or_path, port: int | None = None, height: int = 800, language: str = "en",
-         timeout: float = START_TIMEOUT) -> Viewer:
-    """Start the app for a keras.Model or a model path in the background; returns its Viewer. A previous
-    show()'s server is stopped first. Raises cnnviz.files.modelfiles.ModelFileError for a refused file (checked
+         timeout: float = START_TIMEOUT, input_shape=None) -> Viewer:
+    """Start the app for a keras.Model, a torch.nn.Module (with its `input_shape` (C, H, W)) or a model path in
+    the background; returns its Viewer. A previous show()'s server is stopped first. Raises cnnviz.files.modelfiles.ModelFileError for a refused file (checked
     before any server starts) and ShowError when the server does not come up."""
     global _current
     if _current is not None:
@@ -115,8 +116,15 @@ def show(model_or_path, port: int | None = None, height: int = 800, language: st
         _current = None
     folder = tempfile.mkdtemp(prefix="cnnviz-show-")  # 0700: only this user reads the saved model
     try:
+        from cnnviz.files import onnxfiles
+
         if isinstance(model_or_path, (str, os.PathLike)):
             path = cli.check_model(os.fspath(model_or_path))
+        elif onnxfiles.is_torch_module(model_or_path):
+            if input_shape is None:
+                raise ValueError("A torch module needs its input_shape, e.g. cnnviz.show(model, input_shape=(3, 224, 224)).")
+            name = type(model_or_path).__name__.replace(os.sep, "_")
+            path = cli.check_model(onnxfiles.save_torch(model_or_path, input_shape, os.path.join(folder, f"{name}.onnx")))
         else:
             path = cli.check_model(_save(model_or_path, folder))
         port = port or free_port()

@@ -48,7 +48,8 @@ def network_range(layers: dict[str, np.ndarray]) -> tuple[float, float]:
 
 
 def _as_channels(maps: np.ndarray) -> np.ndarray:
-    """(H, W, C) for a conv-like map; a vector (N,) becomes N 1x1 channels; (L, C) becomes C 1xL rows."""
+    """(H, W, C) for a conv-like map; a vector (N,) becomes N 1x1 channels; (L, C) becomes C 1xL rows; more axes
+    (a Conv3D's (D, H, W, C), an ONNX model's 5-D channel shuffle) are stacked into the height."""
     a = np.asarray(maps, dtype="float32")
     if a.ndim == 3:
         return a
@@ -56,6 +57,8 @@ def _as_channels(maps: np.ndarray) -> np.ndarray:
         return a.reshape(1, 1, -1)
     if a.ndim == 2:
         return a[np.newaxis]
+    if a.ndim > 3:
+        return a.reshape(-1, *a.shape[-2:])
     raise ValueError(f"Cannot draw an activation of shape {a.shape} as channels.")
 
 

@@ -236,7 +236,7 @@ def _on_upload() -> None:
     names = loaded.class_names or (SHAPE_CLASSES if outputs == len(SHAPE_CLASSES)
                                    else tuple(str(i) for i in range(outputs)))
     set_session_model(ModelInfo(key=ui_models.SESSION_KEY, label=file.name, model=model, class_names=names,
-                                trained=True, pixels=loaded.pixels,
+                                trained=True, pixels=loaded.pixels, assumed_pixels=loaded.assumed,
                                 description=t("modelpage.upload.desc", name=plain(file.name),
                                               params=f"{model.count_params():,}")))
     st.session_state[UPLOAD_RESULT] = (digest, None)
@@ -247,7 +247,7 @@ def upload_model() -> None:
     if not uploads_enabled():
         st.info(t("modelpage.upload.disabled"))
         return
-    st.file_uploader(t("modelpage.upload"), type=["keras", "h5", "hdf5", "zip"], key=UPLOAD,
+    st.file_uploader(t("modelpage.upload"), type=["keras", "h5", "hdf5", "zip", "onnx"], key=UPLOAD,
                      on_change=_on_upload, help=t("modelpage.upload.help"),
                      max_upload_size=modelfiles.MAX_FILE_BYTES // (1024 * 1024))
     result = st.session_state.get(UPLOAD_RESULT)

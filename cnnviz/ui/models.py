@@ -43,7 +43,7 @@ def _startup(path: str):
     outputs = loaded.model.outputs[0].shape[-1] or 0
     names = loaded.class_names or tuple(str(i) for i in range(int(outputs)))
     return ModelInfo(key=STARTUP_KEY, label=loaded.name, model=loaded.model, class_names=names, trained=True,
-                     description="", pixels=loaded.pixels)
+                     description="", pixels=loaded.pixels, assumed_pixels=loaded.assumed)
 
 
 def startup_result(spinner: bool = False):
@@ -96,11 +96,11 @@ def current_model() -> ModelInfo:
 
 def pixel_sources(info: ModelInfo) -> dict[str, str]:
     """What cnnviz.preprocessing.plan/detect take besides the model: the range its file declares, the
-    Keras Application's own, and the user's choice in the sidebar ("" where there is none)."""
+    Keras Application's own, the user's choice in the sidebar, and what its loader assumed ("" where there is none)."""
     from cnnviz import applications  # imports Keras: only once a model is there
 
     return {"file": info.pixels, "application": applications.pixels(info.key),
-            "user": st.session_state.get(state.PIXELS) or ""}
+            "user": st.session_state.get(state.PIXELS) or "", "assumed": info.assumed_pixels}
 
 
 def _text(value: str) -> str:

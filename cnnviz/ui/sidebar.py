@@ -68,7 +68,8 @@ def model() -> None:
 def pixels() -> None:
     """The pixel range the model is fed: said (with why) where the model's layers, its file or its
     Keras Application tell; otherwise a select, bound to the link, that starts at "not known: [0, 1]
-    assumed". Presets declare theirs, so the sidebar needs no Keras for them."""
+    assumed" (or at the range the model's loader assumed, e.g. torch's for an ONNX ImageNet classifier).
+    Presets declare theirs, so the sidebar needs no Keras for them."""
     key = ui_models.current_key()
     if key not in (ui_models.SESSION_KEY, ui_models.STARTUP_KEY):
         st.sidebar.caption(t("pixels.source.file", range=t(f"pixels.{ui_models.PRESETS[key].pixels}")))
@@ -82,19 +83,21 @@ def pixels() -> None:
         st.session_state[state.PIXELS] = None
     sources = ui_models.pixel_sources(info)
     try:
-        contract, source = preprocessing.detect(info.model, sources["file"], sources["application"], "")
+        contract, source = preprocessing.detect(info.model, sources["file"], sources["application"], "",
+                                                sources["assumed"])
     except ValueError as err:  # a file declaring an RGB range for a grey model: the pages say so too
         st.sidebar.warning(str(err))
         return
-    if source != "default":
+    if source not in ("default", "assumed"):  # an assumed range can be changed, like the default
         st.sidebar.caption(pixels_note(info, contract.name, source))
         return
     chosen = st.sidebar.selectbox(t("sidebar.pixels"), options, index=None, help=t("sidebar.pixels.help"),
-                                  placeholder=t("sidebar.pixels.placeholder"),
+                                  placeholder=t("sidebar.pixels.placeholder") if source == "default"
+                                  else t(f"pixels.{contract.name}"),
                                   format_func=lambda name: t(f"pixels.{name}"),
                                   **bound(state.PIXELS, W_PIXELS, None, link=True))
     st.session_state[state.PIXELS] = chosen  # also when it came from the page's link
-    st.sidebar.caption(pixels_note(info, chosen or "unit", "user" if chosen else "default"))
+    st.sidebar.caption(pixels_note(info, chosen or contract.name, "user" if chosen else source))
 
 
 @st.cache_resource(show_spinner=False)

@@ -97,6 +97,34 @@ def test_cnnviz_command_opens_a_keras2_h5_on_every_page(browser, tmp_path):
     assert "serving legacy_functional.h5" in (ARTIFACTS / "cli.log").read_text()
 
 
+def test_cnnviz_command_opens_a_resnet18_onnx_on_activations(browser, tmp_path):
+    """`python -m cnnviz resnet18.onnx`: torchvision's ResNet-18 (seeded random weights) exported with torch,
+    converted and verified when the server loads it, shows its layers under their ONNX node names, fed torch's
+    ImageNet range as an assumption the sidebar says."""
+    torch = pytest.importorskip("torch")  # noqa: F841 - the export needs it
+    from tests import onnxmodels
+
+    path = tmp_path / "resnet18.onnx"
+    path.write_bytes(onnxmodels.resnet18_onnx())
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "cli-onnx.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "cnnviz", str(path), "--port", str(port)], cwd=tmp_path,
+                                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        _healthy(port, proc)
+        _layers_on_activations(browser, f"http://localhost:{port}", ["conv1_Conv", "maxpool_MaxPool",
+                               "layer1_layer1.0_conv1_Conv", "layer1_layer1.0_relu_Relu"],
+                               "torchvision's ImageNet models are fed", "cli-onnx-activations")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+
+
 def _model(name: str, conv: str) -> keras.Model:
     keras.utils.set_random_seed(3)
     inputs = keras.Input((32, 32, 3))

@@ -217,3 +217,18 @@ def test_keras_s_complaint_about_a_layer_the_config_does_not_have():
     err = h5files._explain(error, {"class_name": "Sequential", "config": {"layers": [
         {"class_name": "Dense", "config": {"name": "d", "units": 2}}]}})
     assert err.key == "files.rebuild" and "foo" in str(err)
+
+
+def test_h5files_does_not_import_modelfiles():
+    """No import circle: the shared checks and messages live in cnnviz.files.checks, which both import."""
+    import ast
+    from pathlib import Path
+
+    from cnnviz.files import checks
+
+    for module in ("h5files", "checks"):
+        tree = ast.parse((Path(checks.__file__).parent / f"{module}.py").read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                    for alias in node.names} | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "modelfiles" not in imported and "cnnviz.files.modelfiles" not in imported, module
+    assert checks.ModelFileError is __import__("cnnviz.files.modelfiles").files.modelfiles.ModelFileError

@@ -25,7 +25,7 @@ from cnnviz.ui.text import plain
 ROOT = Path(__file__).resolve().parents[2]
 LANGS = list(i18n.LANGUAGES)
 # A message key as the code writes it: the first argument of a Message or of an error built on MessageError.
-CALL = re.compile(r"\b(?:Message|MessageError|ArchitectureError|ModelFileError)\(\s*(f?)\"([^\"]+)\"")
+CALL = re.compile(r"\b(?:Message|MessageError|ArchitectureError|ModelFileError|refuse)\(\s*(f?)\"([^\"]+)\"")
 
 
 def placeholders(text: str) -> set[str]:

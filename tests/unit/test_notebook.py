@@ -110,3 +110,23 @@ def test_python_dash_m_cnnviz_is_the_command():
     out = subprocess.run([sys.executable, "-m", "cnnviz", "--help"], capture_output=True, text=True, timeout=120,
                          cwd=cli.app_dir())
     assert out.returncode == 0 and "usage: cnnviz" in out.stdout and "--language" in out.stdout
+
+
+def test_show_takes_a_torch_module_through_onnx(monkeypatch):
+    """A torch module is exported to ONNX in the private folder and checked like a file before a server starts;
+    without its input shape, or with a wrong one, it is said."""
+    torch = pytest.importorskip("torch")
+    from cnnviz.files import onnxfiles
+
+    started = []
+    monkeypatch.setattr(notebook.subprocess, "Popen", lambda cmd, env, **k: started.append(env[cli.MODEL_ENV]) or FakeProcess(returncode=3))
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 2))
+    assert onnxfiles.is_torch_module(net) and not onnxfiles.is_torch_module(object())
+    with pytest.raises(notebook.ShowError):
+        notebook.show(net, input_shape=(3, 8, 8), timeout=5)
+    assert started and started[0].endswith("Sequential.onnx")
+    with pytest.raises(ValueError, match="input_shape"):
+        notebook.show(net)
+    with pytest.raises(ValueError, match="channels, height, width"):
+        notebook.show(net, input_shape=(8, 8))
+    assert notebook._current is None

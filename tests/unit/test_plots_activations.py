@@ -135,3 +135,13 @@ def test_input_image():
     assert img.size == (120, 240) and img.mode == "L"
     rgb = P.input_image(np.ones((8, 8, 3), dtype="float32"), target=8)
     assert rgb.mode == "RGB" and np.asarray(rgb).min() == 255
+
+
+def test_more_than_three_axes_are_stacked_into_the_height_and_a_scalar_is_refused():
+    """A 5-D tensor (2, 3, 4, 5 per image: a Conv3D's D, H, W, C) draws as 5 channels of (2 x 3) x 4."""
+    a = np.arange(120, dtype="float32").reshape(2, 3, 4, 5)
+    out = P.normalise(a, "layer")
+    assert out.shape == (6, 4, 5)
+    np.testing.assert_allclose(out, a.reshape(6, 4, 5) / 119.0)
+    with pytest.raises(ValueError, match="Cannot draw"):
+        P.normalise(np.float32(1.0))
