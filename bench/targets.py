@@ -51,6 +51,18 @@ def check(results: dict) -> list[tuple[str, str, bool | None]]:
                      lambda v: v == (0, 0)))
     rows.append(_row("a class: server RSS <= 1.5 GB", _get(results, "load", "crowd", "rss_max_mib"), "{:.0f} MiB",
                      lambda v: v <= 1536))
+    for name, goal in (("seed_trained", 24), ("efficientnet_lite0", 12), ("efficientnet_lite0+cam", 8)):
+        rows.append(_row(f"live: {name} >= {goal} fps drawn", _get(results, "live", "cases", name, "fps"), "{:.1f} fps",
+                         lambda v, goal=goal: v >= goal))
+        p95 = _get(results, "live", "cases", name, "latency", "p95")
+        rows.append(_row(f"live: {name} latency p95 <= 200 ms", p95, "{:.0f} ms", lambda v: v <= 200))
+    for name in ("seed_trained", "efficientnet_lite0"):
+        rows.append(_row(f"live: {name} lag after 2 min does not grow (last 20 s p50 / first 20 s p50 <= 1.1)",
+                         _get(results, "live", "cases", name, "lag_growth"), "{:.2f}", lambda v: v <= 1.1))
+    rows.append(_row("live: 4 Lite0 sessions at once, each >= 3 fps", _get(results, "live", "four_lite0", "fps_min"),
+                     "{:.1f} fps", lambda v: v >= 3))
+    rows.append(_row("live: Layer lab slider meanwhile <= 2x idle", _get(results, "live", "four_lite0", "slider_p50_over_idle"),
+                     "{:.2f}x", lambda v: v <= 2))
     ratio = _get(results, "training", "ratio")
     rows.append(_row("Train loop >= 0.8 of bare model.fit", ratio, "{:.2f}", lambda v: v >= 0.8))
     return rows

@@ -49,12 +49,12 @@ export default function (component) {
         <button type="button" class="lv-freeze" disabled></button>
       </div>
       <div class="lv-message" role="status" aria-live="polite"></div>
+      <div class="lv-stats" aria-live="off"></div>
       <div class="lv-views">
         <figure class="lv-fig lv-seen-fig"><img class="lv-seen" alt=""><figcaption class="lv-seen-cap"></figcaption></figure>
         <div class="lv-fig lv-top-box"><div class="lv-top-title"></div><ol class="lv-top"></ol></div>
         <figure class="lv-fig lv-mosaic-fig"><img class="lv-mosaic" alt=""><figcaption class="lv-mosaic-cap"></figcaption></figure>
       </div>
-      <div class="lv-stats" aria-live="off"></div>
       <video class="lv-video" muted playsinline loop hidden></video>
       <canvas class="lv-canvas" hidden></canvas>`;
     S.video = root.querySelector(".lv-video");
@@ -285,6 +285,7 @@ _CSS = """
 .cnnviz-live .lv-mosaic { width: min(560px, 100%); image-rendering: pixelated; background: #eee; display: block; }
 .cnnviz-live .lv-mosaic-fig { flex: 1 1 320px; min-width: 0; }
 .cnnviz-live figcaption, .cnnviz-live .lv-stats, .cnnviz-live .lv-top-title { font-size: .875rem; color: #4a4c57; margin-top: .25rem; }
+.cnnviz-live .lv-stats { margin-bottom: .5rem; font-variant-numeric: tabular-nums; }
 .cnnviz-live .lv-top-box { min-width: 200px; flex: 0 1 260px; }
 .cnnviz-live .lv-top { list-style: none; padding: 0; margin: .25rem 0; }
 .cnnviz-live .lv-top li { position: relative; padding: .15rem .4rem; margin: .15rem 0; border-radius: .25rem; overflow: hidden; }
