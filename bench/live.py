@@ -105,6 +105,26 @@ def _bare_ms(key: str, repeats: int) -> dict:
     return summary(common.times_ms(lambda: model.predict_on_batch(x), repeats, warmup=3))
 
 
+def batching(repeats: int = 20) -> dict:
+    """Whether batching pays: the live pass (cnnviz.live.pipeline) for one frame against four at once, per
+    frame, in this process, for each model (with and without Grad-CAM)."""
+    import numpy as np
+
+    from cnnviz import models
+    from cnnviz.live import pipeline
+
+    out = {}
+    for key in ("seed_trained", LITE0):
+        model = models.load_preset(key).model
+        x = np.random.default_rng(0).random((4, *model.input_shape[1:])).astype("float32")
+        for cam in (False, True):
+            p = pipeline.pipeline(model, pipeline.default_layer(model), cam)
+            one = summary(common.times_ms(lambda: p(x[:1]), repeats, warmup=3))["median"]
+            four = summary(common.times_ms(lambda: p(x), repeats, warmup=3))["median"] / 4
+            out[key + ("+cam" if cam else "")] = {"one_ms": one, "per_frame_in_four_ms": four, "gain": one / four}
+    return out
+
+
 def _floor(pw, key: str, cam: bool) -> dict:
     server = start_server(f"bench-live-floor-{key}.log", script="bench/floor_app/live.py",
                           env={"BENCH_LIVE_MODEL": key, "BENCH_LIVE_CAM": "1" if cam else "0"})
@@ -134,6 +154,7 @@ def run(repeats: int = 30) -> dict:
     try:
         for key in ("seed_trained", LITE0):
             results["bare_forward_ms"][key] = _bare_ms(key, repeats)
+        results["batching"] = batching(repeats)
         for name, (key, cam) in {"seed_trained": ("seed_trained", False), LITE0: (LITE0, False),
                                  LITE0 + "+cam": (LITE0, True)}.items():
             results["floors"][name] = _floor(pw, key, cam)
@@ -198,5 +219,8 @@ def table(result: dict) -> str:
         rows.append(f"4 Lite0 sessions at once: {', '.join(f'{v:.1f}' for v in four['fps_each'])} fps; Layer lab slider "
                     f"p50 {four['layer_lab_during'].get('median', 0):.0f} ms against {four['layer_lab_idle'].get('median', 0):.0f} ms "
                     f"with nothing live ({four['slider_p50_over_idle']:.2f}x; goal <= 2x)")
+    for name, b in (result.get("batching") or {}).items():
+        rows.append(f"batching, {name}: {b['one_ms']:.1f} ms for one frame, {b['per_frame_in_four_ms']:.1f} ms per frame in "
+                    f"four ({b['gain']:.2f}x)")
     rows.append("bare forward pass: " + ", ".join(f"{k} {v['median']:.2f} ms" for k, v in result["bare_forward_ms"].items()))
     return "\n".join(rows)
