@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 from cnnviz import i18n
 from cnnviz.launch import cli, server
 from cnnviz.launch.notebook import free_port
+from tests import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -240,69 +240,26 @@ sys.exit(cli.main(["--port", "{port}"]))
 """
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except (OSError, ValueError):
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry))
-    return found
-
-
-def _gone(pid: int) -> bool:
-    """Ended (a zombie left to a parent that does not reap counts as ended: it holds no port, no memory)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
-def _until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
-def _answers(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture
 def command_process(tmp_path):
     """Starts `cnnviz --port P` (its server a stand-in: http.server) in a process group of its own, SIGINT at
     its default (or ignored, as a background job has it); kills whatever is left of the group at the end,
     even when the test failed."""
-    started = []
+    groups = processes.Groups()
 
     def start(pdeathsig: bool = True, sigint=signal.SIG_DFL):
         port = free_port()
         code = STAND_IN.replace("{pdeathsig}", str(pdeathsig)).replace("{port}", str(port))
-        proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
-        started.append(proc)
-        assert _until(lambda: _answers(port) or proc.poll() is not None, 60) and proc.poll() is None, \
+        proc = groups.start([sys.executable, "-c", code], sigint=sigint, cwd=tmp_path, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert processes.until(lambda: processes.answers(port) or proc.poll() is not None, 60) and proc.poll() is None, \
             f"the stand-in server did not answer on {port} (exit status {proc.returncode})"
-        (child,) = _children(proc.pid)
+        (child,) = processes.children(proc.pid)
         return proc, child, port
 
     yield start
-    for proc in started:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=30)
+    groups.kill_all()
 
 
 needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc (Linux)")
@@ -319,7 +276,7 @@ def test_a_stop_signal_ends_the_command_and_its_server(command_process, name, si
     started = time.monotonic()
     proc.send_signal(sig)
     assert proc.wait(timeout=30) == 128 + sig
-    assert _until(lambda: _gone(child), 30) and not _answers(port)
+    assert processes.until(lambda: processes.gone(child) and not processes.answers(port), 30)
     assert time.monotonic() - started < 10 + 5, "a generous 5 s over the goal for a busy machine"
 
 
@@ -331,5 +288,5 @@ def test_a_killed_command_leaves_no_server(command_process, pdeathsig):
     proc, child, port = command_process(pdeathsig=pdeathsig)
     proc.kill()
     assert proc.wait(timeout=30) == -signal.SIGKILL
-    assert _until(lambda: _gone(child), 30), "the server outlived its parent"
-    assert not _answers(port)
+    assert processes.until(lambda: processes.gone(child) and not processes.answers(port), 30), \
+        "the server outlived its parent"
