@@ -166,7 +166,7 @@ def on_stop_signals(stopped: list[int]) -> dict:
     return previous
 
 
-def supervise(child: subprocess.Popen, stopped: list[int], grace: float = GRACE_S) -> int:
+def supervise(child: subprocess.Popen, stopped: list[int], grace: float | None = None) -> int:
     """Wait for the server child; a signal recorded in `stopped` meanwhile ends it (SIGTERM, then SIGKILL
     after `grace` seconds). The child's exit status, or 128 + the signal's number."""
     while not stopped:
@@ -176,7 +176,7 @@ def supervise(child: subprocess.Popen, stopped: list[int], grace: float = GRACE_
             pass
     child.terminate()
     try:
-        child.wait(timeout=grace)
+        child.wait(timeout=GRACE_S if grace is None else grace)
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
