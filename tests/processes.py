@@ -10,6 +10,10 @@ import socket
 import subprocess
 import time
 
+import pytest
+
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds processes through /proc (Linux)")
+
 
 class Groups:
     """start() is subprocess.Popen in a new session; kill_all() (a fixture's teardown) SIGKILLs every group."""

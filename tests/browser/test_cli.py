@@ -92,6 +92,7 @@ def _ended(server: int, port: int) -> float:
     return time.monotonic() - started
 
 
+@processes.needs_proc
 def test_cnnviz_command_opens_a_keras2_h5_on_every_page(browser, groups, tmp_path):
     """`python -m cnnviz model.h5 --port P --language ko`: the tf.keras file is the model every page starts
     with (in Korean); Ctrl-C (SIGINT to the command's process group, as a terminal sends it) stops the server
@@ -110,6 +111,7 @@ def test_cnnviz_command_opens_a_keras2_h5_on_every_page(browser, groups, tmp_pat
     assert "serving legacy_functional.h5" in (ARTIFACTS / "cli.log").read_text()
 
 
+@processes.needs_proc
 def test_a_killed_cnnviz_command_leaves_no_server(browser, groups, tmp_path):
     """SIGKILL of the command, once its server has drawn a page (Keras loaded): the server notices and ends
     within 10 s; the port is free."""

@@ -186,7 +186,8 @@ def test_the_wheel_carries_the_app_and_its_data(tmp_path):
     wheel = next(tmp_path.glob("cnnviz-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("cnnviz_app/app.py", "cnnviz_app/pages/activations.py", "cnnviz_app/.streamlit/config.toml",
-                 "cnnviz/samples/coffee.png", "cnnviz/weights/seed_shapes.keras", "cnnviz/launch/cli.py", "cnnviz/files/modelfiles.py"):
+                 "cnnviz/samples/coffee.png", "cnnviz/weights/seed_shapes.keras", "cnnviz/launch/cli.py", "cnnviz/launch/server.py",
+                 "cnnviz/files/modelfiles.py"):
         assert name in names, name
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "cnnviz = cnnviz.launch.cli:run" in entry
@@ -262,10 +263,7 @@ def command_process(tmp_path):
     groups.kill_all()
 
 
-needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc (Linux)")
-
-
-@needs_proc
+@processes.needs_proc
 @pytest.mark.parametrize("name, sigint", [("SIGINT", signal.SIG_DFL), ("SIGINT", signal.SIG_IGN),
                                           ("SIGTERM", signal.SIG_DFL), ("SIGHUP", signal.SIG_DFL)],
                          ids=["SIGINT", "SIGINT-ignored-at-start", "SIGTERM", "SIGHUP"])
@@ -280,7 +278,7 @@ def test_a_stop_signal_ends_the_command_and_its_server(command_process, name, si
     assert time.monotonic() - started < 10 + 5, "a generous 5 s over the goal for a busy machine"
 
 
-@needs_proc
+@processes.needs_proc
 @pytest.mark.parametrize("pdeathsig", [True, False], ids=["pdeathsig", "watchdog-only"])
 def test_a_killed_command_leaves_no_server(command_process, pdeathsig):
     """SIGKILL of the command: its server notices (Linux's parent-death signal at once, or the watchdog
