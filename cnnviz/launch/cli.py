@@ -77,10 +77,10 @@ def check_model(path: str) -> str:
     """The model's absolute path once every check short of loading passed, checked in this process (which
     imports Keras: cnnviz.show's kernel has it; the command uses check_isolated); raises
     cnnviz.files.modelfiles.ModelFileError."""
-    from cnnviz.files import modelfiles
-
     full = full_path(path)
-    modelfiles.check_path(full)
+    err = refusal(full)
+    if err is not None:
+        raise err
     return full
 
 
