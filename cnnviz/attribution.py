@@ -31,6 +31,7 @@ for [0, 1] and 0-255 models only.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -328,10 +329,33 @@ def smoothgrad(model: keras.Model, x, class_index: int | None = None, noise: flo
     x, pr, c = _prepare(model, x, class_index)
     if samples < 1 or noise < 0:
         raise AttributionError("settings", name="samples/noise")
-    rng = np.random.default_rng(seed)
-    # drawn in float32: a fifth of the time of float64 noise for a 224x224 photo, a tenth of the method's cost
-    batch = x + rng.standard_normal(size=(samples, *x.shape), dtype=np.float32) * np.float32(_noise_sigma(x, noise))
-    return np.abs(_batched_gradients(model, batch, c).mean(axis=0)).max(axis=-1)
+    unit = _unit_noise(samples, x.shape, seed)
+    sigma = np.float32(_noise_sigma(x, noise))
+    total = sum(_noisy_gradient_sum(pr, x[np.newaxis], unit[s], sigma, c) for s in _chunks(samples, CHUNK))
+    return np.abs(total[0] / np.float32(samples)).max(axis=-1)
+
+
+@functools.lru_cache(maxsize=2)
+def _unit_noise(samples: int, shape: tuple, seed: int) -> np.ndarray:
+    """`samples` draws of standard normal noise shaped like the input, float32 (a fifth of the time of float64),
+    read-only: it depends on the input's shape only, so the next map of the same size (every map of one
+    model) reuses it; drawing it cost a tenth of the method for a 224x224 photo."""
+    noise = np.random.default_rng(seed).standard_normal(size=(samples, *shape), dtype=np.float32)
+    noise.setflags(write=False)
+    return noise
+
+
+def _score_wrt_noisy_input(call, x, unit, sigma, onehot, *others):
+    """The summed score of the batch x + sigma * unit: its gradient with respect to x (one input) is the sum
+    of the noisy copies' gradients, added up inside the compiled step instead of returned one by one."""
+    return _score_wrt_input(call, x + unit * sigma, onehot, *others)
+
+
+def _noisy_gradient_sum(pr: Probe, x: np.ndarray, unit: np.ndarray, sigma: np.float32, class_index: int) -> np.ndarray:
+    """The sum of the gradients of x + sigma * unit[i] (a NaN or infinite score: AttributionError('output_nan'))."""
+    n = len(unit)
+    return _grad(pr.model, _score_wrt_noisy_input, [x],
+                 [unit, np.asarray(sigma), _onehot(pr, class_index, n), *_others(pr, n, False)])[2][0]
 
 
 def gaussian_blur(x: np.ndarray, sigma: float) -> np.ndarray:

@@ -15,7 +15,7 @@ import pytest
 
 import cnnviz
 from cnnviz.launch import notebook
-from tests import corpus
+from tests import corpus, processes
 from tests.browser.conftest import ARTIFACTS, ROOT, free_port, screenshot, wait_for_run
 
 pytestmark = pytest.mark.browser
@@ -66,38 +66,53 @@ def _layers_on_activations(browser, url: str, names, sidebar_text: str, shot: st
         context.close()
 
 
-def test_cnnviz_command_opens_a_keras2_h5_on_every_page(browser, tmp_path):
+@pytest.fixture
+def groups():
+    """The commands a test starts, each in a process group of its own with SIGINT at its default; whatever is
+    left of them is killed at the end, even when the test failed."""
+    started = processes.Groups()
+    yield started
+    started.kill_all()
+
+
+def _command(groups, args, cwd, log) -> tuple[subprocess.Popen, int, int]:
+    """`python -m cnnviz ARGS --port P` run from elsewhere, as installed; (process, its server's pid, P)."""
+    port = free_port()
+    proc = groups.start([sys.executable, "-m", "cnnviz", *args, "--port", str(port)], cwd=cwd, stdout=log,
+                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    _healthy(port, proc)
+    (server,) = processes.children(proc.pid)
+    return proc, server, port
+
+
+def _ended(server: int, port: int) -> float:
+    """Seconds until the server process is gone and its port free (at most 30)."""
+    started = time.monotonic()
+    assert processes.until(lambda: processes.gone(server) and _port_is_free(port), 30), "the server is still there"
+    return time.monotonic() - started
+
+
+@processes.needs_proc
+def test_cnnviz_command_opens_a_keras2_h5_on_every_page(browser, groups, tmp_path):
     """`python -m cnnviz model.h5 --port P --language ko`: the tf.keras file is the model every page starts
-    with (in Korean); Ctrl-C stops the server and frees the port."""
+    with (in Korean); Ctrl-C (SIGINT to the command's process group, as a terminal sends it) stops the server
+    within 10 s and frees the port."""
     model, data = corpus.legacy("functional")
     path = tmp_path / "legacy_functional.h5"
     path.write_bytes(data)
-    port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / "cli.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cnnviz", str(path), "--port", str(port), "--language", "ko"],
-                                cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,  # run from elsewhere, as installed
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        _healthy(port, proc)
-        names = [layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-        _layers_on_activations(browser, f"http://localhost:{port}", names[:3], "이 서버를 시작할 때 지정한 모델", "cli-activations")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-    assert proc.returncode == 130
-    deadline = time.monotonic() + 15
-    while not _port_is_free(port) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _port_is_free(port), "the server is gone with the command"
+        proc, server, port = _command(groups, [str(path), "--language", "ko"], tmp_path, log)
+    names = [layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    _layers_on_activations(browser, f"http://localhost:{port}", names[:3], "이 서버를 시작할 때 지정한 모델", "cli-activations")
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+    assert _ended(server, port) < 10
     assert "serving legacy_functional.h5" in (ARTIFACTS / "cli.log").read_text()
 
 
-def test_cnnviz_command_opens_a_resnet18_onnx_on_activations(browser, tmp_path):
+@processes.needs_proc
+def test_cnnviz_command_opens_a_resnet18_onnx_on_activations(browser, groups, tmp_path):
     """`python -m cnnviz resnet18.onnx`: torchvision's ResNet-18 (seeded random weights) exported with torch,
     converted and verified when the server loads it, shows its layers under their ONNX node names, fed torch's
     ImageNet range as an assumption the sidebar says."""
@@ -106,23 +121,34 @@ def test_cnnviz_command_opens_a_resnet18_onnx_on_activations(browser, tmp_path):
 
     path = tmp_path / "resnet18.onnx"
     path.write_bytes(onnxmodels.resnet18_onnx())
-    port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / "cli-onnx.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cnnviz", str(path), "--port", str(port)], cwd=tmp_path,
-                                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc, server, port = _command(groups, [str(path)], tmp_path, log)
+    _layers_on_activations(browser, f"http://localhost:{port}", ["conv1_Conv", "maxpool_MaxPool",
+                           "layer1_layer1.0_conv1_Conv", "layer1_layer1.0_relu_Relu"],
+                           "torchvision's ImageNet models are fed", "cli-onnx-activations")
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+    assert _ended(server, port) < 10
+
+
+@processes.needs_proc
+def test_a_killed_cnnviz_command_leaves_no_server(browser, groups, tmp_path):
+    """SIGKILL of the command, once its server has drawn a page (Keras loaded): the server notices and ends
+    within 10 s; the port is free."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "cli-killed.log", "wb") as log:
+        proc, server, port = _command(groups, [], tmp_path, log)
+    page = browser.new_page()
     try:
-        _healthy(port, proc)
-        _layers_on_activations(browser, f"http://localhost:{port}", ["conv1_Conv", "maxpool_MaxPool",
-                               "layer1_layer1.0_conv1_Conv", "layer1_layer1.0_relu_Relu"],
-                               "torchvision's ImageNet models are fed", "cli-onnx-activations")
+        page.goto(f"http://localhost:{port}")
+        page.wait_for_selector("[data-testid='stApp']", timeout=120_000)
+        wait_for_run(page, timeout=120_000)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+        page.close()
+    proc.kill()
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert _ended(server, port) < 10
 
 
 def _model(name: str, conv: str) -> keras.Model:

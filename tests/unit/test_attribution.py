@@ -432,6 +432,9 @@ def test_nan_gradient_and_nan_output():
     with pytest.raises(A.AttributionError) as err:
         A.occlusion(_wrap(_Nan()), x)
     assert err.value.key == "output_nan"
+    with pytest.raises(A.AttributionError) as err:
+        A.smoothgrad(_wrap(_Nan()), x, 0, samples=2)
+    assert err.value.key == "output_nan"
 
 
 def test_gradient_error_reasons():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -82,15 +83,18 @@ def test_show_cleans_up_when_the_server_cannot_start(tmp_path, monkeypatch):
 
 
 def test_ctrl_c_kills_a_server_that_does_not_stop(monkeypatch):
+    """A Ctrl-C (a real SIGINT to this process) while the command waits: a server that ignores SIGTERM is
+    killed GRACE_S seconds later."""
     class Stubborn(FakeProcess):
         def wait(self, timeout=None):
-            if timeout is None:
-                raise KeyboardInterrupt
-            raise subprocess.TimeoutExpired("streamlit", timeout)
+            if not self.terminated:
+                os.kill(os.getpid(), signal.SIGINT)
+            return super().wait(timeout)
 
     children = []
+    monkeypatch.setattr(cli, "GRACE_S", 0.1)
     monkeypatch.setattr(cli.subprocess, "Popen", lambda cmd, cwd, env: children.append(Stubborn(stubborn=True)) or children[-1])
-    assert cli.main([]) == 130 and children[0].killed
+    assert cli.main([]) == 130 and children[0].terminated and children[0].killed
 
 
 def test_the_app_must_sit_beside_the_package(monkeypatch, tmp_path):
