@@ -33,20 +33,18 @@ def _write(path, data: bytes):
     return path
 
 
-def _launch(p, exe, *extra):
-    return p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", *extra])
+def _launch(browser, *extra):
+    """Another Chromium from the session's Playwright (a second sync_playwright cannot start inside the first)."""
+    return browser.browser_type.launch(executable_path=require_browser(),
+                                       args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", *extra])
 
 
 @pytest.fixture(scope="module")
-def camera_browser(media):
+def camera_browser(browser, media):
     """Chromium whose camera plays the shapes, permission granted."""
-    exe = require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = _launch(p, exe, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={media['y4m']}")
-        yield b, p, exe
-        b.close()
+    b = _launch(browser, "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={media['y4m']}")
+    yield b
+    b.close()
 
 
 def _open(browser, server, width=1400, height=1200, query=""):
@@ -97,8 +95,7 @@ def _connections(server) -> float:
 def test_the_camera_through_the_lecture_model(camera_browser, server):
     """The prediction follows the shape on camera, the maps change with it, a new layer applies while the
     stream goes on, Freeze opens the frame on Activations, hiding and closing the tab stop the work."""
-    browser = camera_browser[0]
-    context, page = _open(browser, server)
+    context, page = _open(camera_browser, server)
     page.click(f"{LIVE} .lv-camera")
     _wait_frames(page, 10)
     seen, digests, deadline = set(), {}, time.monotonic() + 30
@@ -155,7 +152,7 @@ def test_the_camera_through_the_lecture_model(camera_browser, server):
 
 
 def test_closing_the_tab_stops_the_work(camera_browser, server):
-    context, page = _open(camera_browser[0], server)
+    context, page = _open(camera_browser, server)
     page.click(f"{LIVE} .lv-camera")
     _wait_frames(page, 5)
     context.close()
@@ -166,10 +163,8 @@ def test_closing_the_tab_stops_the_work(camera_browser, server):
     assert _connections(server) == 0
 
 
-def test_a_refused_camera_is_said(camera_browser, server, media):
-    _, p, exe = camera_browser
-    b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream",
-                                                                     "--deny-permission-prompts"])
+def test_a_refused_camera_is_said(browser, server, media):
+    b = _launch(browser, "--deny-permission-prompts")
     try:
         context, page = _open(b, server)
         page.click(f"{LIVE} .lv-camera")
@@ -184,7 +179,7 @@ def test_a_refused_camera_is_said(camera_browser, server, media):
 
 
 def test_video_files_good_damaged_too_long_and_not_a_video_at_phone_width(camera_browser, server, media):
-    context, page = _open(camera_browser[0], server, width=390, height=1400)
+    context, page = _open(camera_browser, server, width=390, height=1400)
     upload = page.locator(f"{LIVE} .lv-file")
     for name, error in (("bad", "bad_video"), ("long", "too_long"), ("text", "not_video")):
         upload.set_input_files(str(media[name]))

@@ -23,6 +23,14 @@ from cnnviz.ui import live_route
 # ---------------------------------------------------------------- the frame slot
 
 
+def _run(coro):
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop running in this
+    thread for the whole pytest session."""
+    from bench.common import run_in_own_thread
+
+    return run_in_own_thread(coro)
+
+
 def test_latest_frame_wins_and_take_waits():
     async def go():
         slot = latest.LatestFrame()
@@ -38,7 +46,7 @@ def test_latest_frame_wins_and_take_waits():
         slot.close()
         assert slot.closed and await slot.take() is None
 
-    asyncio.run(go())
+    _run(go())
 
 
 # ---------------------------------------------------------------- the scheduler
@@ -460,7 +468,7 @@ def test_route_refuses_an_unknown_token():
     reg = sessions.Registry()
     for token in ("nope", None):
         ws = FakeSocket(token, [])
-        asyncio.run(live_route.serve(ws, reg, Scheduler(_echo([]))))
+        _run(live_route.serve(ws, reg, Scheduler(_echo([]))))
         assert ws.closed == live_route.REFUSED and ws.accepted  # after the handshake: the browser reads the code
 
 
@@ -469,7 +477,7 @@ def test_route_answers_frames_and_stops_when_the_socket_closes(model):
     tok = reg.new_token()
     reg.put(tok, _settings(model))
     ws = FakeSocket(tok, [_frame(1, _jpeg()), b"\x01", _frame(2, b"not a picture"), _frame(3, _jpeg())])
-    asyncio.run(live_route.serve(ws, reg, sched))
+    _run(live_route.serve(ws, reg, sched))
     assert ws.accepted and ws.closed is None
     ids = [h.get("id") for h, _ in ws.sent]
     assert ids == [1, None, 2, 3]
@@ -482,7 +490,7 @@ def test_route_latest_frame_wins_for_a_client_that_does_not_wait(model):
     tok = reg.new_token()
     reg.put(tok, _settings(model))
     ws = FakeSocket(tok, [_frame(i, _jpeg()) for i in range(1, 6)], burst=True)
-    asyncio.run(live_route.serve(ws, reg, sched))
+    _run(live_route.serve(ws, reg, sched))
     ids = [h.get("id") for h, _ in ws.sent]
     assert ids[-1] == 5 and len(ids) < 5 and ids == sorted(ids)  # frames that waited were replaced, never queued
 
@@ -496,7 +504,7 @@ def test_route_says_when_the_model_fails_and_when_the_token_expires(model):
         raise RuntimeError("out of memory\nmore lines")
 
     ws = FakeSocket(tok, [_frame(1, _jpeg())])
-    asyncio.run(live_route.serve(ws, reg, Scheduler(broken, idle_exit=0.1)))
+    _run(live_route.serve(ws, reg, Scheduler(broken, idle_exit=0.1)))
     assert ws.sent[0][0]["error"] == "이 프레임에서 모델을 실행할 수 없습니다: out of memory"
     reg.drop(tok)
     reg2 = sessions.Registry()
@@ -510,7 +518,7 @@ def test_route_says_when_the_model_fails_and_when_the_token_expires(model):
             return reg2.get(token) if self.calls == 1 else None
 
     ws = FakeSocket(tok, [_frame(1, _jpeg())])
-    asyncio.run(live_route.serve(ws, Expiring(), Scheduler(_echo([]), idle_exit=0.1)))
+    _run(live_route.serve(ws, Expiring(), Scheduler(_echo([]), idle_exit=0.1)))
     assert ws.accepted and ws.closed == live_route.REFUSED and not ws.sent
 
 
@@ -519,7 +527,7 @@ def test_route_one_connection_per_token_a_cap_and_no_huge_messages(model, monkey
     tok = reg.new_token()
     reg.put(tok, _settings(model))
     huge = FakeSocket(tok, [b"\x00" * (live_route.MAX_MESSAGE + 1)])
-    asyncio.run(live_route.serve(huge, reg, _Stub([])))
+    _run(live_route.serve(huge, reg, _Stub([])))
     assert huge.closed == live_route.TOO_BIG and not huge.sent
 
     async def two_tabs():
@@ -533,13 +541,13 @@ def test_route_one_connection_per_token_a_cap_and_no_huge_messages(model, monkey
         await task
         return first, second
 
-    first, second = asyncio.run(two_tabs())
+    first, second = _run(two_tabs())
     assert first.closed == live_route.REPLACED and second.closed is None and second.sent
     assert tok not in live_route._open
 
     monkeypatch.setattr(live_route, "MAX_CONNECTIONS", 0)
     busy = FakeSocket(tok, [_frame(1, _jpeg())])
-    asyncio.run(live_route.serve(busy, reg, _Stub([])))
+    _run(live_route.serve(busy, reg, _Stub([])))
     assert busy.closed == live_route.BUSY and not busy.sent
 
 
@@ -656,7 +664,7 @@ def test_route_skips_text_messages_and_cancelled_frames_and_ends_on_a_broken_soc
 
     stub = _Stub([None])
     ws = Odd(tok, [{"text": "hello"}, {"bytes": _frame(1, _jpeg())}, OSError("connection reset")])
-    asyncio.run(live_route.serve(ws, reg, stub))
+    _run(live_route.serve(ws, reg, stub))
     assert [h for h, _ in ws.sent] == [{"id": 1, "t": 1.0, "dropped": True}]  # the browser sends its next frame
     assert len(stub.forgotten) == 1  # the socket ended
 
@@ -666,7 +674,7 @@ def test_route_skips_text_messages_and_cancelled_frames_and_ends_on_a_broken_soc
 
     stub = _Stub([frames.pack({"id": 1})])
     ws = Broken(tok, [_frame(1, _jpeg())])
-    asyncio.run(live_route.serve(ws, reg, stub))
+    _run(live_route.serve(ws, reg, stub))
     assert len(stub.forgotten) == 1
 
 
@@ -674,7 +682,7 @@ def test_the_route_is_mounted_at_api_live():
     (route,) = live_route.routes()
     assert route.path == "/api/live"
     ws = FakeSocket("no-such-token", [])
-    asyncio.run(route.endpoint(ws))  # the process's own registry does not know it
+    _run(route.endpoint(ws))  # the process's own registry does not know it
     assert ws.closed == live_route.REFUSED
 
 
@@ -684,7 +692,7 @@ def test_the_process_registry_and_worker_answer_a_registered_token(model):
     try:
         (route,) = live_route.routes()
         ws = FakeSocket(tok, [_frame(7, _jpeg())])
-        asyncio.run(route.endpoint(ws))
+        _run(route.endpoint(ws))
         assert ws.sent[0][0]["id"] == 7 and "parts" in ws.sent[0][0]
     finally:
         sessions.REGISTRY.drop(tok)
@@ -710,7 +718,7 @@ def test_a_connection_cancelled_while_its_frame_is_computed_forgets_it(model):
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(go())
+    _run(go())
     assert len(stub.forgotten) == 1
 
 
@@ -731,7 +739,7 @@ def test_hundred_live_connections_leave_no_thread_memory_or_file(model, tmp_path
         reg.put(tok, _settings(model))
         ws = FakeSocket(tok, [_frame(i, _jpeg())])
         ws.receive = _quick(ws)
-        asyncio.run(live_route.serve(ws, reg, sched))
+        _run(live_route.serve(ws, reg, sched))
         assert ws.sent and "parts" in ws.sent[0][0]
         reg.drop(tok)
 

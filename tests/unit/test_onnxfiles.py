@@ -225,7 +225,14 @@ def test_padding_keras_cannot_express_exactly_is_refused_naming_the_node():
 def test_a_refused_onnx_file_exits_the_command_line_with_status_2(tmp_path, capsys, monkeypatch):
     from cnnviz.launch import cli
 
-    monkeypatch.setattr(cli.subprocess, "Popen", lambda *a, **k: pytest.fail("a server started"))
+    real = cli.subprocess.Popen
+
+    def popen(cmd, *args, **kwargs):  # the check's own short-lived child runs; a server must not
+        if "streamlit" in " ".join(map(str, cmd)):
+            pytest.fail("a server started")
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(cli.subprocess, "Popen", popen)
     path = tmp_path / "custom.onnx"
     path.write_bytes(_tiny(nodes=[helper.make_node("Evil", ["x"], ["y"], name="evil", domain="x")]).SerializeToString())
     assert cli.main([str(path)]) == 2
