@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests.browser.conftest import open_page, screenshot
+from tests.browser.conftest import ROOT, open_page, screenshot
 
-PAGES = ["layer_lab", "convolution", "pooling", "probability", "glossary", "activations", "filters", "model", "train"]
+PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))  # a new page is in
 
 
 @pytest.mark.parametrize("path", PAGES)
