@@ -86,3 +86,6 @@ if own is not None:
         st.dataframe(builder.model_summary_frame(own.model), hide_index=True, width="stretch")
         if builder.takes_any_size(own.model):
             st.caption(t("modelpage.current.any_size"))
+        data, file_name = builder.current_download(own)
+        st.download_button(t("modelpage.current.download"), data=data, file_name=file_name, mime="application/zip",
+                           on_click="ignore", key="modelpage.current.download", help=t("modelpage.current.download.help"))

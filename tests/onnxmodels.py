@@ -142,6 +142,27 @@ class Reshapes(nn.Module):
         return self.fc(torch.cat([x, x], 1))
 
 
+class Resampling(nn.Module):
+    """torch.split on channels (Split) and torch.chunk of the height (torch writes a Slice), nn.Upsample nearest
+    (asymmetric, floor) and bilinear (align_corners=False: half_pixel) by whole factors, F.interpolate to a size that
+    is no whole factor (sizes from shape arithmetic) and down by half (Resize)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, stride=2, padding=1)
+        self.near = nn.Upsample(scale_factor=2, mode="nearest")
+        self.bilinear = nn.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=False)
+
+    def forward(self, x):
+        x = self.conv(x)  # (1, 6, 8, 8)
+        a, b, c = torch.split(x, [1, 2, 3], dim=1)
+        top, _ = x.chunk(2, dim=2)
+        near, smooth = self.near(a), self.bilinear(b)  # (1, 1, 16, 16), (1, 2, 16, 24)
+        odd = nn.functional.interpolate(c, size=(11, 13), mode="bilinear", align_corners=False)
+        down = nn.functional.interpolate(smooth, scale_factor=0.5, mode="bilinear", align_corners=False)
+        return torch.cat([m.flatten(1) for m in (near, smooth, odd, down, top)], 1)
+
+
 class ConvNeXtBlock(nn.Module):
     """torchvision's CNBlock and LayerNorm2d head at a small size: depthwise 7x7, Transpose to NHWC,
     LayerNormalization, Linear (MatMul + Add on a 4-D tensor), GELU (below opset 20: Div, Erf, Add, Mul, Mul),

@@ -54,8 +54,8 @@ IMAGENET = ((3, 224, 224), 1000)  # input (C, H, W), outputs: fed torch's ImageN
 LAYERS = ("Conv", "ConvTranspose", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
           "LeakyRelu", "PRelu", "Gelu", "Erf", "Softmax", "Pad", "MaxPool", "AveragePool", "GlobalAveragePool",
           "GlobalMaxPool", "ReduceMean", "Add", "Sub", "Mul", "Div",
-          "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Slice", "Transpose", "LayerNormalization", "Gemm",
-          "MatMul",
+          "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Slice", "Split", "Transpose", "LayerNormalization",
+          "Gemm", "MatMul", "Resize",
           "Dropout", "Identity", "Constant", "Shape")
 FOLDED = ("Gather", "Cast", "ConstantOfShape", "Range", "Expand", "Equal",
           "Where", "ReduceProd", "Floor", "Ceil", "Sqrt", "Neg")
@@ -519,10 +519,11 @@ class _Converter:
                 raise
             except Exception as e:  # noqa: BLE001 - shapes that do not fit: named with the node
                 self.refuse("files.onnx.convert", error=verbatim(str(e)[:200]))
-            self.values[node.output[0]] = result
-            if isinstance(result, _Tensor):
-                history = result.tensor._keras_history
-                self.mapped.append(Mapped(self.label, node.output[0], history.operation.name, result.nchw))
+            for out, value in zip(node.output, result if isinstance(result, list) else [result]):  # Split: several
+                self.values[out] = value
+                if isinstance(value, _Tensor):
+                    history = value.tensor._keras_history
+                    self.mapped.append(Mapped(self.label, out, history.operation.name, value.nchw))
         outputs = []
         for out in graph.output:
             value = self.values.get(out.name)
@@ -921,7 +922,6 @@ class _Converter:
     def op_Slice(self, node):
         """One axis, step 1, of a rank-4 tensor (ShuffleNet's channel split): Cropping2D, the channels first
         permuted to where Cropping2D crops."""
-        layers = self.keras.layers
         x = self.tensor(node.input[0])
         values = [self.const(node.input[k]) if len(node.input) > k and node.input[k] else None for k in range(1, 5)]
         starts, ends, axes, steps = (None if v is None else [int(a) for a in np.asarray(v).reshape(-1)] for v in values)
@@ -934,15 +934,97 @@ class _Converter:
         start, end = (min(max(v + size if v < 0 else v, 0), size) for v in (starts[0], ends[0]))
         if size is None or end <= start:
             self.refuse("files.onnx.attribute", attribute="starts", value=verbatim(str([starts, ends])))
+        return self._crop(x, axis, start, end)
+
+    def _crop(self, x: _Tensor, axis: int, start: int, end: int, suffix: str = "") -> _Tensor:
+        """ONNX axis `axis` (not the batch) of a rank-4 tensor from `start` to `end`: Cropping2D, a Keras last axis
+        first permuted to where Cropping2D crops, and back."""
+        layers = self.keras.layers
         k = ([0, 2, 3, 1] if x.nchw else [0, 1, 2, 3]).index(axis)  # the Keras axis holding it
-        crop = (start, size - end)
+        crop = (start, x.onnx_shape[axis] - end)
         tensor = x.tensor
         if k == 3:
-            tensor = self.layer(layers.Permute((3, 1, 2)), tensor, "_move")
-        y = self.layer(layers.Cropping2D((crop, (0, 0)) if k in (1, 3) else ((0, 0), crop)), tensor)
+            tensor = self.layer(layers.Permute((3, 1, 2)), tensor, suffix + "_move")
+        y = self.layer(layers.Cropping2D((crop, (0, 0)) if k in (1, 3) else ((0, 0), crop)), tensor, suffix)
         if k == 3:
-            y = self.layer(layers.Permute((2, 3, 1)), y, "_back")
+            y = self.layer(layers.Permute((2, 3, 1)), y, suffix + "_back")
         return _Tensor(y, x.nchw, x.nonneg)
+
+    def op_Split(self, node):
+        """A rank-4 tensor split along one axis but the batch (torch.split and torch.chunk, ShuffleNet's channel
+        split): one _crop per output. The sizes from the `split` input, `num_outputs` (opset 18: the last part
+        smaller when it does not divide), or equal parts."""
+        x = self.tensor(node.input[0])
+        rank = len(x.onnx_shape)
+        axis = int(self.attrs.get("axis", 0)) % rank
+        size = x.onnx_shape[axis]
+        split = self.const(node.input[1] if len(node.input) > 1 else "")
+        n = len(node.output)
+        if rank != 4 or axis == 0 or size is None:
+            self.refuse("files.onnx.attribute", attribute="axis", value=axis)
+        if split is not None:
+            sizes = [int(v) for v in np.asarray(split).reshape(-1)]
+        elif "num_outputs" in self.attrs:
+            part = -(-size // n)
+            sizes = [part] * (n - 1) + [size - part * (n - 1)]
+        else:
+            sizes = [size // n] * n
+        if len(sizes) != n or sum(sizes) != size or min(sizes) < 1:
+            self.refuse("files.onnx.attribute", attribute="split", value=verbatim(str(sizes)))
+        starts = np.cumsum([0] + sizes).tolist()
+        return [self._crop(x, axis, starts[i], starts[i + 1], f"_{i}") for i in range(n)]
+
+    def _text(self, name: str, default: str) -> str:
+        value = self.attrs.get(name, default)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def op_Resize(self, node):
+        """Height and width only. Nearest by whole factors (torch's Upsample: `asymmetric` with `floor`, or
+        `half_pixel` with rounding) as UpSampling2D; bilinear with `half_pixel` (torch's align_corners=False) as
+        UpSampling2D by whole factors, else Resizing (TensorFlow's half-pixel resize, not antialiased)."""
+        layers = self.keras.layers
+        x = self.image(node.input[0])
+        if not x.nchw:
+            self.refuse("files.onnx.rank")
+        scales = self.const(node.input[2] if len(node.input) > 2 else "")
+        sizes = self.const(node.input[3] if len(node.input) > 3 else "")
+        by_sizes = sizes is not None and np.size(sizes) > 0
+        given = [float(v) for v in np.asarray(sizes if by_sizes else scales if scales is not None else []).reshape(-1)]
+        axes = [int(a) % 4 for a in self.attrs.get("axes", range(4))]
+        _, c, h, w = x.onnx_shape
+        kept = [1.0, float(c)] if by_sizes else [1.0, 1.0]  # the batch and the channels stay
+        full = kept + ([h, w] if by_sizes else [1.0, 1.0])
+        for a, v in zip(axes, given):
+            full[a] = v
+        if (len(given) != len(axes) or full[:2] != kept
+                or by_sizes and None in (h, w) or self._text("keep_aspect_ratio_policy", "stretch") != "stretch"):
+            self.refuse("files.onnx.attribute", attribute="sizes" if by_sizes else "scales", value=verbatim(str(full)))
+        if by_sizes:  # ONNX's scale is out / in, as Keras's
+            out = (int(full[2]), int(full[3]))
+            factors = tuple(o // n if o % n == 0 and o >= n else None for o, n in zip(out, (h, w)))
+        else:  # ONNX maps coordinates with the scale itself: Keras's out / in only where in x scale is whole
+            factors = tuple(int(f) if f.is_integer() and f >= 1 else None for f in full[2:])
+            out = tuple(None if n is None else n * f for n, f in zip((h, w), full[2:]))
+            if None in factors and not all(o is not None and o.is_integer() and o >= 1 for o in out):
+                self.refuse("files.onnx.attribute", attribute="scales", value=verbatim(str(full)))
+            out = tuple(None if o is None else int(o) for o in out)
+        mode, coords = self._text("mode", "nearest"), self._text("coordinate_transformation_mode", "half_pixel")
+        nearest = self._text("nearest_mode", "round_prefer_floor")
+        if mode == "nearest" and None not in factors and (
+                (coords, nearest) == ("asymmetric", "floor") or coords in ("half_pixel", "pytorch_half_pixel")
+                and nearest in ("round_prefer_floor", "round_prefer_ceil")):
+            layer = layers.UpSampling2D(factors, interpolation="nearest")
+        elif mode == "linear" and coords in ("half_pixel", "pytorch_half_pixel"):
+            pairs = [(o, n) for o, n in zip(out, (h, w)) if o is not None]
+            if int(self.attrs.get("antialias", 0)) and any(o < n for o, n in pairs):  # Keras's differs
+                self.refuse("files.onnx.attribute", attribute="antialias", value=1)
+            if coords == "pytorch_half_pixel" and any(o == 1 < n for o, n in pairs):  # samples the first row, not the middle
+                self.refuse("files.onnx.attribute", attribute="coordinate_transformation_mode", value=verbatim(coords))
+            layer = (layers.UpSampling2D(factors, interpolation="bilinear") if None not in factors
+                     else layers.Resizing(*out, interpolation="bilinear"))
+        else:
+            self.refuse("files.onnx.attribute", attribute="mode", value=verbatim(f"{mode}, {coords}, {nearest}"))
+        return _Tensor(self.layer(layer, x.tensor), True, x.nonneg)
 
     def _axes(self, node) -> list[int]:
         axes = self.attrs.get("axes")

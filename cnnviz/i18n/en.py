@@ -525,6 +525,8 @@ TEXTS = {
     "modelpage.upload.desc": "Uploaded: {name}, {params} parameters.",
     "modelpage.current": "This session's model: {name}",
     "modelpage.current.any_size": "This model takes any height and width, so Keras gives these shapes with None; the Activations page shows every layer's shape for the size your image is fed at.",
+    "modelpage.current.download": "Download this model (.keras)",
+    "modelpage.current.download.help": "The model with its weights as a Keras file (a converted ONNX model as the Keras model every page shows), with its class names and pixel range; upload it again here, or load it with keras.saving.load_model.",
     "modelpage.current.not_editable": "This session's model ({name}) is shown read-only: {reason} The layer table starts from a preset; the model works on every other page.",
     "modelpage.app": "Or a Keras application",
     "modelpage.app.help": "ImageNet models from keras.applications: every family up to 150 M parameters, at its own input size. Their ImageNet weights are used when Keras has them cached in ~/.keras/models; where the server may download, the button beside fetches them (checked against the hash Keras publishes). Nothing is downloaded unless asked.",

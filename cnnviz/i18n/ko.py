@@ -525,6 +525,8 @@ TEXTS = {
     "modelpage.upload.desc": "올린 모델: {name}, 파라미터 {params}개.",
     "modelpage.current": "이 세션의 모델: {name}",
     "modelpage.current.any_size": "이 모델은 높이와 너비를 가리지 않으므로 Keras는 이 모양들을 None으로 줍니다. 활성화 페이지는 이미지를 넣는 크기에서의 각 레이어 모양을 보여 줍니다.",
+    "modelpage.current.download": "이 모델 내려받기 (.keras)",
+    "modelpage.current.download.help": "가중치를 포함한 모델을 Keras 파일로 받습니다(변환된 ONNX 모델은 모든 페이지가 보여 주는 Keras 모델로). 클래스 이름과 픽셀 범위도 함께 담기며, 여기에 다시 올리거나 keras.saving.load_model로 불러올 수 있습니다.",
     "modelpage.current.not_editable": "이 세션의 모델({name})은 읽기 전용으로 보여 줍니다: {reason} 레이어 표는 프리셋에서 시작하며, 이 모델은 다른 모든 페이지에서 그대로 쓸 수 있습니다.",
     "modelpage.app": "또는 Keras 응용 모델",
     "modelpage.app.help": "keras.applications의 ImageNet 모델: 1억 5천만 파라미터 이하의 모든 계열, 각자의 입력 크기. ImageNet 가중치는 Keras가 ~/.keras/models에 저장해 둔 경우에 씁니다. 서버가 내려받을 수 있으면 옆의 버튼이 받아 Keras가 공개한 해시로 확인합니다. 요청 없이는 아무것도 내려받지 않습니다.",

@@ -4,11 +4,11 @@ as the model every page starts with, like `netron model.h5`.
     cnnviz [MODEL] [--port N] [--host H] [--language ko] [--browser]
 
 MODEL is a path: a `.keras` file, a Keras 2 / tf.keras `.h5` / `.hdf5`, a Teachable Machine
-`converted_keras.zip` or its unzipped folder, or an ONNX file (`.onnx`, e.g. from torch.onnx.export; its checks
-run before the server starts, its conversion to Keras and the verification against onnxruntime when the server
-loads it). A file on the user's own disk has no upload cap, but the same safety checks as an upload
-(cnnviz.files.modelfiles.check_path), run before any server starts, so a refused
-file (or one too large for this machine's memory) is said at once, with exit status 2.
+`converted_keras.zip` or its unzipped folder, or an ONNX file (`.onnx`, e.g. from torch.onnx.export). A file on
+the user's own disk has no upload cap, but the same safety checks as an upload (cnnviz.files.modelfiles.check_path;
+for an ONNX file also its conversion to Keras and the verification against onnxruntime), run before any server
+starts, so a refused file (or one too large for this machine's memory, or an ONNX graph that does not convert or
+whose Keras model differs from onnxruntime's, the node named) is said at once, with exit status 2.
 
 This process stays small: it never imports streamlit or Keras. The check runs in a short-lived child process
 (it needs Keras), then the server, `streamlit run app.py`, in another (cnnviz.launch.server), with the model's
@@ -76,8 +76,9 @@ def full_path(path: str) -> str:
 
 
 def check_model(path: str) -> str:
-    """The model's absolute path once every check short of loading passed, checked in this process (which
-    imports Keras: cnnviz.show's kernel has it; the command uses check_isolated); raises
+    """The model's absolute path once every check short of loading passed (an ONNX file: converted and verified
+    too), checked in this process (which imports Keras: cnnviz.show's kernel has it; the command uses
+    check_isolated); raises
     cnnviz.files.modelfiles.ModelFileError."""
     full = full_path(path)
     err = refusal(full)
@@ -90,7 +91,7 @@ CHECK_CODE = "from cnnviz.launch.cli import check_child; check_child()"
 
 
 def check_isolated(full: str, stopped: list[int] | None = None) -> None:
-    """modelfiles.check_path(full) in a child process, its refusal (a ModelFileError) raised here; CheckFailed
+    """refusal(full) in a child process, its refusal (a ModelFileError) raised here; CheckFailed
     when the child ends without an answer. A signal recorded in `stopped` meanwhile kills the child and returns."""
     child = subprocess.Popen([sys.executable, "-c", CHECK_CODE, full], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
     answer = b""
@@ -113,11 +114,16 @@ def check_isolated(full: str, stopped: list[int] | None = None) -> None:
 
 
 def refusal(full: str):
-    """None when modelfiles.check_path(full) passes, else its ModelFileError."""
+    """None when modelfiles.check_path(full) passes (and, for an ONNX file, its conversion to Keras and the
+    verification against onnxruntime: a refusal that names the node), else its ModelFileError."""
     from cnnviz.files import modelfiles
 
     try:
-        modelfiles.check_path(full)
+        checked = modelfiles.check_path(full)
+        if checked.kind == "onnx":
+            from cnnviz.files import onnxfiles
+
+            onnxfiles.load(checked.onnx)  # the server converts it again: this copy only proves it converts
     except modelfiles.ModelFileError as err:
         return err
     return None

@@ -216,6 +216,15 @@ def model_download(model, class_names=None, pixels: str = ""):
     return lambda: modelmeta.with_meta(modelfiles.model_bytes(model), class_names, pixels)
 
 
+def current_download(own: ModelInfo):
+    """Deferred .keras bytes of the session's own model (an upload, a converted ONNX file, a trained model) with its
+    weights, its class names and the pixel range its file declares or its loader assumed, in metadata.json; and
+    the file's name (the model's label, its extension replaced by .keras)."""
+    stem = os.path.splitext(os.path.basename(ui_models.label(own)))[0]
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem).strip("._")[:60] or "model"
+    return model_download(own.model, own.class_names, own.pixels or own.assumed_pixels), f"{stem}.keras"
+
+
 # ---------------------------------------------------------------- uploads
 
 

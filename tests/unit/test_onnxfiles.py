@@ -43,7 +43,8 @@ def _assert_equal_to_onnxruntime(converted):
                                                         (onnxmodels.Arithmetic, 21, False),
                                                         (onnxmodels.Upsampling, 20, False),
                                                         (onnxmodels.ConvNeXtBlock, 17, False),
-                                                        (onnxmodels.Reshapes, 18, True)])
+                                                        (onnxmodels.Reshapes, 18, True),
+                                                        (onnxmodels.Resampling, 17, False)])
 def test_small_torch_models_equal_onnxruntime_layer_by_layer(net, opset, keep_batchnorm):
     checked, converted = _converted(onnxmodels.export(onnxmodels.seeded(net), opset=opset, keep_batchnorm=keep_batchnorm))
     _assert_equal_to_onnxruntime(converted)
@@ -84,6 +85,27 @@ def test_auto_pad_asymmetric_pads_shape_arithmetic_and_pass_through_nodes():
     _, converted = _converted(data)
     _assert_equal_to_onnxruntime(converted)
     assert "same_upper_Conv" in [layer.name for layer in converted.model.layers]
+
+
+@pytest.mark.parametrize("opset", [13, 18])
+def test_split_and_resize_as_onnx_writes_them(opset):
+    """What torch's exporter does not write: Split into equal parts (opset 13) or by `num_outputs` with a smaller
+    last part (opset 18), Resize by `sizes` (nearest by a whole factor with ONNX's default half_pixel rounding,
+    bilinear to any size), with `axes` (opset 18)."""
+    split = {"num_outputs": 2} if opset >= 18 else {}
+    sizes = {"axes": [2, 3]} if opset >= 18 else {}
+    full = (lambda hw: list(hw)) if opset >= 18 else (lambda hw: [1, 1, *hw])
+    nodes = [helper.make_node("Split", ["x"], ["a", "b"], name="/split", axis=2 if opset >= 18 else 1, **split),
+             helper.make_node("Resize", ["a", "", "", "sa"], ["ua"], name="/nearest", **sizes),
+             helper.make_node("Resize", ["b", "", "", "sb"], ["ub"], name="/bilinear", mode="linear", **sizes),
+             helper.make_node("Flatten", ["ua"], ["fa"], name="/fa"), helper.make_node("Flatten", ["ub"], ["fb"], name="/fb"),
+             helper.make_node("Concat", ["fa", "fb"], ["y"], name="/out", axis=1)]
+    a = (4, 7) if opset >= 18 else (7, 7)  # the part's height and width
+    data = _graph_model(nodes, {"sa": np.array(full((2 * a[0], 3 * a[1]))), "sb": np.array(full((5, 9)))}, opset=opset)
+    _, converted = _converted(data)
+    _assert_equal_to_onnxruntime(converted)
+    kinds = {type(converted.model.get_layer(n)).__name__ for n in ("nearest", "bilinear")}
+    assert kinds == {"UpSampling2D", "Resizing"}
 
 
 def test_resnet18_converts_and_verifies_with_its_layer_names():
@@ -167,9 +189,9 @@ def test_custom_operators_domains_and_other_opsets_are_refused():
     _refused(_tiny(opsets=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]).SerializeToString(),
              "files.onnx.domain")
     _refused(_tiny(opsets=[helper.make_opsetid("", 11)]).SerializeToString(), "files.onnx.opset")
-    resize = _tiny(nodes=[helper.make_node("Resize", ["x"], ["y"], name="/up/Resize")])
-    err = _refused(resize.SerializeToString(), "files.onnx.operator")
-    assert "/up/Resize" in str(err) and "Resize" in str(err)
+    warp = _tiny(nodes=[helper.make_node("GridSample", ["x", "x"], ["y"], name="/warp/GridSample")])
+    err = _refused(warp.SerializeToString(), "files.onnx.operator")
+    assert "/warp/GridSample" in str(err) and "GridSample" in str(err)
 
 
 def test_a_node_cycle_undefined_inputs_and_too_many_nodes_are_refused(monkeypatch):
@@ -225,18 +247,81 @@ def test_padding_keras_cannot_express_exactly_is_refused_naming_the_node():
 def test_a_refused_onnx_file_exits_the_command_line_with_status_2(tmp_path, capsys, monkeypatch):
     from cnnviz.launch import cli
 
-    real = cli.subprocess.Popen
+    real_popen = cli.subprocess.Popen
 
-    def popen(cmd, *args, **kwargs):  # the check's own short-lived child runs; a server must not
-        if "streamlit" in " ".join(map(str, cmd)):
+    def popen(cmd, *args, **kwargs):  # the checking process runs; a server must not start
+        if "cnnviz.launch.server" in cmd:
             pytest.fail("a server started")
-        return real(cmd, *args, **kwargs)
+        return real_popen(cmd, *args, **kwargs)
 
     monkeypatch.setattr(cli.subprocess, "Popen", popen)
     path = tmp_path / "custom.onnx"
     path.write_bytes(_tiny(nodes=[helper.make_node("Evil", ["x"], ["y"], name="evil", domain="x")]).SerializeToString())
     assert cli.main([str(path)]) == 2
     assert "custom operator domain" in capsys.readouterr().err
+
+
+DIVERGING = "features_features.4_Conv"  # Convs' dilated depthwise conv, its bias made wrong after the conversion
+# The same, in the command's checking process (its code, cli.CHECK_CODE, run after this)
+WRONG_CHECK = f"""
+from cnnviz.files import onnxfiles
+convert = onnxfiles.convert
+
+def wrong(checked):
+    converted = convert(checked)
+    layer = converted.model.get_layer("{DIVERGING}")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, bias + 0.5])
+    return converted
+
+onnxfiles.convert = wrong
+"""
+
+
+@pytest.mark.parametrize("what", ["conversion", "verification"])
+def test_an_onnx_file_that_does_not_convert_or_verify_exits_the_command_with_status_2(what, tmp_path, capsys,
+                                                                                        monkeypatch):
+    """The command's checking process converts the file and verifies it against onnxruntime: a graph Keras cannot
+    compute exactly (a max pool padding a conv's output that can be negative) and a conversion made wrong are
+    refused there, naming the node, with exit status 2 and no server started."""
+    import subprocess
+
+    from cnnviz.launch import cli
+
+    started, real_popen = [], subprocess.Popen
+
+    def popen(cmd, *args, **kwargs):
+        started.append(cmd)
+        assert cmd[1] == "-c" and cmd[2].endswith(cli.CHECK_CODE), "only the checking process"
+        return real_popen(cmd, *args, **kwargs)
+
+    path = tmp_path / f"{what}.onnx"
+    if what == "conversion":
+        net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.MaxPool2d(3, 2, 1))
+        path.write_bytes(onnxmodels.export(onnxmodels.seeded(lambda: net)))
+        node, key = "/1/MaxPool", "files.onnx.attribute"
+    else:
+        path.write_bytes(onnxmodels.export(onnxmodels.seeded(onnxmodels.Convs)))
+        monkeypatch.setattr(cli, "CHECK_CODE", WRONG_CHECK + cli.CHECK_CODE)
+        node, key = "/features/features.4/Conv", "files.onnx.diverges"
+    with monkeypatch.context() as m:
+        m.setattr(cli.subprocess, "Popen", popen)
+        assert cli.main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(started) == 1, "no server"
+    assert f"cnnviz: {path}: " in err and node in err, err
+    if what == "verification":  # the same wrong conversion in this process
+        convert = onnxfiles.convert
+
+        def wrong(checked):
+            converted = convert(checked)
+            layer = converted.model.get_layer(DIVERGING)
+            layer.set_weights([layer.get_weights()[0], layer.get_weights()[1] + 0.5])
+            return converted
+
+        monkeypatch.setattr(onnxfiles, "convert", wrong)
+    refusal = cli.refusal(str(path))  # what a check in this process (cnnviz.show's) says: the same
+    assert refusal.key == key and f"cnnviz: {path}: {refusal}\n" in err
 
 
 def test_every_layer_operator_was_converted_by_some_test():
@@ -314,6 +399,22 @@ CONVERSION_REFUSALS = [
                                           helper.make_node("Add", ["e", "one"], ["a"]), helper.make_node("Mul", ["x", "a"], ["m"]),
                                           _node("Mul", ["m", "half"])],
      {"two": np.float32(2), "one": np.float32(1), "half": np.float32(0.5)}, "files.onnx.operator"),
+    ("a split of the batch", [helper.make_node("Split", ["x"], ["y", "z"], name="/bad/Split", axis=0)], {}, "files.onnx.attribute"),
+    ("split sizes that do not add up", [helper.make_node("Split", ["x", "s"], ["y", "z"], name="/bad/Split", axis=1)],
+     {"s": np.array([1, 2])}, "files.onnx.attribute"),
+    ("resize with align_corners", [_node("Resize", ["x", "", "s"], mode="linear", coordinate_transformation_mode="align_corners")],
+     {"s": np.array([1, 1, 2, 2], "float32")}, "files.onnx.attribute"),
+    ("resize of the channels", [_node("Resize", ["x", "", "s"])], {"s": np.array([1, 2, 1, 1], "float32")},
+     "files.onnx.attribute"),
+    ("resize without scales or sizes", [_node("Resize", ["x"])], {}, "files.onnx.attribute"),
+    ("resize by a scale that is no whole size", [_node("Resize", ["x", "", "s"], mode="linear")],
+     {"s": np.array([1, 1, 1.5, 1.5], "float32")}, "files.onnx.attribute"),
+    ("antialiased bilinear downsampling", [_node("Resize", ["x", "", "", "s"], mode="linear", antialias=1)],
+     {"s": np.array([1, 2, 3, 3])}, "files.onnx.attribute"),
+    ("pytorch_half_pixel down to one row", [_node("Resize", ["x", "", "", "s"], mode="linear",
+                                                  coordinate_transformation_mode="pytorch_half_pixel")],
+     {"s": np.array([1, 2, 1, 7])}, "files.onnx.attribute"),
+    ("resize of a vector", [FLAT, _node("Resize", ["f", "", "s"])], {"s": np.array([1, 2], "float32")}, "files.onnx.rank"),
     ("gemm with A transposed", [FLAT, _node("Gemm", ["f", "b"], transA=1)], {"b": np.ones((98, 3), "float32")},
      "files.onnx.attribute"),
 ]
