@@ -460,6 +460,14 @@ class FakeSocket:
         self.sent.append(frames.unpack(data))
 
 
+def _registered(model, **settings):
+    """A registry of its own with one session's token."""
+    reg = sessions.Registry()
+    tok = reg.new_token()
+    reg.put(tok, _settings(model, **settings))
+    return reg, tok
+
+
 def _frame(i, data):
     return frames.pack({"id": i, "t": float(i)}, data)
 
@@ -496,9 +504,7 @@ def test_route_latest_frame_wins_for_a_client_that_does_not_wait(model):
 
 
 def test_route_says_when_the_model_fails_and_when_the_token_expires(model):
-    reg = sessions.Registry()
-    tok = reg.new_token()
-    reg.put(tok, _settings(model, lang="ko"))
+    reg, tok = _registered(model, lang="ko")
 
     def broken(key, items):
         raise RuntimeError("out of memory\nmore lines")
@@ -523,9 +529,7 @@ def test_route_says_when_the_model_fails_and_when_the_token_expires(model):
 
 
 def test_route_one_connection_per_token_a_cap_and_no_huge_messages(model, monkeypatch):
-    reg = sessions.Registry()
-    tok = reg.new_token()
-    reg.put(tok, _settings(model))
+    reg, tok = _registered(model)
     huge = FakeSocket(tok, [b"\x00" * (live_route.MAX_MESSAGE + 1)])
     _run(live_route.serve(huge, reg, _Stub([])))
     assert huge.closed == live_route.TOO_BIG and not huge.sent
@@ -648,9 +652,7 @@ class _Stub:
 
 
 def test_route_skips_text_messages_and_cancelled_frames_and_ends_on_a_broken_socket(model):
-    reg = sessions.Registry()
-    tok = reg.new_token()
-    reg.put(tok, _settings(model))
+    reg, tok = _registered(model)
 
     class Odd(FakeSocket):
         async def receive(self):
@@ -699,9 +701,7 @@ def test_the_process_registry_and_worker_answer_a_registered_token(model):
 
 
 def test_a_connection_cancelled_while_its_frame_is_computed_forgets_it(model):
-    reg = sessions.Registry()
-    tok = reg.new_token()
-    reg.put(tok, _settings(model))
+    reg, tok = _registered(model)
 
     class Never(_Stub):
         def submit(self, session, key, item):
