@@ -24,6 +24,7 @@ from cnnviz.ui.state import lang, t
 TOKEN = "cnnviz.live.token"  # this session's live token (cnnviz.live.sessions.REGISTRY)
 FROZEN = "cnnviz.live.frozen"  # {"bytes", "name"}: the last frozen frame
 KEY = "cnnviz.live.view"  # the component's key
+RENEWALS = "cnnviz.live.renewals"  # how often the route refused an expired registration (see _renewed)
 CAPTURE_SIDE = 320  # the longer side of the frames the browser sends (pixels); larger models ask for more
 MAX_CAPTURE_SIDE = 512
 MAX_FPS = 30  # never more frames than a camera gives
@@ -394,7 +395,9 @@ def settings(info, layer: str, scale: str, cam: bool, fit: str):
 
 def _renewed() -> None:
     """The route said this session's registration expired (a page left open for long): the run that
-    follows registers it again (pages/live.py does on every run) and the browser reconnects."""
+    follows registers it again (pages/live.py does on every run) and the browser reconnects when the
+    component's data arrives, which this count changes (unchanged data would not reach the browser)."""
+    st.session_state[RENEWALS] = st.session_state.get(RENEWALS, 0) + 1
 
 
 def view(tok: str, shape) -> None:
@@ -403,6 +406,6 @@ def view(tok: str, shape) -> None:
     from cnnviz.ui.live_route import PATH
 
     data = {"token": tok, "path": PATH, "side": capture_side(shape), "max_fps": MAX_FPS, "max_mb": MAX_VIDEO_MB,
-            "max_seconds": MAX_VIDEO_SECONDS, "lang": lang(),
+            "max_seconds": MAX_VIDEO_SECONDS, "lang": lang(), "renewals": st.session_state.get(RENEWALS, 0),
             "texts": {k: t(f"live.ui.{k}") for k in TEXTS}}  # templates: the browser fills {fps}, {max}, ...
     _component(key=KEY, data=data, on_freeze_change=_frozen, on_renew_change=_renewed)

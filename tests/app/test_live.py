@@ -124,3 +124,13 @@ def test_a_model_that_cannot_be_traced_is_said(monkeypatch):
     at = open_app("live")
     no_exception(at)
     assert at.error and "cannot be traced" in at.error[0].value and not at.get("bidi_component")
+
+
+def test_a_refused_registration_changes_the_components_data(monkeypatch):
+    """The route refused the session's token (expired): the run that follows registers it again and must hand
+    the browser new data (unchanged data never reaches it), so that it reconnects."""
+    state: dict = {}
+    monkeypatch.setattr(ui.st, "session_state", state)
+    ui._renewed()
+    ui._renewed()
+    assert state[ui.RENEWALS] == 2

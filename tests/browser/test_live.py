@@ -151,10 +151,18 @@ def test_the_camera_through_the_lecture_model(camera_browser, server):
     context.close()
 
 
-def test_closing_the_tab_stops_the_work(camera_browser, server):
+def test_an_expired_session_renews_itself_and_closing_the_tab_stops_the_work(camera_browser, server):
     context, page = _open(camera_browser, server)
     page.click(f"{LIVE} .lv-camera")
     _wait_frames(page, 5)
+    # a token the server does not know (as after 30 idle minutes): refused (4403), the page registers the
+    # session again through a run, and the stream goes on with the new socket
+    page.click(f"{LIVE} .lv-stop")
+    page.eval_on_selector(LIVE, "e => { e._s.token = 'expired-token'; e._s.frames = 0; }")
+    page.click(f"{LIVE} .lv-camera")
+    page.wait_for_function(f"() => document.querySelector('{LIVE}')._s.frames >= 5", polling=200, timeout=60_000)
+    assert page.eval_on_selector(LIVE, "e => e._s.token") != "expired-token"
+    assert _state(page)["running"] == "1" and not _state(page)["message"]
     context.close()
     time.sleep(2)
     served = _live_frames_served(server)
