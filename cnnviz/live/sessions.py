@@ -21,6 +21,7 @@ from cnnviz.live.registry import REGISTRY, Registry  # noqa: F401 - where the pa
 from cnnviz.live.scheduler import Scheduler
 from cnnviz.messages import MessageError
 from cnnviz.plots import live as plots
+from cnnviz.plots.activations import looks_like_probabilities, value_range
 
 TOP = 5  # classes shown
 FREE_SIZE = (320, 240)  # (width, height) a model that takes any size is planned for: a camera's 4:3
@@ -75,7 +76,7 @@ def top_classes(output: np.ndarray, names, n: int = TOP) -> tuple[list, bool]:
     out = np.asarray(output, dtype="float64").ravel()
     order = np.argsort(np.nan_to_num(-out, nan=np.inf), kind="stable")[:n]
     names = list(names) if names and len(names) == out.size else None
-    probs = bool(out.size > 0 and np.isfinite(out).all() and out.min() >= 0 and abs(out.sum() - 1.0) < 1e-3)
+    probs = looks_like_probabilities(out)
     return [[names[i] if names else str(int(i)), _finite(out[i])] for i in order], probs
 
 
@@ -111,11 +112,10 @@ def run_batch(key, items: list) -> list[bytes]:
             cam = attribution.upsample(out.cams[j], x01.shape[:2]) if out.cams is not None else None
             jpg = plots.seen(x01, cam)
             top, probs = top_classes(out.output[j], s.class_names, s.top)
-            finite = maps[np.isfinite(maps)]
+            lo, hi = value_range(maps) if np.isfinite(maps).any() else (None, None)
             answers[i] = ({"id": header.get("id"), "t": header.get("t"), "top": top, "prob": probs,
                            "layer": s.layer, "shape": list(maps.shape), "grid": list(grid), "step": plots.step(maps.shape),
-                           "lo": _finite(finite.min()) if finite.size else None,
-                           "hi": _finite(finite.max()) if finite.size else None,
+                           "lo": lo, "hi": hi,
                            "input": list(x01.shape), "cam": out.cams is not None}, jpg, png)
     total = time.perf_counter() - start
     metrics.live_frames(len(items), total)

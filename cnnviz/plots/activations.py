@@ -324,4 +324,4 @@ def probability_bars(probabilities: np.ndarray, class_names: list[str] | tuple[s
 def looks_like_probabilities(values) -> bool:
     """Non-negative values summing to 1 (a softmax output), so bars can be called probabilities."""
     v = np.asarray(values, dtype="float64").ravel()
-    return v.size > 0 and bool(np.isfinite(v).all()) and v.min() >= 0 and abs(v.sum() - 1.0) < 1e-3
+    return bool(v.size > 0 and np.isfinite(v).all() and v.min() >= 0 and abs(v.sum() - 1.0) < 1e-3)
