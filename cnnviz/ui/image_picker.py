@@ -88,14 +88,21 @@ def _judge(file, source: str) -> None:
     if st.session_state.get(SEEN) == file_id:
         return
     st.session_state[SEEN] = file_id
-    digest = hashlib.sha256(data).hexdigest()
-    image, reason = _decode(digest, data)
+    image, reason = accept(file.name, data, source)
     if image is None:
         metrics.upload_refused(reason[0], images.CODES)
         st.session_state[ERROR] = {"name": file.name, "code": reason[0], "values": reason[1]}
-        return
-    st.session_state[ERROR] = None
-    st.session_state[UPLOAD] = {"name": file.name, "bytes": data, "digest": digest, "source": source}
+
+
+def accept(name: str, data: bytes, source: str) -> tuple[Image.Image | None, tuple[str, dict] | None]:
+    """Picture bytes (an upload, a camera shot, a frozen live frame) decoded: accepted ones become the
+    session's picture, as an upload ((image, None)); refused ones change nothing ((None, (code, values)))."""
+    digest = hashlib.sha256(data).hexdigest()
+    image, reason = _decode(digest, data)
+    if image is not None:
+        st.session_state[ERROR] = None
+        st.session_state[UPLOAD] = {"name": name, "bytes": data, "digest": digest, "source": source}
+    return image, reason
 
 
 def second_image(sample_key: str, upload_key: str) -> Image.Image:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import time
 
 import streamlit as st
@@ -345,14 +344,11 @@ def _frozen() -> None:
     if data is None:
         return
     name = time.strftime("live-frame-%H%M%S.jpg")
-    digest = hashlib.sha256(data).hexdigest()
-    image, reason = picker._decode(digest, data)
+    image, reason = picker.accept(name, data, "upload")
     if image is None:
         st.session_state[FROZEN] = {"error": reason[0]}
         return
-    st.session_state[picker.UPLOAD] = {"name": name, "bytes": data, "digest": digest, "source": "upload"}
     st.session_state[picker.SOURCE] = "upload"
-    st.session_state[picker.ERROR] = None
     st.session_state[FROZEN] = {"name": name, "bytes": data, "size": image.size}
 
 
