@@ -23,11 +23,7 @@ st.caption(t("activations.intro"))
 info = ui_models.current_model()
 image = pick_image()
 
-if not info.trained:
-    st.info(t("activations.untrained", model=ui_models.label(info)))
-if not ui.is_image_model(info):
-    st.warning(t("activations.no_image_input", shape=str(tuple(info.model.inputs[0].shape))))
-    st.stop()
+ui.require_image_model(info)
 if not ui.conv_layers(info):
     st.info(t("activations.no_conv"))
 

@@ -26,11 +26,7 @@ info = ui_models.current_model()
 image = pick_image()
 device = state.device()
 
-if not info.trained:
-    st.info(t("activations.untrained", model=ui_models.label(info)))
-if not ui_act.is_image_model(info):
-    st.warning(t("activations.no_image_input", shape=str(tuple(info.model.inputs[0].shape))))
-    st.stop()
+ui_act.require_image_model(info)
 
 # --- the input, as the model sees it, and its prediction ---
 left, right = st.columns(2)

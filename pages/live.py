@@ -21,11 +21,7 @@ st.title(t("nav.live"))
 st.caption(t("live.intro"))
 
 info = ui_models.current_model()
-if not info.trained:
-    st.info(t("activations.untrained", model=ui_models.label(info)))
-if not ui_act.is_image_model(info):
-    st.warning(t("activations.no_image_input", shape=str(tuple(info.model.inputs[0].shape))))
-    st.stop()
+ui_act.require_image_model(info)
 layers = ui.layers(info)
 if not layers:
     st.warning(t("live.no_maps"))

@@ -50,6 +50,16 @@ def is_image_model(info: ModelInfo) -> bool:
     return len(shape) == 4 and shape[-1] in (1, 3)
 
 
+def require_image_model(info: ModelInfo) -> None:
+    """What the Inspect pages say first: an untrained model is named as such; a model whose input is not an
+    image gets a warning and the page stops there."""
+    if not info.trained:
+        st.info(t("activations.untrained", model=models.label(info)))
+    if not is_image_model(info):
+        st.warning(t("activations.no_image_input", shape=str(tuple(info.model.inputs[0].shape))))
+        st.stop()
+
+
 OWN_SIZE, SIZE_H, SIZE_W = "activations.size.own", "activations.size.h", "activations.size.w"
 
 
