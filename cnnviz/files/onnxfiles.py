@@ -588,13 +588,19 @@ class _Converter:
 
     # ---------------------------------------------------- operators
 
-    def op_Conv(self, node):
-        layers = self.keras.layers
+    def _conv_inputs(self, node):
+        """(image, 4-D weight, bias or None) of a Conv or ConvTranspose node; refused when not an NCHW image
+        with a constant 4-D weight."""
         x = self.image(node.input[0])
         weight = self.const(node.input[1])
         bias = self.const(node.input[2] if len(node.input) > 2 else "")
         if not x.nchw or weight is None or weight.ndim != 4:
             self.refuse("files.onnx.rank")
+        return x, weight, bias
+
+    def op_Conv(self, node):
+        layers = self.keras.layers
+        x, weight, bias = self._conv_inputs(node)
         out, per_group, kh, kw = weight.shape
         strides = tuple(self.attrs.get("strides", [1, 1]))
         dilations = tuple(self.attrs.get("dilations", [1, 1]))
@@ -617,11 +623,7 @@ class _Converter:
     def op_ConvTranspose(self, node):
         """Conv2DTranspose 'valid' with the output padding, then the pads cropped: (in - 1) * s + k' + op - pads."""
         layers = self.keras.layers
-        x = self.image(node.input[0])
-        weight = self.const(node.input[1])
-        bias = self.const(node.input[2] if len(node.input) > 2 else "")
-        if not x.nchw or weight is None or weight.ndim != 4:
-            self.refuse("files.onnx.rank")
+        x, weight, bias = self._conv_inputs(node)
         for name, allowed in (("group", (1,)), ("auto_pad", (b"NOTSET", "NOTSET")), ("output_shape", (None,))):
             if self.attrs.get(name, allowed[0]) not in allowed:
                 self.refuse("files.onnx.attribute", attribute=name, value=verbatim(str(self.attrs[name])))
