@@ -1,0 +1,36 @@
+"""axe-core in a Playwright page: WCAG 2.0 to 2.2, levels A and AA (tests/vendor/axe-core, MPL-2.0)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+AXE_VERSION = "4.14.1"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def audit(page) -> list[dict]:
+    """axe's violations on the page as it stands: one dict per rule, with the nodes that break it."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 300),
+                                          summary: (n.failureSummary || '').slice(0, 400)}))}));
+        }""",
+        TAGS,
+    )
+
+
+def describe(violations: list[dict], limit: int = 3) -> str:
+    """One line per rule and a few of its nodes: the message a failing test prints."""
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({len(v['nodes'])} nodes): {v['help']}")
+        for n in v["nodes"][:limit]:
+            lines.append(f"    {n['target']}: {n['html'][:160]}")
+            if n["summary"]:
+                lines.append(f"        {n['summary'][:300]}")
+    return "\n".join(lines)
