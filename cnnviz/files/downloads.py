@@ -85,8 +85,11 @@ _patch_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)
 def published(key: str) -> Published:
-    """The file name, URL and hash keras.applications uses for the application `key` (APPLICATIONS)."""
+    """The file name, URL and hash keras.applications uses for the application `key` (APPLICATIONS).
+    Kept per process: the answer depends only on the installed Keras, and asking builds the application's
+    graph shape-only (a second or more for the large families)."""
     from keras.src.backend.common import global_state
     from keras.src.utils import file_utils
 
