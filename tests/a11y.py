@@ -34,3 +34,28 @@ def describe(violations: list[dict], limit: int = 3) -> str:
             if n["summary"]:
                 lines.append(f"        {n['summary'][:300]}")
     return "\n".join(lines)
+
+
+WIDTHS = (1400, 390)  # desktop and phone
+
+
+def audit_widths(page, label: str, widths=WIDTHS, settle_ms: int = 800) -> dict[str, list[dict]]:
+    """axe on the page as it stands, at each width in turn (the same session and state: only the window
+    is resized, as a user turning a tablet would); {"label@width": violations} for the widths with any."""
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    found = {}
+    try:
+        for width in widths:
+            if width != (page.viewport_size or {}).get("width"):
+                page.set_viewport_size({"width": width, "height": size["height"]})
+                page.wait_for_timeout(settle_ms)  # Streamlit and plotly re-lay out
+            violations = audit(page)
+            if violations:
+                found[f"{label}@{width}"] = violations
+    finally:
+        page.set_viewport_size(size)
+    return found
+
+
+def report(found: dict[str, list[dict]]) -> str:
+    return "\n".join(f"== {where}\n{describe(v)}" for where, v in found.items())
