@@ -1,0 +1,169 @@
+"""A keyboard tour in a real Chromium (WCAG 2.1.1, 2.4.7): Tab from the top of a page to its controls, work them
+with keys alone, and see where the focus is. One server, one browser context."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import open_page, screenshot, start_server, stop_server, wait_for_run
+
+MAX_TABS = 150
+
+ACTIVE = """() => { const e = document.activeElement, r = e && e.closest("[data-testid='stRadio']");
+  return e ? { tag: e.tagName, label: e.getAttribute('aria-label') || '', cls: String(e.className || ''),
+               radio: r ? r.innerText.split('\\n')[0].trim() : null } : null; }"""
+
+# The focus ring as the browser draws it: the focused element's outline or box-shadow, or (for a slider, whose
+# focused input is a hidden range input) the thumb's around it.
+FOCUS_RING = """() => { let e = document.activeElement, out = [];
+  for (let i = 0; i < 4 && e && e !== document.body; i++, e = e.parentElement) {
+    const s = getComputedStyle(e), r = e.getBoundingClientRect();
+    out.push({ outline: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0, shadow: s.boxShadow,
+               visible: r.width > 2 && r.height > 2 && s.visibility !== 'hidden' && s.opacity !== '0' });
+  }
+  return out; }"""
+
+
+@pytest.fixture(scope="module")
+def tour(browser):
+    srv = start_server("streamlit-keyboard.log")
+    context = browser.new_context(viewport={"width": 1400, "height": 2600})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    yield srv, page
+    context.close()
+    stop_server(srv)
+
+
+def tab_to(page, found, limit: int = MAX_TABS) -> int:
+    """Press Tab from the top of the page until `found(active element)`; the number of presses."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        active = page.evaluate(ACTIVE)
+        if active and found(active):
+            return presses
+    raise AssertionError(f"Tab never reached it in {limit} presses (last: {active})")
+
+
+def focus_visible(page) -> bool:
+    """Some visible element from the focused one up has a focus ring the browser draws (outline or box-shadow)."""
+    return any(e["visible"] and ((e["outline"] != "none" and e["width"] > 0) or e["shadow"] != "none")
+               for e in page.evaluate(FOCUS_RING))
+
+
+def test_layer_lab_kernel_size_from_the_keyboard(tour):
+    srv, page = tour
+    open_page(page, srv, "")
+    page.locator("[data-testid='stMain'] h1", has_text="Layer lab").wait_for()
+    shape = page.locator("[data-testid='stMarkdown']", has_text="(Conv2D output)").first
+    assert shape.inner_text().startswith("120 × 60 × 1 → 120 × 60 × 10")  # 'same' padding: the size is kept
+
+    presses = tab_to(page, lambda a: a["label"] == "Kernel height (k_h)")
+    print(f"Tab presses from the top of the Layer lab to its kernel height slider: {presses}")
+    assert page.evaluate("() => document.activeElement.closest(\"[data-testid='stSlider']\") !== null")
+    assert focus_visible(page), page.evaluate(FOCUS_RING)
+
+    # on to the padding (the same column of controls, further down), 'valid' with an arrow key
+    for more in range(1, 20):
+        page.keyboard.press("Tab")
+        active = page.evaluate(ACTIVE)
+        if active["radio"] == "Padding" and active["tag"] == "INPUT":
+            break
+    assert active["radio"] == "Padding" and active["tag"] == "INPUT", active
+    assert focus_visible(page), page.evaluate(FOCUS_RING)
+    page.keyboard.press("ArrowUp")  # React Aria's radio group: the previous option
+    wait_for_run(page)
+    page.locator("[data-testid='stMarkdown']", has_text="→ 118 × 58 × 10 (Conv2D output)").first.wait_for()
+
+    # and back to the kernel height: two steps right, a 5-row kernel
+    for _ in range(more):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate(ACTIVE)["label"] == "Kernel height (k_h)":
+            break
+    assert page.evaluate(ACTIVE)["label"] == "Kernel height (k_h)"
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    wait_for_run(page)
+    page.locator("[data-testid='stMarkdown']", has_text="→ 116 × 58 × 10 (Conv2D output)").first.wait_for()
+    assert page.evaluate("() => document.activeElement.value") == "5"
+    assert page.locator("[data-testid='stException']").count() == 0
+
+    # the footprint grid: its output part is a click grid too; from the keyboard it moves the window
+    grid = page.locator(".cnnviz-clickgrid").first
+    grid.wait_for()
+    assert "Enter to pick" in grid.get_attribute("aria-label")
+    page.get_by_text(re.compile(r"Padded input: .* · Conv2D output: 116×58, position \(0, 0\)")).first.wait_for()
+    tab_to(page, lambda a: "cnnviz-clickgrid" in a["cls"])
+    assert page.locator(".cnnviz-clickgrid-live").first.inner_text() == "row 0, col 0"
+    for key in ("ArrowDown", "ArrowDown", "ArrowRight"):
+        page.keyboard.press(key)
+    assert page.locator(".cnnviz-clickgrid-live").first.inner_text() == "row 2, col 1"
+    page.keyboard.press("Enter")
+    wait_for_run(page)
+    page.get_by_text(re.compile(r"Conv2D output: 116×58, position \(2, 1\)")).first.wait_for()
+    screenshot(page, "keyboard-layer-lab")
+
+
+def output_position(page) -> str:
+    return page.locator("[data-testid='stMarkdown']", has_text="Output position (row").first.inner_text()
+
+
+def total(page) -> str:
+    metric = page.locator("[data-testid='stMetric']", has_text="Sum of all channels + bias").first
+    return metric.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_convolution_steps_from_the_keyboard(tour):
+    srv, page = tour
+    open_page(page, srv, "convolution")
+    page.wait_for_selector("[data-testid='stMain'] h1:has-text('Convolution step by step')")
+    assert "row 0, column 0" in output_position(page)
+    first_total = total(page)
+
+    presses = tab_to(page, lambda a: "cnnviz-clickgrid" in a["cls"])
+    print(f"Tab presses from the top of the Convolution page to its output map: {presses}")
+    grid = page.locator(".cnnviz-clickgrid").first
+    label = grid.get_attribute("aria-label")
+    assert grid.get_attribute("role") == "application" and grid.get_attribute("tabindex") == "0"
+    assert re.fullmatch(r"Output map \(before ReLU\)\. Use the arrow keys to move, Enter to pick\.", label), label
+    ring = page.evaluate("() => { const s = getComputedStyle(document.activeElement); "
+                         "return [s.outlineStyle, s.outlineWidth]; }")
+    assert ring[0] != "none" and float(ring[1].rstrip("px")) >= 2, ring
+
+    live = page.locator(".cnnviz-clickgrid-live").first
+    assert live.get_attribute("aria-live") == "polite"
+    assert live.inner_text() == "row 0, col 0"  # the cursor starts on the current position
+    cursor = page.locator(".cnnviz-clickgrid-cursor").first
+    assert cursor.evaluate("e => getComputedStyle(e).display") == "block"
+    start_box = cursor.bounding_box()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    assert live.inner_text() == "row 1, col 2"
+    moved = cursor.bounding_box()
+    assert moved["x"] > start_box["x"] and moved["y"] > start_box["y"]  # the cursor is drawn where it reads
+    # the visible readout beside it says the same
+    assert page.locator(".cnnviz-clickgrid-tip").first.inner_text() == "row 1, col 2"
+    assert "row 0, column 0" in output_position(page)  # moving the cursor alone changes nothing yet
+    screenshot(page, "keyboard-convolution-cursor")
+
+    page.keyboard.press("Enter")
+    wait_for_run(page)
+    page.locator("[data-testid='stMarkdown']", has_text="Output position (row 1, column 2)").first.wait_for()
+    page.wait_for_function("""() => [...document.querySelectorAll("[data-testid='stSlider']")].some(s =>
+        s.innerText.includes('Output column') && s.querySelector('input[type=range]').value === '2')""")
+    assert total(page) != first_total
+
+    # Space picks too, and the arrows stop at the edges
+    grid.focus()
+    for _ in range(30):
+        page.keyboard.press("ArrowLeft")
+    assert live.inner_text() == "row 1, col 0"
+    page.keyboard.press(" ")
+    wait_for_run(page)
+    page.locator("[data-testid='stMarkdown']", has_text="Output position (row 1, column 0)").first.wait_for()
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, "keyboard-convolution-picked")
