@@ -16,12 +16,19 @@ ACTIVE = """() => { const e = document.activeElement, r = e && e.closest("[data-
                radio: r ? r.innerText.split('\\n')[0].trim() : null } : null; }"""
 
 # The focus ring as the browser draws it: the focused element's outline or box-shadow, or (for a slider, whose
-# focused input is a hidden range input) the thumb's around it.
-FOCUS_RING = """() => { let e = document.activeElement, out = [];
+# focused input is a visually hidden range input inside a 1 px clipped box) the thumb's around it. An element
+# counts as shown if it is bigger than 2 px and no box around it clips it away (the visually-hidden pattern).
+FOCUS_RING = """() => { const shown = (e) => { const own = e.getBoundingClientRect();
+    if (own.width <= 2 || own.height <= 2) return false;
+    for (let a = e; a && a !== document.body; a = a.parentElement) {
+      const r = a.getBoundingClientRect(), s = getComputedStyle(a);
+      if (s.visibility === 'hidden' || s.opacity === '0' || s.clip === 'rect(0px, 0px, 0px, 0px)' ||
+          s.clipPath === 'inset(50%)' || (s.overflow === 'hidden' && (r.width <= 1 || r.height <= 1))) return false; }
+    return true; };
+  let e = document.activeElement, out = [];
   for (let i = 0; i < 4 && e && e !== document.body; i++, e = e.parentElement) {
-    const s = getComputedStyle(e), r = e.getBoundingClientRect();
-    out.push({ outline: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0, shadow: s.boxShadow,
-               visible: r.width > 2 && r.height > 2 && s.visibility !== 'hidden' && s.opacity !== '0' });
+    const s = getComputedStyle(e);
+    out.push({ outline: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0, shadow: s.boxShadow, visible: shown(e) });
   }
   return out; }"""
 
@@ -73,7 +80,13 @@ def test_layer_lab_kernel_size_from_the_keyboard(tour):
         if active["radio"] == "Padding" and active["tag"] == "INPUT":
             break
     assert active["radio"] == "Padding" and active["tag"] == "INPUT", active
-    assert focus_visible(page), page.evaluate(FOCUS_RING)
+    # Streamlit marks a focused radio option by its background alone (no outline or shadow): it differs from
+    # the other option's
+    backgrounds = page.evaluate("""() => { const mine = document.activeElement.closest("[data-testid='stRadioOption']");
+        return [...mine.parentElement.querySelectorAll("[data-testid='stRadioOption']")].map(o =>
+            [o === mine, o.dataset.focusVisible === 'true', getComputedStyle(o).backgroundColor]); }""")
+    (focused,) = [b for b in backgrounds if b[0]]
+    assert focused[1] and all(b[2] != focused[2] for b in backgrounds if not b[0]), backgrounds
     page.keyboard.press("ArrowUp")  # React Aria's radio group: the previous option
     wait_for_run(page)
     page.locator("[data-testid='stMarkdown']", has_text="→ 118 × 58 × 10 (Conv2D output)").first.wait_for()
@@ -167,3 +180,50 @@ def test_convolution_steps_from_the_keyboard(tour):
     page.locator("[data-testid='stMarkdown']", has_text="Output position (row 1, column 0)").first.wait_for()
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "keyboard-convolution-picked")
+
+
+def test_the_click_grid_passes_axe(tour):
+    """axe (WCAG 2.0-2.2 A/AA) finds nothing wrong with the click grid as a keyboard widget: its role, name,
+    focusable parts, the live region inside it."""
+    from tests.a11y import audit, describe
+
+    srv, page = tour
+    open_page(page, srv, "convolution")
+    grid = page.locator(".cnnviz-clickgrid").first
+    grid.wait_for()
+    grid.focus()
+    page.keyboard.press("ArrowDown")
+    found = [dict(v, nodes=[n for n in v["nodes"] if "clickgrid" in n["target"] + n["html"]]) for v in audit(page)]
+    found = [v for v in found if v["nodes"]]
+    assert not found, describe(found)
+
+
+LIVE_CONTROLS = """() => { const e = document.activeElement;
+  if (!e || !e.closest('.cnnviz-live')) return null;
+  const label = e.closest('label');
+  return { tag: e.tagName, type: e.type || '', disabled: !!e.disabled,
+           name: (e.getAttribute('aria-label') || e.innerText || (label && label.innerText) || '').trim() }; }"""
+
+
+def test_the_live_page_buttons_are_buttons_reached_by_tab(tour):
+    """The Live component's controls are real <button>s and a file input, each with a name, in the Tab order;
+    Pause, Stop and Freeze are disabled (so skipped by Tab) until a stream runs."""
+    srv, page = tour
+    open_page(page, srv, "live")
+    page.locator(".cnnviz-live .lv-camera").wait_for()
+    tab_to(page, lambda a: "lv-camera" in a["cls"])
+    seen = []
+    for _ in range(10):
+        control = page.evaluate(LIVE_CONTROLS)
+        if control is None:
+            break
+        assert focus_visible(page), (control, page.evaluate(FOCUS_RING))
+        seen.append(control)
+        page.keyboard.press("Tab")
+    assert seen[0]["tag"] == "BUTTON" and seen[0]["name"] == page.locator(".cnnviz-live .lv-camera").inner_text()
+    assert any(c["type"] == "file" and c["name"] for c in seen), seen
+    assert all(c["name"] and not c["disabled"] for c in seen), seen
+    names = page.evaluate("""() => [...document.querySelectorAll('.cnnviz-live button')].map(b =>
+        [b.tagName, b.type, b.innerText.trim(), b.disabled])""")
+    assert len(names) == 4 and all(tag == "BUTTON" and kind == "button" and text for tag, kind, text, _ in names), names
+    assert [d for *_, d in names] == [False, True, True, True]  # nothing to pause, stop or freeze yet
