@@ -227,3 +227,18 @@ def test_the_live_page_buttons_are_buttons_reached_by_tab(tour):
         [b.tagName, b.type, b.innerText.trim(), b.disabled])""")
     assert len(names) == 4 and all(tag == "BUTTON" and kind == "button" and text for tag, kind, text, _ in names), names
     assert [d for *_, d in names] == [False, True, True, True]  # nothing to pause, stop or freeze yet
+
+
+def test_the_drawing_canvas_has_a_name_and_a_keyboard_note(tour):
+    """The canvas takes a pointer only: it is a named picture (role img), and the note beside it points to the
+    gallery or an upload. (Last in this module: it leaves the session's image source on Draw.)"""
+    srv, page = tour
+    open_page(page, srv, "activations")
+    side = page.locator("[data-testid='stSidebar']")
+    side.get_by_text("Draw", exact=True).click()
+    wait_for_run(page)
+    canvas = side.locator(".cnnviz-canvas canvas").first
+    canvas.wait_for()
+    assert canvas.get_attribute("role") == "img"
+    assert canvas.get_attribute("aria-label").startswith("Drawing canvas: draw one digit")
+    assert side.get_by_text("Drawing needs a mouse, pen or finger.", exact=False).count() == 1
