@@ -229,6 +229,38 @@ def test_the_live_page_buttons_are_buttons_reached_by_tab(tour):
     assert [d for *_, d in names] == [False, True, True, True]  # nothing to pause, stop or freeze yet
 
 
+def test_the_activations_zoom_reads_its_values_out_from_the_keyboard(tour):
+    """The zoomed map's keyboard cursor reads out the same "row r, col c: value" as the mouse's hover at that
+    cell (tests/browser/test_activations.py checks the hover), and Enter moves the receptive field's unit."""
+    srv, page = tour
+    open_page(page, srv, "activations")
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_text("Theoretical receptive field:").first.wait_for(timeout=120_000)
+    unit = lambda what: int(main.locator("[data-testid='stNumberInput']", has_text=what).locator("input").input_value())
+    row, col = unit("Unit row"), unit("Unit column")
+    grid = main.locator(".st-key-activations-zoom-chart .cnnviz-clickgrid")
+    grid.scroll_into_view_if_needed()
+    assert grid.get_attribute("aria-label").endswith("Use the arrow keys to move, Enter to pick.")
+    grid.focus()
+    live = grid.locator(".cnnviz-clickgrid-live")
+    assert live.inner_text().startswith(f"row {row}, col {col}: ")  # the cursor starts on the unit
+    for key in ["ArrowUp"] * 3 + ["ArrowLeft"] * 2:
+        page.keyboard.press(key)
+    said = live.inner_text()
+    assert re.fullmatch(rf"row {row - 3}, col {col - 2}: -?[0-9.e+-]+", said), said
+    box = grid.locator(".cnnviz-clickgrid-cursor").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("(said) => document.querySelector('.cnnviz-clickgrid-tip').innerText === said", arg=said)
+    grid.focus()
+    page.keyboard.press("Enter")
+    wait_for_run(page)
+    page.wait_for_function("""([row, col]) => { const v = (w) => [...document.querySelectorAll("[data-testid='stNumberInput']")]
+        .find(n => n.innerText.includes(w)).querySelector('input').value;
+        return v('Unit row') === String(row) && v('Unit column') === String(col); }""", arg=[row - 3, col - 2])
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, "keyboard-activations-zoom")
+
+
 def test_the_drawing_canvas_has_a_name_and_a_keyboard_note(tour):
     """The canvas takes a pointer only: it is a named picture (role img), and the note beside it points to the
     gallery or an upload. (Last in this module: it leaves the session's image source on Draw.)"""
