@@ -47,10 +47,10 @@ def number_grid(values, padding=None, window=None, marked=(), decimals: int = 2,
                 diverging: bool = False, pad_text: str = "0", origin=(0, 0), current=None) -> Image.Image:
     """A 2-D array as coloured cells with each number written in, and its row and column numbers.
 
-    padding: (H, W) bool, cells drawn grey and hatched (cells.hatch_mask) with `pad_text`; window: (rows, cols) index arrays, each cell
-    outlined in orange (a dilated window shows its gaps); marked: cells outlined in green (a pooling winner);
-    current: one (row, col) outlined in red (the output cell being computed). origin: the (row, col) label
-    of the top-left cell, so padded grids number the input from 0.
+    padding: (H, W) bool, cells drawn grey and hatched (cells.hatch_mask) with `pad_text`; window: (rows, cols)
+    index arrays, each cell outlined in orange (a dilated window shows its gaps); marked: cells outlined in
+    green (a pooling winner); current: one (row, col) outlined in red (the output cell being computed).
+    origin: the (row, col) label of the top-left cell, so padded grids number the input from 0.
     """
     z = np.array(values, dtype=np.float64)
     h, w = z.shape
