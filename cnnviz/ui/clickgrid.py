@@ -39,12 +39,13 @@ export default function (component) {
     const text = Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v);
     return g.hover.replace("{row}", row).replace("{col}", col).replace("{value}", text);
   };
-  // a box over one cell of the picture, in the picture's displayed pixels
+  // a box over one cell of the picture, in the picture's displayed pixels: at least `min` px, centred on the cell
   const place = (el, cell, min) => {
     const g = img._grid, s = img.clientWidth / g.width;
-    el.style.left = ((g.left + cell[1] * g.cell_w) * s) + "px";
-    el.style.top = ((g.top + cell[0] * g.cell_h) * s) + "px";
-    el.style.width = Math.max(min, g.cell_w * s) + "px"; el.style.height = Math.max(min, g.cell_h * s) + "px";
+    const w = Math.max(min, g.cell_w * s), h = Math.max(min, g.cell_h * s);
+    el.style.left = ((g.left + cell[1] * g.cell_w) * s - (w - g.cell_w * s) / 2) + "px";
+    el.style.top = ((g.top + cell[0] * g.cell_h) * s - (h - g.cell_h * s) / 2) + "px";
+    el.style.width = w + "px"; el.style.height = h + "px";
   };
   if (!img) {
     root.style.position = "relative"; root.style.display = "inline-block"; root.style.maxWidth = "100%";
@@ -92,7 +93,7 @@ export default function (component) {
     root._show = () => {
       const cell = root._cursor;
       if (!cell || document.activeElement !== root || !img.clientWidth) { cursor.style.display = "none"; return; }
-      place(cursor, cell, 6); cursor.style.display = "block";
+      place(cursor, cell, 10); cursor.style.display = "block";
       const text = readout(cell);
       tip.textContent = text;
       tip.style.left = (parseFloat(cursor.style.left) + parseFloat(cursor.style.width) + 4) + "px";
