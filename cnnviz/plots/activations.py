@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
 SCALES = ("channel", "layer", "network")
-COLORSCALE = "Viridis"
+COLORSCALE = "Viridis"  # colour-blind safe: lightness rises end to end (tests/unit/test_colour_cues.py)
 _GAP = 4
 _LABEL = 12
 _BG = (255, 255, 255)

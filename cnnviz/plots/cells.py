@@ -21,10 +21,38 @@ def rgb(hex_colour: str) -> tuple[int, int, int]:
     return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
 
 
-def draw_cells(colours: np.ndarray, cell: int, gap: int) -> Image.Image:
-    """(rows, cols, 3) colours as square cells of `cell` px with `gap` px of white between them."""
+HATCH_INK = (95, 95, 95)  # dark grey: the hatching and crosses differ from their cells in lightness, not only hue
+HATCH_SPACING = 5  # px between the hatching's diagonal lines
+
+
+def hatch_mask(where: np.ndarray, cell: int, spacing: int = HATCH_SPACING) -> np.ndarray:
+    """The pixels of diagonal lines (／, one every `spacing` px) over the (rows, cols) cells `where` of a
+    draw_cells picture: padding is hatched, so it is told from the input without its colour."""
+    big = np.repeat(np.repeat(np.asarray(where, dtype=bool), cell, axis=0), cell, axis=1)
+    y, x = np.indices(big.shape)
+    return big & ((x + y) % spacing == 0)
+
+
+def cross_mask(where: np.ndarray, cell: int) -> np.ndarray:
+    """The pixels of a × in the middle of each (rows, cols) cell `where` of a draw_cells picture."""
+    margin = max(1, cell // 4)
+    y, x = np.indices((cell, cell))
+    inside = (y >= margin) & (y < cell - margin) & (x >= margin) & (x < cell - margin)
+    one = inside & ((np.abs(x - y) <= cell // 16) | (np.abs(x + y - (cell - 1)) <= cell // 16))
+    return np.kron(np.asarray(where, dtype=bool), one).astype(bool)
+
+
+def draw_cells(colours: np.ndarray, cell: int, gap: int, hatched: np.ndarray | None = None,
+               crossed: np.ndarray | None = None) -> Image.Image:
+    """(rows, cols, 3) colours as square cells of `cell` px with `gap` px of white between them; the
+    (rows, cols) bool cells `hatched` get diagonal lines and `crossed` a × (HATCH_INK), so that what their
+    colour says is said without colour too."""
     n_r, n_c = colours.shape[:2]
     big = np.repeat(np.repeat(np.asarray(colours, dtype="uint8"), cell, axis=0), cell, axis=1)
+    if hatched is not None:
+        big[hatch_mask(hatched, cell)] = HATCH_INK
+    if crossed is not None:
+        big[cross_mask(crossed, cell)] = HATCH_INK
     if gap:
         mask = np.zeros((n_r * cell, n_c * cell), bool)
         mask[cell - gap::cell, :] = True

@@ -47,10 +47,10 @@ def number_grid(values, padding=None, window=None, marked=(), decimals: int = 2,
                 diverging: bool = False, pad_text: str = "0", origin=(0, 0), current=None) -> Image.Image:
     """A 2-D array as coloured cells with each number written in, and its row and column numbers.
 
-    padding: (H, W) bool, cells drawn grey with `pad_text`; window: (rows, cols) index arrays, each cell
-    outlined in orange (a dilated window shows its gaps); marked: cells outlined in green (a pooling winner);
-    current: one (row, col) outlined in red (the output cell being computed). origin: the (row, col) label
-    of the top-left cell, so padded grids number the input from 0.
+    padding: (H, W) bool, cells drawn grey and hatched (cells.hatch_mask) with `pad_text`; window: (rows, cols)
+    index arrays, each cell outlined in orange (a dilated window shows its gaps); marked: cells outlined in
+    green (a pooling winner); current: one (row, col) outlined in red (the output cell being computed).
+    origin: the (row, col) label of the top-left cell, so padded grids number the input from 0.
     """
     z = np.array(values, dtype=np.float64)
     h, w = z.shape
@@ -59,7 +59,7 @@ def number_grid(values, padding=None, window=None, marked=(), decimals: int = 2,
     colours = _colours(z, pad, colorscale, diverging)
     longest = max((len(s) for row in text for s in row), default=1)
     cell = max(CELL_PX, 7 * longest + 8) if max(h, w) <= 16 else max(14, 480 // max(h, w))
-    img = C.draw_cells(colours, cell, 1)
+    img = C.draw_cells(colours, cell, 1, hatched=pad | ~np.isfinite(z))
     if cell >= 26:
         C.write_numbers(img, text, cell, C.dark(colours))
     if window is not None:
@@ -73,7 +73,8 @@ def number_grid(values, padding=None, window=None, marked=(), decimals: int = 2,
 
 
 def output_map(values, current, decimals: int = 2, filled=None) -> Image.Image:
-    """The output map with the current cell outlined in red; `filled` (bool) greys out cells not yet computed."""
+    """The output map with the current cell outlined in red; `filled` (bool) greys out (and hatches) cells not
+    yet computed."""
     z = np.array(values, dtype=np.float64)
     padding = None if filled is None else ~np.asarray(filled, dtype=bool)
     return number_grid(z, padding=padding, decimals=decimals, diverging=bool((z < 0).any()), colorscale="Viridis",

@@ -101,7 +101,9 @@ def window_grid_image(grid: Grid, width: int = 520) -> Image.Image:
     cell = _cell_size(n_r, n_c, width)
     gap = 1 if cell >= 8 else 0
     palette = np.array([rgb(COLORS[k]) for k in range(5)], dtype="uint8")
-    left = draw_cells(palette[grid.kinds], cell, gap)
+    # not by colour alone: padding is hatched (a tap on it too), cells no window reads are crossed
+    left = draw_cells(palette[grid.kinds], cell, gap, hatched=np.isin(grid.kinds, (PADDING, TAP_PAD)),
+                      crossed=grid.kinds == UNREAD)
     taps = np.argwhere(np.isin(grid.kinds, (TAP, TAP_PAD)))
     if taps.size:
         (y0, x0), (y1, x1) = taps.min(axis=0), taps.max(axis=0)

@@ -22,6 +22,7 @@ export default function (component) {
   if (!canvas) {
     canvas = document.createElement("canvas");
     canvas.width = size; canvas.height = size;
+    canvas.setAttribute("role", "img");  // a picture being drawn; its name says what it is, the note below it the keys
     canvas.setAttribute("aria-label", data.label || "drawing canvas");
     canvas.style.touchAction = "none"; canvas.style.maxWidth = "100%"; canvas.style.borderRadius = "6px";
     root.appendChild(canvas);

@@ -208,6 +208,7 @@ def _draw(side) -> None:
     b1.button(t("draw.undo"), key="cnnviz.draw.undo", on_click=_command, args=("undo",), width="stretch")
     b2.button(t("draw.clear"), key="cnnviz.draw.clear", on_click=_command, args=("clear",), width="stretch")
     side.caption(t("draw.help"))
+    side.caption(t("a11y.draw.keyboard"))  # drawing needs a pointer: the keyboard's way to an image
     drawing = st.session_state.get(DRAWING)
     with side:
         changed, data = canvas.draw(W_CANVAS, brush, erase, st.session_state.get(COMMANDS, {}).get("last", ""),

@@ -149,8 +149,11 @@ def show_grid(g: plots.Grid, row_key: str, col_key: str, key: str) -> None:
     def go(i: int, j: int) -> None:
         st.session_state[row_key], st.session_state[col_key] = out_rows[i], out_cols[j]
 
+    r, c = g.out_pos
     clickgrid.clickable(png, len(out_rows), len(out_cols), key, go, box, Image.open(io.BytesIO(png)).size,
-                        alt=t("ll.grid.click"))
+                        alt=t("ll.grid.click"), label=t("ll.grid.output_title"),
+                        start=(out_rows.index(r), out_cols.index(c)) if r in out_rows and c in out_cols else None,
+                        names=(out_rows, out_cols))
 
 
 def grid_title(g: plots.Grid, out_hw) -> str:

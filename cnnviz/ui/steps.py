@@ -56,8 +56,8 @@ def output_map(where, title: str, values, current, decimals: int = 2, filled=Non
     with where if hasattr(where, "__enter__") else contextlib.nullcontext():  # a column, or st itself
         clickgrid.clickable(png, rows, cols, key, lambda r, c: go_to(row_key, col_key, r, c),
                             (left, top, (width - left) / cols, (height - top) / rows), (width, height),
-                            alt=t("conv.click_help"))
-    where.caption(t("conv.click_help"))
+                            alt=t("conv.click_help"), label=title, start=tuple(int(v) for v in current))
+    where.caption(f'{t("conv.click_help")} {t("a11y.grid.keys.caption")}')
 
 
 def go_to(row_key: str, col_key: str, row: int, col: int) -> None:

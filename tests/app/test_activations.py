@@ -400,8 +400,20 @@ def test_the_click_grid_passes_a_clicked_cell_on(monkeypatch):
     state["k"] = SimpleNamespace(cell="nonsense")
     mounted["changed"]()
     assert cells == [(1, 2)]
+    # the keyboard: the grid's name says what it is and which keys pick a cell; the cursor starts on the mark
+    from cnnviz import i18n
+
+    assert mounted["data"]["label"] == i18n.t("a11y.grid.keys.pick", "en")
+    assert mounted["data"]["start"] == [1, 2] and mounted["data"]["names"] is None
     clickgrid.clickable(b"png", 2, 3, "k", None, (0, 0, 4, 4), (12, 8))
     assert not mounted["data"]["clickable"] and "values_b64" not in mounted["data"]
+    assert mounted["data"]["label"] == i18n.t("a11y.grid.keys.read", "en") and mounted["data"]["start"] is None
+    clickgrid.clickable(b"png", 2, 3, "k", None, (0, 0, 4, 4), (12, 8), alt="A map.", label="Output map",
+                        start=(0, 1), names=([5, 6], [7, 8, 9]))
+    assert mounted["data"]["label"] == "Output map. " + i18n.t("a11y.grid.keys.read", "en")
+    assert (mounted["data"]["alt"], mounted["data"]["start"], mounted["data"]["names"]) == ("A map.", [0, 1],
+                                                                                           [[5, 6], [7, 8, 9]])
+    assert mounted["data"]["position"] == i18n.t("a11y.grid.position", "en", row="{row}", col="{col}")
     state["k"] = SimpleNamespace(cell=[0, 0])
     mounted["changed"]()
     assert cells == [(1, 2)]

@@ -23,6 +23,8 @@ def test_empty_canvas():
     no_exception(at)
     assert not at.error
     assert any("Draw one digit" in c.value for c in at.sidebar.caption)
+    # drawing needs a pointer: the note says so and where the keyboard's way to an image is
+    assert any(c.value.startswith("Drawing needs a mouse") and "Image source" in c.value for c in at.sidebar.caption)
     assert [b.label for b in at.sidebar.button] == ["Undo", "Clear"]
     blank = picker.blank_canvas()
     assert blank.size == (240, 240) and blank.getextrema() == ((0, 0), (0, 0), (0, 0))

@@ -227,12 +227,16 @@ def test_a_click_on_the_grid_moves_the_window(monkeypatch):
     seen: dict = {}
     monkeypatch.setattr(ui.st, "session_state", state)
     monkeypatch.setattr(ui.clickgrid, "clickable",
-                        lambda png, rows, cols, key, on_cell, box, size, alt="": seen.update(
-                            rows=rows, cols=cols, on_cell=on_cell, box=box, size=size))
+                        lambda png, rows, cols, key, on_cell, box, size, alt="", **keyboard: seen.update(
+                            rows=rows, cols=cols, on_cell=on_cell, box=box, size=size, keyboard=keyboard))
     settings = layerlab.Settings(input_shape=(200, 100, 1), kernel_size=(5, 5), padding="valid")
     g = ui.grid(settings, (150, 10), (196, 96))
     ui.show_grid(g, "row", "col", key="grid")
     assert (seen["rows"], seen["cols"]) == (40, 40) and seen["box"] == plots.output_box(g)
+    # the keyboard cursor starts on the position, and reads out the output rows and columns the crop shows
+    names = seen["keyboard"]["names"]
+    start = seen["keyboard"]["start"]
+    assert (names[0][start[0]], names[1][start[1]]) == (150, 10) and names[0][0] == int(g.out_rows[0]) > 0
     seen["on_cell"](0, 39)
     assert (state["row"], state["col"]) == (int(g.out_rows[0]), int(g.out_cols[39])) != (0, 39)  # cropped
 
