@@ -56,6 +56,7 @@ TEXTS = {
     "alt.step.current": "current cell row {row}, column {col} = {value}",
     "alt.step.result": "output value {value}",
     "alt.crop": "The input cut from the image: {size} pixels from row {top}, column {left}, {range}",
+    "alt.featurevis": "what each filter looks for, filter 0 first",
     "alt.figure.trace": "series {i}",
     "alt.figure.heatmap": "{name}: {size} values, {range}",
     "alt.figure.series": "{name} ({n} points): {range}; largest {top_y} at {top_x}; last {last}",

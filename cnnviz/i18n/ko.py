@@ -56,6 +56,7 @@ TEXTS = {
     "alt.step.current": "현재 칸 행 {row}, 열 {col} = {value}",
     "alt.step.result": "출력 값 {value}",
     "alt.crop": "이미지에서 잘라 낸 입력: 행 {top}, 열 {left}부터 {size} 픽셀, {range}",
+    "alt.featurevis": "각 필터가 찾는 것, 필터 0부터",
     "alt.figure.trace": "계열 {i}",
     "alt.figure.heatmap": "{name}: 값 {size}, {range}",
     "alt.figure.series": "{name} ({n}개): {range}; 가장 큰 값 {top_y} ({top_x}); 마지막 값 {last}",
