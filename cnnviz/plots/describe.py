@@ -109,6 +109,15 @@ def pictures(images: Sequence, title: str, lang: str) -> str:
     return i18n.t("alt.pictures", lang, title=_clean(title), n=len(images), size=", ".join(sizes) or "0x0")
 
 
+def overlay(picture, heat, title: str, lang: str) -> str:
+    """A picture with a heat map over it (a class activation map): '{title}: picture 64x64 with a heat map 8x8 over
+    it, values ...'; the picture alone where there is no heat map (None)."""
+    if heat is None:
+        return i18n.t("alt.overlay.none", lang, title=_clean(title), size=hw(np.asarray(picture).shape))
+    return i18n.t("alt.overlay", lang, title=_clean(title), size=hw(np.asarray(picture).shape),
+                  heat=hw(np.atleast_2d(np.asarray(heat)).shape), range=value_range(heat, lang))
+
+
 def kernel(weights, lang: str, title: str = "") -> str:
     """A kernel: its size, channels and filters, and its weight range.
 
@@ -171,10 +180,19 @@ def number_grid(values, title: str, lang: str, padding=None, window=None, curren
                                 c0=int(cols.min()) - c0, c1=int(cols.max()) - c0))
     if current is not None:
         r, c = (int(v) for v in current)
-        parts.append(i18n.t("alt.step.current", lang, row=r, col=c, value=num(z[r, c])))
+        if np.isfinite(z[r, c]):
+            parts.append(i18n.t("alt.step.current", lang, row=r, col=c, value=num(z[r, c])))
+        else:  # not computed yet
+            parts.append(i18n.t("alt.step.at", lang, row=r, col=c))
     if result is not None:
         parts.append(i18n.t("alt.step.result", lang, value=num(result)))
     return f"{_clean(title)}: " + "; ".join(parts)
+
+
+def crop(x, top: int, left: int, lang: str) -> str:
+    """The step pages' input cut from the image: its size, where it was cut, its range."""
+    return i18n.t("alt.crop", lang, size=hw(np.asarray(x).shape), top=int(top), left=int(left),
+                  range=value_range(x, lang))
 
 
 # --- plotly figures ---
