@@ -37,6 +37,7 @@ TEXTS = {
     "alt.range.none": "no finite values",
     "alt.map": "{layer}, channel {channel}: activation map {size}, {range}",
     "alt.grid": "{layer}: {n} channels, each map {size}, {range}",
+    "alt.grid.one": "{layer}: one channel, map {size}, {range}",
     "alt.grid.capped": "{layer}: the first {n} of {total} channels, each map {size}, {range}",
     "alt.vector": "{layer}: {n} values, {range}",
     "alt.maps": "{title}: {n} maps, each {size}, {range}",

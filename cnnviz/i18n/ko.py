@@ -37,6 +37,7 @@ TEXTS = {
     "alt.range.none": "유한한 값 없음",
     "alt.map": "{layer}, 채널 {channel}: 액티베이션 맵 {size}, {range}",
     "alt.grid": "{layer}: 채널 {n}개, 맵 크기 각각 {size}, {range}",
+    "alt.grid.one": "{layer}: 채널 1개, 맵 {size}, {range}",
     "alt.grid.capped": "{layer}: 채널 {total}개 중 처음 {n}개, 맵 크기 각각 {size}, {range}",
     "alt.vector": "{layer}: 값 {n}개, {range}",
     "alt.maps": "{title}: 맵 {n}개, 크기 각각 {size}, {range}",

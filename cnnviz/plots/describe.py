@@ -60,7 +60,7 @@ def map_grid(maps, layer: str, lang: str, shown: int | None = None) -> str:
         m = m[:, :, None]
     total = m.shape[-1]
     n = total if shown is None else min(int(shown), total)
-    key = "alt.grid" if n == total else "alt.grid.capped"
+    key = "alt.grid.one" if total == 1 else "alt.grid" if n == total else "alt.grid.capped"
     return i18n.t(key, lang, layer=_clean(layer), n=n, total=total, size=hw(m.shape),
                   range=value_range(m[..., :n], lang))
 
