@@ -47,3 +47,26 @@ def test_pooling_and_probability_grids():
 def test_layer_lab_and_filters():
     assert_described(open_app("layer_lab"))
     assert_described(open_app("filters"))
+
+
+def test_activations_alts_and_numbers_table_are_keras_values():
+    import numpy as np
+
+    from tests.app.test_activations import expected_layers
+
+    info, layers = expected_layers()
+    at = open_app("activations")
+    texts = assert_described(at)
+    for name, value in layers.items():
+        maps = value[0]
+        text = next(t for t in texts if t.startswith(f"{name}: "))
+        if maps.ndim == 3:
+            assert f"{maps.shape[-1]} channels, each map {maps.shape[0]}x{maps.shape[1]}" in text, text
+        lo, hi = (float(v) for v in re.findall(r"values (\S+) to (\S+)$", text)[0])
+        assert abs(lo - maps.min()) <= 5e-3 * abs(maps.min()) + 1e-12, text
+        assert abs(hi - maps.max()) <= 5e-3 * abs(maps.max()), text
+    expander = next(e for e in at.expander if e.label == "Numbers as a table")
+    table = expander.dataframe[0].value
+    probabilities = layers[list(layers)[-1]][0]
+    assert [str(n) for n in table.iloc[:, 0]] == list(info.class_names)
+    np.testing.assert_allclose(table.iloc[:, 1].to_numpy(dtype="float32"), probabilities, rtol=1e-5, atol=1e-6)
