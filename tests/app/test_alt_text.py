@@ -70,3 +70,15 @@ def test_activations_alts_and_numbers_table_are_keras_values():
     probabilities = layers[list(layers)[-1]][0]
     assert [str(n) for n in table.iloc[:, 0]] == list(info.class_names)
     np.testing.assert_allclose(table.iloc[:, 1].to_numpy(dtype="float32"), probabilities, rtol=1e-5, atol=1e-6)
+
+
+def test_explain_sanity_strips_and_feature_visualisation():
+    at = open_app("explain")
+    at.button(key="explain.sanity.run").click().run()
+    at.selectbox(key="explain.fv.layer").set_value("conv1").run()
+    at.slider(key="explain.fv.steps").set_value(16).run()
+    at.button(key="explain.fv.run").click().run()
+    texts = assert_described(at)
+    assert any(t.startswith("Grad-CAM (trained model, ") and ": 6 maps, each" in t for t in texts), texts
+    assert any(t.startswith("conv1, what each filter looks for") for t in texts), texts
+    assert any(t.startswith("conv1: 12 channels, each map 116x56") for t in texts), texts
