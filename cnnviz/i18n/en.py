@@ -42,7 +42,7 @@ TEXTS = {
     "alt.vector": "{layer}: a vector of {n}, {range}",
     "alt.maps": "{title}: {n} maps, each {size}, {range}",
     "alt.stage": "{title}: {n} maps {size}, {range}",
-    "alt.colour_bar": "Colour scale from {lo} (blue) through 0 (white) to {hi} (red)",
+    "alt.colour_bar": "Colour scale from {lo} through 0 to {hi}",
     "alt.input": "The input: {size}x{c}, {range}",
     "alt.photo": "{name}, {w}x{h} pixels",
     "alt.pictures": "{title}: {n} pictures, each {size} pixels",

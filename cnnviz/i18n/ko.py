@@ -42,7 +42,7 @@ TEXTS = {
     "alt.vector": "{layer}: 길이 {n}인 벡터, {range}",
     "alt.maps": "{title}: 맵 {n}개, 크기 각각 {size}, {range}",
     "alt.stage": "{title}: 맵 {n}개 {size}, {range}",
-    "alt.colour_bar": "색 눈금: {lo}(파랑)에서 0(흰색)을 거쳐 {hi}(빨강)까지",
+    "alt.colour_bar": "색 눈금: {lo}에서 0을 거쳐 {hi}까지",
     "alt.input": "입력: {size}x{c}, {range}",
     "alt.photo": "{name}, {w}x{h} 픽셀",
     "alt.pictures": "{title}: 그림 {n}장, 크기 각각 {size} 픽셀",

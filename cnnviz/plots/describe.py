@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from cnnviz import i18n
 
@@ -68,11 +69,9 @@ def map_grid(maps, layer: str, lang: str, shown: int | None = None) -> str:
 def maps(arrays: Sequence, title: str, lang: str) -> str:
     """Several 2-D maps in a row (a strip): '{title}: 5 maps, each 64x64, values -1 to 1'."""
     arrays = [np.atleast_2d(np.asarray(a)) for a in arrays]
-    sizes = sorted({hw(a.shape) for a in arrays}, key=lambda s: [int(p) for p in s.split("x")])
-    if not arrays:
-        return i18n.t("alt.maps", lang, title=_clean(title), n=0, size="0x0", range=i18n.t("alt.range.none", lang))
-    values = np.concatenate([a.ravel() for a in arrays])
-    return i18n.t("alt.maps", lang, title=_clean(title), n=len(arrays), size=", ".join(sizes),
+    sizes = list(dict.fromkeys(hw(a.shape) for a in arrays))  # each size once, in order
+    values = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
+    return i18n.t("alt.maps", lang, title=_clean(title), n=len(arrays), size=", ".join(sizes) or "0x0",
                   range=value_range(values, lang))
 
 
@@ -101,11 +100,8 @@ def photo(name: str, width: int, height: int, lang: str) -> str:
 
 def pictures(images: Sequence, title: str, lang: str) -> str:
     """Pictures in a row or grid (thumbnails, feature visualisations): '{title}: 16 pictures, each 64x64 pixels'."""
-    sizes = []
-    for im in images:
-        shape = np.asarray(im).shape if not hasattr(im, "size") or isinstance(im, np.ndarray) else im.size[::-1]
-        if hw(shape) not in sizes:
-            sizes.append(hw(shape))
+    shapes = (im.size[::-1] if isinstance(im, Image.Image) else np.asarray(im).shape for im in images)
+    sizes = list(dict.fromkeys(hw(shape) for shape in shapes))  # PIL says (width, height)
     return i18n.t("alt.pictures", lang, title=_clean(title), n=len(images), size=", ".join(sizes) or "0x0")
 
 

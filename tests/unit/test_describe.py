@@ -193,3 +193,24 @@ def test_figure_caption_and_tables_read_the_drawn_traces(lang):
     import plotly.graph_objects as go
     assert describe.figure(go.Figure(), lang) == i18n.t("alt.figure.empty", lang)
     assert describe.figure_tables(go.Figure()) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_strip_of_maps_and_the_colour_bar(lang):
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal((8, 6)), rng.standard_normal((8, 6)) * 3, rng.standard_normal((4, 3))]
+    text = describe.maps(arrays, "Saliency", lang)
+    assert text.startswith("Saliency: ") and numbers(text.split(":")[1])[0] == 3
+    assert "8x6, 4x3" in text  # each size once, in order
+    both = np.concatenate([a.ravel() for a in arrays])
+    lo, hi = numbers(text.split("4x3")[1])
+    assert close(lo, both.min()) and close(hi, both.max())
+    assert describe.maps([], "x", lang).endswith(i18n.t("alt.range.none", lang))
+    assert numbers(describe.colour_bar(-2.7, 2.7, lang)) == [-2.7, 0, 2.7]
+    overlay = describe.overlay(np.zeros((64, 32, 3)), np.linspace(0, 0.5, 16).reshape(4, 4), "cat", lang)
+    assert "64x32" in overlay and "4x4" in overlay and numbers(overlay.split("4x4")[1]) == [0, 0.5]
+    assert describe.overlay(np.zeros((64, 32, 3)), None, "cat", lang) == i18n.t("alt.overlay.none", lang, title="cat",
+                                                                                size="64x32")
+    x = rng.random((6, 6))
+    crop = describe.crop(x, 10, 12, lang)
+    assert "6x6" in crop and {10, 12} <= set(numbers(crop))
