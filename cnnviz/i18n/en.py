@@ -45,6 +45,7 @@ TEXTS = {
     "alt.colour_bar": "Colour scale from {lo} through 0 to {hi}",
     "alt.input": "The input: {size}x{c}, {range}",
     "alt.photo": "{name}, {w}x{h} pixels",
+    "alt.canvas": "{label} ({size} pixels)",
     "alt.pictures": "{title}: {n} pictures, each {size} pixels",
     "alt.overlay": "{title}: picture {size} with a heat map {heat} over it, {range}",
     "alt.overlay.none": "{title}: picture {size}",

@@ -45,6 +45,7 @@ TEXTS = {
     "alt.colour_bar": "색 눈금: {lo}에서 0을 거쳐 {hi}까지",
     "alt.input": "입력: {size}x{c}, {range}",
     "alt.photo": "{name}, {w}x{h} 픽셀",
+    "alt.canvas": "{label} ({size} 픽셀)",
     "alt.pictures": "{title}: 그림 {n}장, 크기 각각 {size} 픽셀",
     "alt.overlay": "{title}: 그림 {size} 위에 히트맵 {heat}, {range}",
     "alt.overlay.none": "{title}: 그림 {size}",

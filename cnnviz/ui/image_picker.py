@@ -212,7 +212,8 @@ def _draw(side) -> None:
     drawing = st.session_state.get(DRAWING)
     with side:
         changed, data = canvas.draw(W_CANVAS, brush, erase, st.session_state.get(COMMANDS, {}).get("last", ""),
-                                    initial=drawing["bytes"] if drawing else None, label=t("draw.label"))
+                                    initial=drawing["bytes"] if drawing else None,
+                                    label=t("alt.canvas", label=t("draw.label"), size=f"{canvas.SIZE}x{canvas.SIZE}"))
     if not changed:
         return
     if data is None:
