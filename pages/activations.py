@@ -135,9 +135,9 @@ def receptive_field(name: str, shape, ch: int) -> None:
                       config={"displayModeBar": False})
     left.caption(t("activations.rf.box", h=h, w=w, top=box.top, left=box.left, bottom=box.bottom, right=box.right))
     if grad is not None:
-        figures.chart(right, attr_plots.overlay(x01, grad, 0.7, box=box, height=300), key="activations.rf.effective",
-                      config={"displayModeBar": False})
-        right.caption(t("activations.rf.effective"))
+        right.plotly_chart(attr_plots.overlay(x01, grad, 0.7, box=box, height=300), key="activations.rf.effective",
+                           config={"displayModeBar": False})
+        right.caption(t("activations.rf.effective") + " " + describe.heat(grad, state.lang()))
 
 
 zoom()

@@ -82,6 +82,12 @@ def stages(named: Sequence[tuple[str, np.ndarray]], lang: str) -> str:
     return "; ".join(parts)
 
 
+def heat(values, lang: str) -> str:
+    """A heat map laid over a picture: 'Heat map 120x60, values 0 to 0.217.'"""
+    v = np.atleast_2d(np.asarray(values))
+    return i18n.t("alt.heat", lang, size=hw(v.shape), range=value_range(v, lang))
+
+
 def colour_bar(lo: float, hi: float, lang: str) -> str:
     return i18n.t("alt.colour_bar", lang, lo=num(lo), hi=num(hi))
 

@@ -214,3 +214,12 @@ def test_strip_of_maps_and_the_colour_bar(lang):
     x = rng.random((6, 6))
     crop = describe.crop(x, 10, 12, lang)
     assert "6x6" in crop and {10, 12} <= set(numbers(crop))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_heat_map_over_a_picture(lang):
+    grad = np.abs(np.random.default_rng(4).standard_normal((12, 7))) * 0.2
+    text = describe.heat(grad, lang)
+    assert "12x7" in text
+    lo, hi = numbers(text.split("12x7")[1])
+    assert close(lo, grad.min()) and close(hi, grad.max())
