@@ -95,7 +95,7 @@ def zoom() -> None:
     shown = weights[:, :, : ui.MAX_ZOOM_CHANNELS]
     figures.chart(st, plots.filter_heatmaps(shown, limit=limit, channel_label=t("filters.zoom.channel"),
                                             show_numbers=numbers), table=True, caption=False,
-                  names=[f"{t('filters.zoom.channel')} {c}" for c in range(shown.shape[2])], key="filters.zoom.chart")
+                  key="filters.zoom.chart")
     b_text = "—" if bias is None else f"{bias[f]:.6g}"
     st.caption(t("filters.zoom.caption", filter=f, layer=plain(name), bias=b_text, cin=cin))
     if cin > ui.MAX_ZOOM_CHANNELS:

@@ -199,11 +199,34 @@ def crop(x, top: int, left: int, lang: str) -> str:
 
 # --- plotly figures ---
 
-def _trace_name(trace, i: int, lang: str, names: Sequence[str] | None = None) -> str:
-    if names is not None and i < len(names):
-        return _clean(names[i])
-    name = getattr(trace, "name", None)
-    return _clean(name) if name else i18n.t("alt.figure.trace", lang, i=i + 1)
+def _subplot_title(fig, trace) -> str | None:
+    """The title of the subplot a trace is drawn in, where the figure has several (make_subplots' titles)."""
+    axes = {getattr(tr, "xaxis", None) or "x" for tr in fig.data}
+    titles = [a.text for a in (fig.layout.annotations or ()) if a.text]
+    if len(axes) < 2 or not titles:
+        return None
+    index = int((getattr(trace, "xaxis", None) or "x")[1:] or 1) - 1
+    return titles[index] if index < len(titles) else None
+
+
+def _trace_names(fig, lang: str | None, names: Sequence[str] | None = None) -> list[str]:
+    """Each trace's name: as given, else its own with its subplot's title where names repeat, else its
+    subplot's title, else 'series i' (its number when `lang` is None)."""
+    own = [getattr(tr, "name", None) for tr in fig.data]
+    repeated = len({n for n in own if n}) < len([n for n in own if n])
+    out = []
+    for i, trace in enumerate(fig.data):
+        if names is not None and i < len(names):
+            out.append(_clean(names[i]))
+            continue
+        title = _subplot_title(fig, trace)
+        if own[i]:
+            out.append(_clean(f"{title}, {own[i]}" if title and repeated else own[i]))
+        elif title:
+            out.append(_clean(title))
+        else:
+            out.append(i18n.t("alt.figure.trace", lang, i=i + 1) if lang else str(i + 1))
+    return out
 
 
 def _xy(trace) -> tuple[list, np.ndarray]:
@@ -219,8 +242,9 @@ def figure(fig, lang: str, names: Sequence[str] | None = None) -> str:
     how many points, their range, the largest and where, the last; per heatmap its size and value range.
     names: the traces' names where the figure has none (its legend or subplot titles say them)."""
     parts = []
+    labels = _trace_names(fig, lang, names)
     for i, trace in enumerate(fig.data):
-        name = _trace_name(trace, i, lang, names)
+        name = labels[i]
         kind = trace.type
         if kind in ("heatmap", "image"):
             z = np.asarray(trace.z if kind == "heatmap" else [[0]], dtype="float64")
@@ -244,8 +268,9 @@ def figure_tables(fig, label: str = "x", value: str = "y",
     """The numbers a figure draws, one table per trace: a heatmap as its matrix (its row and column labels),
     bars and lines as a column of labels and one of values. Pictures under an overlay are left out."""
     tables = []
+    labels = _trace_names(fig, None, names)
     for i, trace in enumerate(fig.data):
-        name = names[i] if names is not None and i < len(names) else (trace.name or f"{i + 1}")
+        name = labels[i]
         if trace.type == "heatmap" and trace.z is not None:
             z = np.asarray(trace.z, dtype="float64")
             if z.ndim != 2:

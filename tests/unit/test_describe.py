@@ -223,3 +223,21 @@ def test_heat_map_over_a_picture(lang):
     assert "12x7" in text
     lo, hi = numbers(text.split("12x7")[1])
     assert close(lo, grad.min()) and close(hi, grad.max())
+
+
+def test_traces_named_by_their_subplot_where_names_repeat():
+    from cnnviz import training
+    from cnnviz.plots import training as training_plots
+
+    h = training.History()
+    h.loss, h.val_loss, h.accuracy, h.val_accuracy = [0.9, 0.5, 0.2], [1.0, 0.6, 0.4], [0.3, 0.6, 0.9], [0.2, 0.5, 0.8]
+    labels = {"loss": "loss", "accuracy": "accuracy", "train": "train", "validation": "validation", "epoch": "epoch"}
+    fig = training_plots.curves_figure(h, labels)
+    parts = describe.figure(fig, "en").split("; ")
+    first = next(p for p in parts if p.startswith("loss, train (3 points)"))
+    assert numbers(first.split("points)")[1]) == [0.2, 0.9]
+    assert any(p.startswith("accuracy, validation (3 points)") for p in parts)
+    tables = dict(describe.figure_tables(fig))
+    np.testing.assert_allclose(tables["accuracy, validation"]["y"], h.val_accuracy)
+    heat = filter_plots.filter_heatmaps(np.ones((3, 3, 2), "float32"), limit=1.0, channel_label="ch", show_numbers=False)
+    assert [name for name, _ in describe.figure_tables(heat)] == ["ch 0", "ch 1"]
