@@ -173,9 +173,8 @@ def compare() -> None:
             top = ui.top_prediction(info, inference)
             if top:
                 st.markdown(t("activations.compare.top", top=top))
-            st.container(key=f"activations.compare.maps_{title}").image(
-                png, output_format="PNG", alt=f"{title}: " + describe.map_grid(inference.layers(pre)[name], name, state.lang(),
-                                                                               shown=ui.MAX_CHANNELS))
+            alt = describe.map_grid(inference.layers(pre)[name], name, state.lang(), shown=ui.MAX_CHANNELS)
+            st.container(key=f"activations.compare.maps_{title}").image(png, output_format="PNG", alt=f"{title}: {alt}")
     st.caption(t("activations.compare.caption", layer=plain(name), shape=tuple(layers[name].shape)))
 
 

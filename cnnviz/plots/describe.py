@@ -257,9 +257,9 @@ def figure(fig, lang: str, names: Sequence[str] | None = None) -> str:
                 continue
             finite = np.where(np.isfinite(y), y, -np.inf)
             top = int(np.argmax(finite))
+            where = num(x[top]) if isinstance(x[top], (int, float, np.number)) else _clean(x[top])
             parts.append(i18n.t("alt.figure.series", lang, name=name, n=y.size, range=value_range(y, lang),
-                                top_x=_clean(x[top]) if not isinstance(x[top], (int, float, np.number)) else num(x[top]),
-                                top_y=num(y[top]), last=num(y[-1])))
+                                top_x=where, top_y=num(y[top]), last=num(y[-1])))
     return "; ".join(parts) if parts else i18n.t("alt.figure.empty", lang)
 
 

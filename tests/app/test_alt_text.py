@@ -82,3 +82,11 @@ def test_explain_sanity_strips_and_feature_visualisation():
     assert any(t.startswith("Grad-CAM (trained model, ") and ": 6 maps, each" in t for t in texts), texts
     assert any(t.startswith("conv1, what each filter looks for") for t in texts), texts
     assert any(t.startswith("conv1: 12 channels, each map 116x56") for t in texts), texts
+
+
+def test_activations_compare_maps_say_which_side():
+    at = open_app("activations")
+    at.toggle(key="activations.compare").set_value(True).run()
+    texts = assert_described(at)
+    for side in ("A", "B"):
+        assert any(re.match(rf"{side}: conv1: 12 channels, each map 116x56, values \S+ to \S+$", t) for t in texts), texts
