@@ -5,11 +5,13 @@ import streamlit as st
 from cnnviz import activations
 from cnnviz.plots import activations as plots
 from cnnviz.plots import attribution as attr_plots
+from cnnviz.plots import describe
 from cnnviz.ui import activations as ui
 from cnnviz.ui import errors as ui_errors
+from cnnviz.ui import figures
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
-from cnnviz.ui.image_picker import fit_choice, model_input, pick_image, second_image
+from cnnviz.ui.image_picker import fit_choice, image_name, model_input, pick_image, second_image
 from cnnviz.ui.links import LINK, share
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
@@ -40,12 +42,14 @@ with right:
     x01 = model_input(image, shape, fit=fit)
     x = feed.feed(x01)  # the range the model was trained on (0-255 where it rescales itself: never twice)
     shown = plots.input_image(x01)
-    st.image(shown, output_format="PNG", width=shown.width, caption=ui.input_caption(feed))
+    st.image(shown, output_format="PNG", width=shown.width, caption=ui.input_caption(feed),
+             alt=describe.model_input(x01, state.lang()))
     for note in ui.plan_notes(feed, info):
         st.caption(note)
 with left:
     st.image(image, caption=t("activations.original", w=image.width, h=image.height),
-             width=plots.display_width(image.size, height=240))
+             width=plots.display_width(image.size, height=240),
+             alt=describe.photo(image_name(), image.width, image.height, state.lang()))
 
 pre = st.session_state.get("activations.pre", False)  # the toggle below: pre-activations only when shown
 try:
@@ -66,8 +70,8 @@ for i, (out_name, out) in enumerate(outputs):
     if out.ndim == 1:
         names = ui.class_labels(info) if i == 0 else None
         probabilities = plots.looks_like_probabilities(out)
-        st.plotly_chart(plots.probability_bars(out, names),
-                        key="activations.prediction.chart" + (f".{i}" if i else ""))
+        figures.chart(st, plots.probability_bars(out, names), table=True, caption=False,  # the top class follows
+                      key="activations.prediction.chart" + (f".{i}" if i else ""))
         label, p = ui.best_class(out, names)
         st.markdown(t("activations.prediction.top" if probabilities else "activations.prediction.top_raw",
                       label=plain(label), p=p))
@@ -127,13 +131,13 @@ def receptive_field(name: str, shape, ch: int) -> None:
         return
     h, w = box.size
     left, right = st.columns(2)
-    left.plotly_chart(attr_plots.overlay(x01, None, box=box, height=300), key="activations.rf.box",
+    left.plotly_chart(attr_plots.overlay(x01, None, box=box, height=300), key="activations.rf.box",  # its caption
                       config={"displayModeBar": False})
     left.caption(t("activations.rf.box", h=h, w=w, top=box.top, left=box.left, bottom=box.bottom, right=box.right))
     if grad is not None:
         right.plotly_chart(attr_plots.overlay(x01, grad, 0.7, box=box, height=300), key="activations.rf.effective",
                            config={"displayModeBar": False})
-        right.caption(t("activations.rf.effective"))
+        right.caption(t("activations.rf.effective") + " " + describe.heat(grad, state.lang()))
 
 
 zoom()
@@ -164,11 +168,13 @@ def compare() -> None:
         with col:
             shown_input = plots.input_image(pixels)
             st.markdown(f"**{title}**")
-            st.image(shown_input, output_format="PNG", width=min(shown_input.width, 160))
+            st.image(shown_input, output_format="PNG", width=min(shown_input.width, 160),
+                     alt=describe.model_input(pixels, state.lang()))
             top = ui.top_prediction(info, inference)
             if top:
                 st.markdown(t("activations.compare.top", top=top))
-            st.container(key=f"activations.compare.maps_{title}").image(png, output_format="PNG")
+            alt = describe.map_grid(inference.layers(pre)[name], name, state.lang(), shown=ui.MAX_CHANNELS)
+            st.container(key=f"activations.compare.maps_{title}").image(png, output_format="PNG", alt=f"{title}: {alt}")
     st.caption(t("activations.compare.caption", layer=plain(name), shape=tuple(layers[name].shape)))
 
 
@@ -197,7 +203,8 @@ def draw_layer(name: str) -> None:
                  time=t("activations.layer.ms", ms=ms * 1000) if ms is not None else "—"))
     if maps.ndim == 3 and maps.shape[-1] > ui.MAX_CHANNELS:
         st.caption(t("activations.channels_capped", shown=ui.MAX_CHANNELS, total=maps.shape[-1]))
-    st.image(ui.grid_png(maps, scale, vrange), output_format="PNG")
+    st.image(ui.grid_png(maps, scale, vrange), output_format="PNG",
+             alt=describe.map_grid(maps, name, state.lang(), shown=ui.MAX_CHANNELS))
 
 
 for parent, group in activations.groups(names):  # a nested model's layers under it, collapsible

@@ -31,7 +31,7 @@ def show_step(step: cv.ConvStep, output: np.ndarray, frame: int) -> None:
         for c in range(step.kernel.shape[2]):  # one row per channel: input window, kernel, their products
             input_col, kernel_col, product_col = st.columns([3, 2, 2])
             steps.number_grid(input_col, t("conv.input_grid", n=c), step.padded[:, :, c], step.geometry.padding_mask(),
-                              (step.rows, step.cols), origin=(top, left))
+                              (step.rows, step.cols), origin=(top, left), result=step.total)
             steps.number_grid(kernel_col, t("conv.kernel_grid", n=c), step.kernel[:, :, c], decimals=3, diverging=True)
             steps.number_grid(product_col, t("conv.products_grid", n=c), step.products[:, :, c], decimals=3,
                               diverging=True)

@@ -6,9 +6,11 @@ import streamlit as st
 from cnnviz import activations, attribution, featurevis
 from cnnviz.plots import activations as act_plots
 from cnnviz.plots import attribution as plots
+from cnnviz.plots import describe
 from cnnviz.ui import activations as ui_act
 from cnnviz.ui import errors as ui_errors
 from cnnviz.ui import explain as ui
+from cnnviz.ui import figures
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.entry import ensure_entrypoint
@@ -56,7 +58,8 @@ names = [ui_models.class_label(n) for n in info.class_names] if info.class_names
 predicted = int(scores.argmax())
 with left:
     out = result.model_outputs(info.model)[0][1]
-    st.plotly_chart(act_plots.probability_bars(out, names if out.size == len(names) else None), key="explain.prediction")
+    figures.chart(st, act_plots.probability_bars(out, names if out.size == len(names) else None), table=True,
+                  caption=False, key="explain.prediction")  # the predicted class follows
     st.markdown(t("explain.predicted", label=plain(names[predicted])))
 
 # --- what to explain, and how ---
@@ -99,7 +102,7 @@ def show_map(method: str, key: str) -> None:
         st.warning(ui.error_text(err))
         return
     signed = method in plots.SIGNED
-    st.plotly_chart(plots.overlay(x01, m, opacity, signed), key=key, config={"displayModeBar": False})
+    st.plotly_chart(plots.overlay(x01, m, opacity, signed), key=key, config={"displayModeBar": False})  # its range below
     st.caption(t("explain.range", lo=float(m.min()), hi=float(m.max())) +
                (" " + t("explain.cam_layer", layer=plain(layer or "")) if method in attribution.CAM_METHODS else ""))
 
@@ -135,8 +138,8 @@ if st.button(t("explain.faith.run"), key="explain.faith.run"):
 if faith is not None:
     labels = {k: t(f"explain.faith.{k}") for k in ("deletion", "insertion", "random", "x", "y")}
     for column, m in zip(st.columns(len(methods)), methods):
-        column.plotly_chart(plots.deletion_insertion(faith[m], labels, method_names[m]), key=f"explain.faith.chart.{m}",
-                            config={"displayModeBar": False})
+        figures.chart(column, plots.deletion_insertion(faith[m], labels, method_names[m]), table=True,
+                      caption=False, key=f"explain.faith.chart.{m}", config={"displayModeBar": False})  # AUCs below
     aucs = {m: faith[m].auc for m in methods}
     auc_table = pd.DataFrame({
         t("explain.faith.auc.deletion"): [aucs[m]["deletion"] for m in methods],
@@ -162,7 +165,8 @@ if sanity is not None:
     st.dataframe(table.style.format("{:.2f}"), key="explain.sanity.table")
     for m in methods:
         st.markdown(f"**{method_names[m]}**")
-        st.image(plots.strip([plots.heat_image(v, m in plots.SIGNED) for v in sanity.maps[m]]), output_format="PNG")
+        st.image(plots.strip([plots.heat_image(v, m in plots.SIGNED) for v in sanity.maps[m]]), output_format="PNG",
+                 alt=describe.maps(sanity.maps[m], f"{method_names[m]} ({', '.join(labels)})", state.lang()))
     st.caption(t("explain.sanity.read"))
 
 # --- what each filter looks for ---
@@ -199,10 +203,12 @@ if done is None and st.button(t("explain.fv.run", n=len(shown)), key="explain.fv
 if done is not None:
     v, m = st.columns(2)
     v.markdown(t("explain.fv.pictures"))
-    v.image(plots.image_grid(done.images), output_format="PNG")
+    v.image(plots.image_grid(done.images), output_format="PNG",
+            alt=describe.pictures(done.images, f"{fv_layer}, {t('alt.featurevis')}", state.lang()))
     maps = result.layers(False).get(fv_layer)
     m.markdown(t("explain.fv.maps"))
     if maps is not None and maps.ndim == 3:
-        m.image(ui_act.grid_png(maps[..., : len(shown)], "channel", None), output_format="PNG")
+        m.image(ui_act.grid_png(maps[..., : len(shown)], "channel", None), output_format="PNG",
+                alt=describe.map_grid(maps, fv_layer, state.lang(), shown=len(shown)))
     else:
         m.caption(t("explain.fv.maps.vector"))

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from cnnviz import filters
+from cnnviz.plots import describe
 from cnnviz.plots import filters as plots
 from cnnviz.ui import activations as ui
+from cnnviz.ui import figures, state
 from cnnviz.ui import models as ui_models
 from cnnviz.ui.links import LINK, share
 from cnnviz.ui.state import t
@@ -50,20 +52,23 @@ for part in parts:
     if pf > ui.MAX_FILTERS or pc > ui.MAX_KERNEL_CHANNELS:
         st.caption(t("filters.capped", filters=min(pf, ui.MAX_FILTERS), nf=pf,
                      channels=min(pc, ui.MAX_KERNEL_CHANNELS), cin=pc))
-    st.image(ui.kernel_png(part.kernel), output_format="PNG")
+    shown_part = part.kernel[:, :, :ui.MAX_KERNEL_CHANNELS, :ui.MAX_FILTERS]  # what kernel_png draws
+    st.image(ui.kernel_png(part.kernel), output_format="PNG",
+             alt=describe.kernel(shown_part, state.lang(), title=f"{name} {part.key}"))
 limit = plots.symmetric_limit(kernel)
 
 if kind == "Conv2D" and filters.is_rgb_first_layer(info.model, layer):
     st.subheader(t("filters.rgb"))
     st.caption(t("filters.rgb.help"))
-    st.image(ui.rgb_png(kernel), output_format="PNG")
+    st.image(ui.rgb_png(kernel), output_format="PNG",
+             alt=describe.kernel(kernel, state.lang(), title=f"{name}: {t('filters.rgb')}"))
 
 # --- bias and statistics ---
 st.subheader(t("filters.bias"))
 if bias is None:
     st.info(t("filters.no_bias"))
 else:
-    st.plotly_chart(plots.bias_bars(bias), key="filters.bias.chart")
+    figures.chart(st, plots.bias_bars(bias), table=True, names=[t("filters.bias")], key="filters.bias.chart")
 
 st.subheader(t("filters.stats"))
 stats = filters.filter_stats(layer, last)
@@ -88,8 +93,9 @@ def zoom() -> None:
     numbers = b.toggle(t("filters.zoom.numbers"), value=kh * kw <= 49, key="filters.zoom.numbers")
     weights = kernel[..., f]
     shown = weights[:, :, : ui.MAX_ZOOM_CHANNELS]
-    st.plotly_chart(plots.filter_heatmaps(shown, limit=limit, channel_label=t("filters.zoom.channel"),
-                                          show_numbers=numbers), key="filters.zoom.chart")
+    figures.chart(st, plots.filter_heatmaps(shown, limit=limit, channel_label=t("filters.zoom.channel"),
+                                            show_numbers=numbers), table=True, caption=False,
+                  key="filters.zoom.chart")
     b_text = "—" if bias is None else f"{bias[f]:.6g}"
     st.caption(t("filters.zoom.caption", filter=f, layer=plain(name), bias=b_text, cin=cin))
     if cin > ui.MAX_ZOOM_CHANNELS:

@@ -6,13 +6,15 @@ import streamlit as st
 
 from cnnviz import codegen, layerlab
 from cnnviz.kernels import NAMES as KERNEL_NAMES
+from cnnviz.plots import describe
+from cnnviz.ui import figures
 from cnnviz.ui import layer_lab as ui
 from cnnviz.ui import warmup
 from cnnviz.ui.entry import ensure_entrypoint
 from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.links import LINK, share
-from cnnviz.ui.state import device, t
+from cnnviz.ui.state import device, lang, t
 
 ensure_entrypoint()
 
@@ -125,7 +127,7 @@ def footprint(settings: layerlab.Settings, out_hw):
     grid = ui.grid(settings, (int(out_r), int(out_c)), out_hw)
     st.caption(ui.grid_title(grid, out_hw))
     with st.container(key="ll.grid_image"):
-        ui.show_grid(grid, "ll.out_row", "ll.out_col", key="ll.grid_click")
+        ui.show_grid(grid, "ll.out_row", "ll.out_col", key="ll.grid_click", alt=ui.grid_title(grid, out_hw))
     st.markdown(ui.grid_legend())
 
 
@@ -142,10 +144,12 @@ def maps(settings: layerlab.Settings, possible: bool):
     kernels = layerlab.bank_kernels(bank, settings.kernel_size)
     with k_cols[2]:
         st.markdown(f"**{t('ll.kernel_weights')}**")
-        st.container(key="ll.kernel_image").image(ui.kernel_png(kernels[0]), output_format="PNG")
+        st.container(key="ll.kernel_image").image(ui.kernel_png(kernels[0]), output_format="PNG",
+                                                  alt=describe.kernel(kernels[0], lang()))
         st.caption(t("ll.kernel_weights.caption", n=settings.input_shape[2]))
     st.markdown(f"**{t('ll.kernels')}**")
-    st.container(key="ll.kernels_image").image(ui.kernels_png(kernels), output_format="PNG")
+    st.container(key="ll.kernels_image").image(ui.kernels_png(kernels), output_format="PNG",
+                                               alt=describe.kernel(kernels, lang()))
     st.caption(ui.bank_names(bank))
     if not possible:
         st.warning(t("ll.maps.none"))
@@ -159,16 +163,17 @@ def maps(settings: layerlab.Settings, possible: bool):
     result, pictures = ui.feature_maps(layerlab.image_to_input(image, h, w, c), settings, kernels, bias, device())
     top = st.columns([1, 3])
     top[0].container(key="ll.input_image").image(layerlab.display_image(result.x), clamp=True, output_format="PNG",
-                                                 caption=f"{t('ll.maps.input')}: {ui.shape_text(result.x.shape)}")
+                                                 caption=f"{t('ll.maps.input')}: {ui.shape_text(result.x.shape)}",
+                                                 alt=describe.model_input(result.x, lang()))
     with top[1]:
         st.markdown(f"**{t('ll.maps.scale')}**")
-        st.container(key="ll.colour_bar").image(pictures["bar"], output_format="PNG")
+        st.container(key="ll.colour_bar").image(pictures["bar"], output_format="PNG", alt=ui.colour_bar_alt(result))
     stages = [("pre", t("ll.maps.pre")), ("post", t("ll.maps.post", activation=settings.activation))]
     if result.pooled is not None:
         stages.append(("pooled", t("ll.maps.pooled", kind=t(f"ll.pool_kind.{settings.pool_kind}"))))
     st.markdown(t("ll.maps.stages", stages=" → ".join(f"**{title}** ({ui.shape_text(getattr(result, stage).shape)})"
                                                       for stage, title in stages)))
-    st.container(key="ll.maps_image").image(pictures["stages"], output_format="PNG")
+    st.container(key="ll.maps_image").image(pictures["stages"], output_format="PNG", alt=ui.stages_alt(result, settings))
     if result.pooled is None:
         st.warning(t("ll.maps.no_pool"))
     st.caption(t("ll.maps.device", device=result.device or device()))
@@ -179,8 +184,9 @@ def maps(settings: layerlab.Settings, possible: bool):
                                     format_func=dict(stages).get)
         index = z_cols[1].slider(t("ll.zoom.filter"), 0, settings.filters - 1, 0, key="ll.zoom.filter") \
             if settings.filters > 1 else 0
-        st.plotly_chart(ui.zoom_figure(getattr(result, stage)[:, :, index], f"{dict(stages)[stage]} · {index}",
-                                       result.limit()), key="ll.zoom_chart")
+        figures.chart(st, ui.zoom_figure(getattr(result, stage)[:, :, index], f"{dict(stages)[stage]} · {index}",
+                                         result.limit()), table=True, names=[f"{dict(stages)[stage]} · {index}"],
+                      key="ll.zoom_chart")
     compare(settings, bank, bias)
 
 
@@ -226,7 +232,8 @@ def compare(a: layerlab.Settings, bank, bias: float):
                                               device(), slot="" if name == "A" else ".b")
             st.caption(" → ".join(ui.shape_text(m.shape) for m in (maps_.pre, maps_.post, maps_.pooled)
                                   if m is not None))
-            st.container(key=f"ll.compare.maps_{name}").image(pictures["stages"], output_format="PNG")
+            st.container(key=f"ll.compare.maps_{name}").image(pictures["stages"], output_format="PNG",
+                                                              alt=f"{name}: {ui.stages_alt(maps_, settings)}")
             if results[name].pool_error:
                 st.warning(t("ll.error.pool", message=message_text(error)))
 

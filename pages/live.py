@@ -4,11 +4,13 @@ latency measured; Freeze opens the frame on Activations and Explain."""
 
 import streamlit as st
 
+from cnnviz.plots import describe
 from cnnviz.plots import live as plots
 from cnnviz.ui import activations as ui_act
 from cnnviz.ui import errors as ui_errors
 from cnnviz.ui import live as ui
 from cnnviz.ui import models as ui_models
+from cnnviz.ui import state
 from cnnviz.ui.entry import ensure_entrypoint
 from cnnviz.ui.image_picker import fit_choice
 from cnnviz.ui.links import LINK, share
@@ -54,7 +56,8 @@ if frozen and "bytes" in frozen:
     st.subheader(t("live.frozen"))
     left, right = st.columns([1, 2])
     left.image(frozen["bytes"], width=240,
-               caption=t("live.frozen.caption", name=plain(frozen["name"]), w=frozen["size"][0], h=frozen["size"][1]))
+               caption=t("live.frozen.caption", name=plain(frozen["name"]), w=frozen["size"][0], h=frozen["size"][1]),
+               alt=describe.photo(frozen["name"], frozen["size"][0], frozen["size"][1], state.lang()))
     with right:
         st.markdown(t("live.frozen.open"))
         st.page_link("pages/activations.py", label=t("live.open.activations"), icon=":material/local_fire_department:")

@@ -53,6 +53,7 @@ def architecture() -> None:
         st.caption(t("modelpage.sum.caption"))
 
         st.subheader(t("modelpage.figure"))
+        # its text alternative is the summary table above (every layer, its output shape and parameters)
         st.plotly_chart(architecture_figure(summary, spec.input_shape, t("modelpage.figure.input")),
                         key="modelpage.figure")
 

@@ -70,7 +70,7 @@ for c in range(x.shape[2]):
     winner = step.winners[c]
     marked = [] if winner is None else [(int(step.rows[winner[0]]), int(step.cols[winner[1]]))]
     steps.number_grid(g1, t("pool.input_grid"), step.padded[:, :, c], geo.padding_mask(), (step.rows, step.cols),
-                      marked, pad_text="", origin=(top, left))
+                      marked, pad_text="", origin=(top, left), result=step.values[c])
     steps.output_map(g2, t("pool.output_map"), output[:, :, c], step.position, click=(ROW, COL, f"{K}output_click.{c}"))
     real = step.window[:, :, c][~step.window_padding]
     numbers = ", ".join(f"{v:.2f}" for v in real)

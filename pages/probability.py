@@ -8,7 +8,7 @@ from cnnviz import kernels
 from cnnviz import probability as pr
 from cnnviz.plots import convolution as plots
 from cnnviz.ui.messages import text as message_text
-from cnnviz.ui import steps
+from cnnviz.ui import figures, steps
 from cnnviz.ui.links import share
 from cnnviz.ui.state import t
 from cnnviz.ui.entry import ensure_entrypoint
@@ -63,10 +63,11 @@ except ValueError as error:
 fs = pr.convolve(f1, f2)
 y_label = t("prob.probability")
 c1, c2, c3 = st.columns(3)
+# f1 and f2 are the tables edited above; the sum's numbers in a table under its bars, the means below
 c1.plotly_chart(plots.distribution_bars(f1.values, f1.probs, "f1", "#1f77b4", "r1", y_label), key=K + "bars1")
 c2.plotly_chart(plots.distribution_bars(f2.values, f2.probs, "f2", "#ff7f0e", "r2", y_label), key=K + "bars2")
-c3.plotly_chart(plots.distribution_bars(fs.values, fs.probs, "f1 * f2", "#9467bd", "s = r1 + r2", y_label),
-                key=K + "bars3")
+figures.chart(c3, plots.distribution_bars(fs.values, fs.probs, "f1 * f2", "#9467bd", "s = r1 + r2", y_label),
+              table=True, caption=False, key=K + "bars3")
 st.markdown(t("prob.moments", m1=f"{f1.mean:.3f}", m2=f"{f2.mean:.3f}", ms=f"{fs.mean:.3f}",
               v1=f"{f1.variance:.3f}", v2=f"{f2.variance:.3f}", vs=f"{fs.variance:.3f}"))
 
@@ -87,8 +88,9 @@ a, b = st.columns(2)
 n = a.select_slider(t("prob.samples"), [100, 1_000, 10_000, 100_000, 1_000_000], **keep(K + "n", 10_000))
 seed = b.number_input(t("prob.seed"), 0, 9999, **keep(K + "seed", 0))
 _, freq = pr.monte_carlo(f1, f2, n, int(seed))
-st.plotly_chart(plots.sum_vs_samples(fs.values, fs.probs, freq.probs, t("prob.mc_title", n=f"{n:,}"),
-                                     "f1 * f2", t("prob.mc_label"), "s", y_label), key=K + "mc")
+figures.chart(st, plots.sum_vs_samples(fs.values, fs.probs, freq.probs, t("prob.mc_title", n=f"{n:,}"),
+                                       "f1 * f2", t("prob.mc_label"), "s", y_label), table=True, caption=False,
+              key=K + "mc")  # the largest difference follows
 st.markdown(t("prob.mc_agreement", diff=f"{np.abs(freq.probs - fs.probs).max():.4f}", n=f"{n:,}"))
 
 share()  # the link with these distributions and settings

@@ -13,6 +13,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import i18n, images, metrics
+from cnnviz.plots import describe
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.links import LINK
@@ -212,7 +213,8 @@ def _draw(side) -> None:
     drawing = st.session_state.get(DRAWING)
     with side:
         changed, data = canvas.draw(W_CANVAS, brush, erase, st.session_state.get(COMMANDS, {}).get("last", ""),
-                                    initial=drawing["bytes"] if drawing else None, label=t("draw.label"))
+                                    initial=drawing["bytes"] if drawing else None,
+                                    label=t("alt.canvas", label=t("draw.label"), size=f"{canvas.SIZE}x{canvas.SIZE}"))
     if not changed:
         return
     if data is None:
@@ -230,18 +232,25 @@ def blank_canvas() -> Image.Image:
     return Image.new("RGB", (SIZE, SIZE), 0)
 
 
-def _caption(side, source: str, image: Image.Image) -> None:
+def image_name(source: str | None = None, markdown: bool = False) -> str:
+    """What the session's image is: its file name, the sample's name, or the drawing (markdown-escaped
+    when `markdown`, for a caption; as it is for an image's alt text)."""
+    source = source or st.session_state.get(SOURCE) or "gallery"
     upload = st.session_state.get(UPLOAD)
     if source == "draw":
-        caption = t("images.caption.drawing" if st.session_state.get(DRAWING) else "images.caption.draw_empty")
-    elif source in ("upload", "camera") and upload:
-        caption = t("images.caption.upload", name=plain(upload["name"]))  # names are markdown-escaped
-    elif source in ("upload", "camera"):
-        caption = t("images.caption.none_yet")
-    else:
-        caption = t(f"images.sample.{st.session_state.get(SAMPLE) or default_sample()}")
+        return t("images.caption.drawing" if st.session_state.get(DRAWING) else "images.caption.draw_empty")
+    if source in ("upload", "camera") and upload:
+        return t("images.caption.upload", name=plain(upload["name"]) if markdown else upload["name"])
+    if source in ("upload", "camera"):
+        return t("images.caption.none_yet")
+    return t(f"images.sample.{st.session_state.get(SAMPLE) or default_sample()}")
+
+
+def _caption(side, source: str, image: Image.Image) -> None:
+    caption = image_name(source, markdown=True)  # names are markdown-escaped
     w, h = image.info.get(images.INFO_SIZE, image.size)
-    side.image(image, caption=f"{caption} ({w}x{h})", width="stretch")
+    side.image(image, caption=f"{caption} ({w}x{h})", width="stretch",
+               alt=describe.photo(image_name(source), w, h, state.lang()))
     if images.frames(image) > 1:
         side.info(t("images.animated", frames=images.frames(image)))
 

@@ -16,8 +16,9 @@ from PIL import Image
 
 from cnnviz import layerlab
 from cnnviz.plots import activations as act_plots
+from cnnviz.plots import describe
 from cnnviz.plots import layer_lab as plots
-from cnnviz.ui import clickgrid
+from cnnviz.ui import clickgrid, state
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
 
@@ -70,6 +71,19 @@ def kernel_png(kernel2d: np.ndarray) -> bytes:
 @st.cache_data(show_spinner=False, max_entries=64)
 def kernels_png(kernels: np.ndarray) -> bytes:
     return _png(plots.kernels_strip(kernels))
+
+
+def stages_alt(result: layerlab.Maps, settings: layerlab.Settings) -> str:
+    """The stages' picture in words: each stage's maps, their size and range (cnnviz.plots.describe.stages)."""
+    named = [(t("ll.maps.pre"), result.pre), (t("ll.maps.post", activation=settings.activation), result.post)]
+    if result.pooled is not None:
+        named.append((t("ll.maps.pooled", kind=t(f"ll.pool_kind.{settings.pool_kind}")), result.pooled))
+    return describe.stages(named, state.lang())
+
+
+def colour_bar_alt(result: layerlab.Maps) -> str:
+    limit = result.limit()
+    return describe.colour_bar(-limit, limit, state.lang())
 
 
 def shape_text(shape) -> str:
@@ -135,14 +149,14 @@ def grid_png(g: plots.Grid) -> bytes:
     return _grid_png(g.kinds, g.rows, g.cols, g.out_rows, g.out_cols, g.out_pos)
 
 
-def show_grid(g: plots.Grid, row_key: str, col_key: str, key: str) -> None:
+def show_grid(g: plots.Grid, row_key: str, col_key: str, key: str, alt: str) -> None:
     """The grid's picture; a click on a cell of its output part moves the window there (the output
     position's number inputs `row_key`, `col_key`). The output part may be cropped around the position,
-    so the clicked cell is looked up in the rows and columns it shows."""
+    so the clicked cell is looked up in the rows and columns it shows. alt: the picture in words (grid_title)."""
     png = grid_png(g)
     box = plots.output_box(g)
     if box is None:  # no output: nothing to click
-        st.image(png, output_format="PNG")
+        st.image(png, output_format="PNG", alt=alt)
         return
     out_rows, out_cols = [int(v) for v in g.out_rows], [int(v) for v in g.out_cols]
 
@@ -151,7 +165,7 @@ def show_grid(g: plots.Grid, row_key: str, col_key: str, key: str) -> None:
 
     r, c = g.out_pos
     clickgrid.clickable(png, len(out_rows), len(out_cols), key, go, box, Image.open(io.BytesIO(png)).size,
-                        alt=t("ll.grid.click"), label=t("ll.grid.output_title"),
+                        alt=f"{alt}. {t('ll.grid.click')}", label=t("ll.grid.output_title"),
                         start=(out_rows.index(r), out_cols.index(c)) if r in out_rows and c in out_cols else None,
                         names=(out_rows, out_cols))
 

@@ -18,8 +18,10 @@ from cnnviz import attribution, classifier, imagesets, preprocessing, training
 from cnnviz.files import safezip
 from cnnviz.messages import MessageError
 from cnnviz.models import ModelInfo
+from cnnviz.plots import describe
 from cnnviz.plots.attribution import strip
 from cnnviz.plots.training import cam_overlay, class_accuracy_figure, confusion_figure
+from cnnviz.ui import figures
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.messages import text as message_text
@@ -185,7 +187,7 @@ def summary(s: imagesets.ImageSet, shape, fraction: float) -> None:
         st.markdown(t("own.summary.class", name=plain(name), n=len(pictures)))
         if pictures:
             thumbs = [ImageOps.fit(p, (64, 64)) for p in pictures[:THUMBS]]
-            st.image(strip(thumbs), output_format="PNG")
+            st.image(strip(thumbs), output_format="PNG", alt=describe.pictures(thumbs, name, state.lang()))
 
 
 def trainable(s: imagesets.ImageSet) -> bool:
@@ -248,7 +250,9 @@ def augment_preview(s: imagesets.ImageSet, shape, aug: classifier.Augment) -> No
     shots = classifier.augmented(x[None], aug, copies=4, seed=0)
     from cnnviz.images import to_image
 
-    st.image(strip([to_image(x)] + [to_image(v) for v in shots]), output_format="PNG", caption=t("own.aug.preview"))
+    shown = [to_image(x)] + [to_image(v) for v in shots]
+    st.image(strip(shown), output_format="PNG", caption=t("own.aug.preview"),
+             alt=describe.pictures(shown, t("own.aug.preview"), state.lang()))
 
 
 def preprocessing_image(im, shape):
@@ -328,12 +332,13 @@ def show_results() -> None:
     names, counts = r["names"], r["counts"]
     st.subheader(t("own.results"))
     st.metric(t("own.accuracy"), f"{np.trace(counts) / max(counts.sum(), 1):.1%}")
-    st.plotly_chart(class_accuracy_figure(classifier.per_class_accuracy(counts), names, counts.sum(axis=1),
-                                          t("train.accuracy")), key=PREFIX + "per_class")
+    figures.chart(st, class_accuracy_figure(classifier.per_class_accuracy(counts), names, counts.sum(axis=1),
+                                            t("train.accuracy")), table=True, names=[t("train.accuracy")],
+                  key=PREFIX + "per_class")
     rates = st.toggle(t("own.confusion.rates"), key=PREFIX + "rates")
     labels = {"true": t("own.confusion.true"), "predicted": t("own.confusion.predicted")}
-    event = st.plotly_chart(confusion_figure(counts, names, labels, rates), key=CELL, on_select="rerun",
-                            selection_mode="points")
+    event = figures.chart(st, confusion_figure(counts, names, labels, rates), table=True, caption=False,  # its own below
+                          key=CELL, on_select="rerun", selection_mode="points")
     st.caption(t("own.confusion.caption"))
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     if points:
@@ -343,13 +348,15 @@ def show_results() -> None:
         if len(pick):
             from cnnviz.images import to_image
 
-            st.image(strip([to_image(r["x"][i]) for i in pick[:16]]), output_format="PNG")
+            shown = [to_image(r["x"][i]) for i in pick[:16]]
+            st.image(strip(shown), output_format="PNG",
+                     alt=describe.pictures(shown, f"{names[true]} → {names[predicted]}", state.lang()))
     st.subheader(t("own.missed"))
     if not len(r["missed"]):
         st.success(t("own.missed.none"))
     cols = st.columns(4)
     for k, (i, cam) in enumerate(zip(r["missed"], r["cams"])):
         p = int(r["pred"][i])
-        cols[k % 4].image(cam_overlay(r["x"][i], cam), output_format="PNG",
-                          caption=t("own.missed.caption", true=names[int(r["y"][i])], predicted=names[p],
-                                    conf=float(r["probs"][i, p])))
+        caption = t("own.missed.caption", true=names[int(r["y"][i])], predicted=names[p], conf=float(r["probs"][i, p]))
+        cols[k % 4].image(cam_overlay(r["x"][i], cam), output_format="PNG", caption=caption,
+                          alt=describe.overlay(r["x"][i], cam, caption, state.lang()))

@@ -11,9 +11,10 @@ from cnnviz.lessons.exercises import Exercise
 from cnnviz.lessons.progress import Progress
 from cnnviz.messages import MessageError
 from cnnviz.plots import activations as pictures
+from cnnviz.plots import describe
 from cnnviz.ui import steps, warmup
 from cnnviz.ui.messages import text as message_text
-from cnnviz.ui.state import t
+from cnnviz.ui.state import lang, t
 from cnnviz.ui.steps import keep
 
 K = "practice."
@@ -117,9 +118,11 @@ def question(ex: Exercise) -> None:
     elif ex.kind == "kernel":
         st.markdown(t("practice.q.kernel"))
         c1, c2, _ = st.columns([2, 2, 3])
-        c1.image(pictures.input_image(s["x"], target=200), caption=t("practice.picture.input"), output_format="PNG")
+        c1.image(pictures.input_image(s["x"], target=200), caption=t("practice.picture.input"), output_format="PNG",
+                 alt=describe.model_input(s["x"], lang()))
         c2.image(pictures.channel_grid(s["map"][:, :, None], labels=False, target=200),
-                 caption=t("practice.picture.map"), output_format="PNG")
+                 caption=t("practice.picture.map"), output_format="PNG",
+                 alt=describe.map_grid(s["map"], t("practice.picture.map"), lang()))
     else:
         st.markdown(t("practice.q.lecture_model", h=s["h"], w=s["w"], c=s["c"]))
         layers = exercises.lecture_spec().layers[: len(s["layers"])]

@@ -13,11 +13,12 @@ from PIL import Image
 
 from cnnviz import convolution as cv
 from cnnviz.plots import convolution as plots
+from cnnviz.plots import describe
 from cnnviz.plots.activations import png_bytes
 from cnnviz.ui import clickgrid
 from cnnviz.ui.image_picker import pick_image
 from cnnviz.ui.persist import bound
-from cnnviz.ui.state import t
+from cnnviz.ui.state import lang, t
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -28,12 +29,16 @@ def _grid_png(values: np.ndarray, padding, window, marked, decimals, colorscale,
 
 
 def number_grid(where, title: str, values, padding=None, window=None, marked=(), decimals: int = 2,
-                colorscale: str = "gray", diverging: bool = False, pad_text: str = "0", origin=(0, 0), current=None):
-    """A titled number grid (cnnviz.plots.convolution.number_grid) as a PNG in `where` (st or a column)."""
+                colorscale: str = "gray", diverging: bool = False, pad_text: str = "0", origin=(0, 0), current=None,
+                result=None, alt: str | None = None):
+    """A titled number grid (cnnviz.plots.convolution.number_grid) as a PNG in `where` (st or a column); its alt
+    text (cnnviz.plots.describe.number_grid) says the grid's size, padding, window, and `result`: the output
+    value the window gives (or `alt` as given)."""
     where.markdown(f"**{title}**")
     window = None if window is None else tuple(np.asarray(a) for a in window)
+    alt = alt or describe.number_grid(values, title, lang(), padding, window, current, result, origin)
     where.image(_grid_png(np.asarray(values), padding, window, tuple(marked), decimals, colorscale, diverging, pad_text,
-                          tuple(origin), current), output_format="PNG")
+                          tuple(origin), current), output_format="PNG", alt=alt)
 
 
 def output_map(where, title: str, values, current, decimals: int = 2, filled=None, click=None):
@@ -42,9 +47,11 @@ def output_map(where, title: str, values, current, decimals: int = 2, filled=Non
     click: (row key, column key, widget key): a click on a cell moves the output position there."""
     z = np.asarray(values, dtype=np.float64)
     padding = None if filled is None else ~np.asarray(filled, dtype=bool)
+    at = tuple(int(v) for v in current)
+    alt = describe.number_grid(z if padding is None else np.where(padding, np.nan, z), title, lang(), current=at)
     if click is None:
         number_grid(where, title, z, padding=padding, decimals=decimals, diverging=bool((z < 0).any()),
-                    colorscale="Viridis", pad_text="", current=tuple(int(v) for v in current))
+                    colorscale="Viridis", pad_text="", current=at, alt=alt)
         return
     where.markdown(f"**{title}**")
     png = _grid_png(z, padding, None, (), decimals, "Viridis", bool((z < 0).any()), "", (0, 0),
@@ -56,7 +63,7 @@ def output_map(where, title: str, values, current, decimals: int = 2, filled=Non
     with where if hasattr(where, "__enter__") else contextlib.nullcontext():  # a column, or st itself
         clickgrid.clickable(png, rows, cols, key, lambda r, c: go_to(row_key, col_key, r, c),
                             (left, top, (width - left) / cols, (height - top) / rows), (width, height),
-                            alt=t("conv.click_help"), label=title, start=tuple(int(v) for v in current))
+                            alt=f"{alt}. {t('conv.click_help')}", label=title, start=tuple(int(v) for v in current))
     where.caption(f'{t("conv.click_help")} {t("a11y.grid.keys.caption")}')
 
 
@@ -119,7 +126,7 @@ def image_crop(prefix: str, size: int, channels: int, preview_width: int) -> tup
     left = c3.slider(t("conv.crop_left"), 0, left_max, **keep(prefix + "left", 10))
     x, preview = cv.crop(image, width, top, left, size, channels)
     c4.image(preview.resize((preview.width * 4, preview.height * 4), 0), output_format="PNG", caption=t("conv.crop_caption"),
-             width=preview_width)
+             width=preview_width, alt=describe.crop(x, top, left, lang()))
     return x, f"{width}.{top}.{left}"
 
 

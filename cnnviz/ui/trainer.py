@@ -14,7 +14,9 @@ import streamlit as st
 from cnnviz import training
 from cnnviz.datasets import SHAPE_CLASSES
 from cnnviz.models import ModelInfo
+from cnnviz.plots import describe
 from cnnviz.plots.training import curves_figure, filter_grid
+from cnnviz.ui import figures
 from cnnviz.ui import models as ui_models
 from cnnviz.ui import state
 from cnnviz.ui.links import LINK
@@ -83,10 +85,12 @@ def curve_labels() -> dict[str, str]:
 def show_results(h: training.History, chart, filters) -> None:
     """Draw the curves and the filter snapshots into the given placeholders."""
     if h.loss:
-        chart.plotly_chart(curves_figure(h, curve_labels()), key=f"{PREFIX}chart.{len(h.loss)}")
+        with chart.container():  # a placeholder: the figure and its caption in one element
+            figures.chart(st, curves_figure(h, curve_labels()), key=f"{PREFIX}chart.{len(h.loss)}")
     if h.snapshots:
         with filters.container():
-            st.image(filter_grid(h.snapshots, [str(i) for i in range(len(h.snapshots))]), output_format="PNG")
+            st.image(filter_grid(h.snapshots, [str(i) for i in range(len(h.snapshots))]), output_format="PNG",
+                     alt=describe.snapshots(h.snapshots, state.lang()))
             st.caption(t("train.filters.caption"))
 
 

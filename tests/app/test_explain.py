@@ -75,7 +75,7 @@ def test_sanity_check_table_and_strips():
     at = open_app("explain")
     at.button(key="explain.sanity.run").click().run()
     _ok(at)
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "Grad-CAM" in d.value.columns)  # after the prediction's numbers
     assert list(table.columns) == ["Grad-CAM", "Saliency"]
     assert len(table) == 6 and table.iloc[0].tolist() == pytest.approx([1.0, 1.0])
     assert table["Grad-CAM"].iloc[-1] < 0.5  # Grad-CAM depends on the weights
@@ -150,8 +150,10 @@ def test_deletion_and_insertion_on_request_equal_cnnviz_attribution_s():
     at.button(key="explain.faith.run").click().run()
     _ok(at)
     assert len(at.get("plotly_chart")) == 5  # prediction, two maps, two curve charts
-    assert len(at.dataframe) == 1  # the areas (the sanity check has not run)
-    table = at.dataframe[0].value
+    # the areas (the sanity check has not run); the others are the figures' numbers tables (in expanders)
+    areas = [d.value for d in at.dataframe if list(d.value.index) == ["Grad-CAM", "Saliency"]]
+    assert len(areas) == 1 and not [d for d in at.dataframe if "Grad-CAM" in d.value.columns]
+    table = areas[0]
     faith = at.session_state[ui.FAITH][1]
     assert set(faith) == {"grad_cam", "saliency"}
     info = models.load_preset(models.DEFAULT_MODEL)

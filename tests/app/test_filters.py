@@ -56,8 +56,10 @@ def test_first_layer_zoom_bias_and_stats_are_the_keras_weights(at):
     assert heat[0]["zmid"] == 0 and heat[0]["zmin"] == -heat[0]["zmax"]
     bars = traces(at, "bar")
     np.testing.assert_allclose(_array(bars[0]["y"]), bias, rtol=1e-6)
-    df = at.dataframe[0].value
+    df = next(d.value for d in at.dataframe if "max" in d.value.columns)  # the statistics (the figures' tables first)
     assert len(df) == kernel.shape[-1]
+    bias_table = next(e for e in at.expander if e.label == "Numbers as a table").dataframe[0].value
+    np.testing.assert_allclose(bias_table.iloc[:, 1].to_numpy(dtype="float32"), bias, rtol=1e-6)  # the bars' numbers
     np.testing.assert_allclose(df["max"].to_numpy(), kernel.reshape(-1, kernel.shape[-1]).max(axis=0), rtol=1e-6)
     np.testing.assert_allclose(df["L2 norm"].to_numpy(),
                                np.linalg.norm(kernel.reshape(-1, kernel.shape[-1]), axis=0), rtol=1e-5)
@@ -75,7 +77,7 @@ def test_switch_layer_and_filter(at):
     for c in (0, 9, 15):
         np.testing.assert_allclose(_z(heat[c]), kernel[:, :, c, 13], rtol=1e-6)
     assert any(f"Filter 13 of {conv.name}" in c.value and f"{bias[13]:.6g}" in c.value for c in at.caption)
-    assert len(at.dataframe[0].value) == 20
+    assert len(next(d.value for d in at.dataframe if "max" in d.value.columns)) == 20
 
 
 def test_numbers_toggle(at):
@@ -113,7 +115,7 @@ def test_conv_without_bias():
 def test_korean():
     at = open_app(PAGE, lang="ko")
     no_exception(at)
-    assert "L2 노름" in at.dataframe[0].value.columns
+    assert any("L2 노름" in d.value.columns for d in at.dataframe)
 
 
 def test_separable_depthwise_transposed_and_batchnorm_folding():

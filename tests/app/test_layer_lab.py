@@ -228,24 +228,25 @@ def test_a_click_on_the_grid_moves_the_window(monkeypatch):
     monkeypatch.setattr(ui.st, "session_state", state)
     monkeypatch.setattr(ui.clickgrid, "clickable",
                         lambda png, rows, cols, key, on_cell, box, size, alt="", **keyboard: seen.update(
-                            rows=rows, cols=cols, on_cell=on_cell, box=box, size=size, keyboard=keyboard))
+                            rows=rows, cols=cols, on_cell=on_cell, box=box, size=size, alt=alt, keyboard=keyboard))
     settings = layerlab.Settings(input_shape=(200, 100, 1), kernel_size=(5, 5), padding="valid")
     g = ui.grid(settings, (150, 10), (196, 96))
-    ui.show_grid(g, "row", "col", key="grid")
+    ui.show_grid(g, "row", "col", key="grid", alt="Padded input: 200×100")
     assert (seen["rows"], seen["cols"]) == (40, 40) and seen["box"] == plots.output_box(g)
     # the keyboard cursor starts on the position, and reads out the output rows and columns the crop shows
     names = seen["keyboard"]["names"]
     start = seen["keyboard"]["start"]
     assert (names[0][start[0]], names[1][start[1]]) == (150, 10) and names[0][0] == int(g.out_rows[0]) > 0
+    assert seen["alt"].startswith("Padded input: 200×100. ")  # the grid's title, then how to click it
     seen["on_cell"](0, 39)
     assert (state["row"], state["col"]) == (int(g.out_rows[0]), int(g.out_cols[39])) != (0, 39)  # cropped
 
     seen.clear()
     shown = []
-    monkeypatch.setattr(ui.st, "image", lambda png, **kw: shown.append(png))
+    monkeypatch.setattr(ui.st, "image", lambda png, **kw: shown.append(kw.get("alt")))
     tiny = layerlab.Settings(input_shape=(2, 2, 1), kernel_size=(3, 3), padding="valid")
-    ui.show_grid(ui.grid(tiny, (0, 0), None), "row", "col", key="grid")
-    assert shown and not seen  # no output: a plain picture, nothing to click
+    ui.show_grid(ui.grid(tiny, (0, 0), None), "row", "col", key="grid", alt="Padded input: 2×2")
+    assert shown == ["Padded input: 2×2"] and not seen  # no output: a plain picture with its alt, nothing to click
 
 
 def test_compare_a_and_b_side_by_side_as_keras_computes_them():

@@ -97,7 +97,9 @@ def test_filters_page(page, server):
     page.wait_for_timeout(1500)
     assert page.locator("[data-testid='stException']").count() == 0
     assert main.locator("[data-testid='stImage']").count() >= 1
-    assert main.locator("[data-testid='stDataFrame']").count() == 1
+    # the statistics, and the bias bars' and the zoom's numbers in their collapsed "Numbers as a table" expanders
+    assert main.locator("[data-testid='stDataFrame']").count() == 3
+    assert main.locator("[data-testid='stExpander'] [data-testid='stDataFrame']").count() == 2
     _tall_screenshot(page, "filters-default")
 
 

@@ -83,7 +83,7 @@ def test_korean(page, server):
 
 def test_click_on_the_output_map_moves_the_window(page, server):
     open_convolution(page, server)
-    grid = page.locator("[data-testid='stMain'] img[alt='Click a cell to move the window there.']").first
+    grid = page.locator("[data-testid='stMain'] img[alt$='Click a cell to move the window there.']").first
     grid.wait_for(timeout=60_000)
     box = grid.bounding_box()
     page.mouse.click(box["x"] + box["width"] - 8, box["y"] + box["height"] - 8)  # the bottom-right cell

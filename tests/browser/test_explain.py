@@ -21,7 +21,7 @@ def test_explain_default_model(page, server):
     assert "Layer: conv3" in text and "Predicted: triangle" in text and "last conv layer" in text
     page.locator("button", has_text="Run the sanity check").click()
     wait_for_run(page, timeout=120_000)
-    main.locator("[data-testid='stDataFrame']").wait_for(timeout=60_000)
+    main.locator("[data-testid='stDataFrame']").nth(1).wait_for(timeout=60_000)  # after the prediction's numbers table
     page.locator("button", has_text="Visualise").click()
     wait_for_run(page, timeout=240_000)
     main.get_by_text("What each filter looks for", exact=False).last.wait_for(timeout=60_000)

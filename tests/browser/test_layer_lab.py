@@ -137,7 +137,7 @@ def test_click_on_the_grid_output_moves_the_window(page, server):
     from cnnviz.plots import cells, layer_lab
 
     open_page(page, server, "?ll.input_h=12&ll.input_w=10")  # a 12 x 10 output: the output part is not cropped
-    grid = page.locator("[data-testid='stMain'] img[alt^='Click a cell of the output']").first
+    grid = page.locator("[data-testid='stMain'] img[alt*='Click a cell of the output']").first
     grid.wait_for(timeout=60_000)
     _loaded(page, grid)
     grid.scroll_into_view_if_needed()
