@@ -16,6 +16,10 @@ TEXTS = {
     "nav.section.learn": "Learn",
     "nav.section.inspect": "Inspect",
     "nav.section.build": "Build",
+    # --- accessibility: navigation, language ---
+    "a11y.scroll.formula": "Formula (scrolls sideways: arrow keys)",
+    "a11y.scroll.code": "Code (scrolls sideways: arrow keys)",
+    "a11y.scroll.table": "Table (scrolls sideways: arrow keys)",
     # --- sidebar ---
     "sidebar.language": "Language",
     "sidebar.model": "Model",

@@ -16,6 +16,10 @@ TEXTS = {
     "nav.section.learn": "배우기",
     "nav.section.inspect": "살펴보기",
     "nav.section.build": "만들기",
+    # --- accessibility: navigation, language ---
+    "a11y.scroll.formula": "수식 (옆으로 스크롤: 화살표 키)",
+    "a11y.scroll.code": "코드 (옆으로 스크롤: 화살표 키)",
+    "a11y.scroll.table": "표 (옆으로 스크롤: 화살표 키)",
     # --- sidebar ---
     "sidebar.language": "언어",
     "sidebar.model": "모델",

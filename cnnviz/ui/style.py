@@ -1,12 +1,24 @@
-"""The app's one style rule: long formulas scroll inside their own box on narrow screens (phones)
-instead of being cut off at the right edge. Constant text of ours only (see tests/reliability/test_security.py)."""
+"""The app's style rules, constant text of ours only (see tests/reliability/test_security.py):
+
+- long formulas scroll inside their own box on narrow screens (phones) instead of being cut off at the
+  right edge (cnnviz.ui.document makes such a box reachable by keyboard while it overflows);
+- captions (st.caption) in the text colour at 75% instead of Streamlit's opacity 0.6, which is 3.8:1 on
+  the sidebar's ground and 3.9:1 on white in the light theme (WCAG AA asks 4.5:1); `currentColor` in
+  `color` is the inherited text colour, so the light and the dark theme each keep their own;
+- a slider's value over its thumb in Streamlit's red mixed with 30% of the text colour: the dark theme's
+  red alone is 3.9:1 on its ground; with the text colour it is darker on white, lighter on the dark ground;
+- the sidebar's hidden document component (cnnviz.ui.document) takes no room.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 CSS = ("<style>[data-testid='stMarkdownContainer'] .katex-display"
-       "{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}</style>")
+       "{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}"
+       ".stApp [data-testid='stCaptionContainer']{opacity:1;color:color-mix(in srgb,currentColor 75%,transparent)}"
+       ".stApp [data-testid='stSliderThumbValue']{color:color-mix(in srgb,#cf4250 70%,currentColor)}"
+       ".st-key-cnnviz-document{display:none}</style>")
 
 
 def apply() -> None:
