@@ -69,6 +69,12 @@ def test_navigation_and_contrast_pass_axe(browser, server, path, width, lang):
         current = page.locator(f"{NAV_LINK}[aria-current='page']")
         current.first.wait_for()
         assert current.count() == 1 and current.get_attribute("href") == path
+        if path == "glossary" and lang == "en":  # its Korean terms, marked, read exactly as written
+            spans = page.locator("[data-testid='stMain'] h3 span[lang='ko']")
+            assert spans.count() == 21
+            first = page.locator("[data-testid='stMain'] h3", has=spans.first).first
+            assert first.inner_text().strip() == "Convolution (합성곱)"
+            assert spans.first.inner_text() == "합성곱"
         bad = _violations(page)
         screenshot(page, f"page-chrome-{path}-{width}-{lang}")
         assert not bad, describe(bad)
