@@ -143,14 +143,15 @@ def _device_label(name: str) -> str:
     return f"{kind.upper()} {index}".strip()
 
 
-def render(pages: dict[str, list], current) -> None:
+def render(pages: dict[str, list] | None = None, current=None) -> None:
     """Everything app.py's sidebar shows on every page: `pages` as app.py gives st.navigation, `current` the
-    page it returned."""
-    navigation(pages, current)
+    page it returned (a script without navigation, such as a test's, passes neither)."""
+    if pages:
+        navigation(pages, current)
     language()
     replica.notice()
     links.ignore_unknown()
     model()
     pixels()
     device()
-    document.render(current.url_path)  # <html lang> and the current link, once the language is known
+    document.render(current.url_path if current is not None else "")  # <html lang> and the current link, once the language is known
