@@ -7,8 +7,10 @@
   `color` is the inherited text colour, so the light and the dark theme each keep their own;
 - a slider's value over its thumb in Streamlit's red mixed with 30% of the text colour: the dark theme's
   red alone is 3.9:1 on its ground; with the text colour it is darker on white, lighter on the dark ground;
-- a page link's keyboard focus as a ring in the text colour: Streamlit only greys its ground, the same grey
-  that marks the current page, so Tab on the current page's link showed nothing;
+- keyboard focus as a ring in the text colour where Streamlit shows little or nothing: a page link (its
+  focus grey is the current page's grey), a radio option (a faint grey), an element toolbar's buttons
+  (fullscreen, a table's search and download: the toolbar showed on hover only, so Tab reached invisible
+  buttons; it now shows while it holds the focus) and a table's grid (no cell marked before an arrow key);
 - the sidebar's hidden document component (cnnviz.ui.document) takes no room.
 """
 
@@ -20,7 +22,11 @@ CSS = ("<style>[data-testid='stMarkdownContainer'] .katex-display"
        "{overflow-x:auto;overflow-y:hidden;padding:2px 0 6px}"
        ".stApp [data-testid='stCaptionContainer']{opacity:1;color:color-mix(in srgb,currentColor 75%,transparent)}"
        ".stApp [data-testid='stSliderThumbValue']{color:color-mix(in srgb,#cf4250 70%,currentColor)}"
-       ".stApp [data-testid='stPageLink-NavLink']:focus-visible{outline:2px solid currentColor;outline-offset:-2px}"
+       ".stApp [data-testid='stElementToolbar']:focus-within{opacity:1}"
+       ".stApp :is([data-testid='stPageLink-NavLink'],[data-testid='stBaseButton-elementToolbar'],"
+       "canvas[data-testid='data-grid-canvas']):focus-visible,"
+       ".stApp [data-testid='stRadioOption']:has(input:focus-visible)"
+       "{outline:2px solid currentColor;outline-offset:-2px}"
        ".st-key-cnnviz-document{display:none}</style>")
 
 
