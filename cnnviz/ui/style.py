@@ -11,6 +11,9 @@
   focus grey is the current page's grey), a radio option (a faint grey), an element toolbar's buttons
   (fullscreen, a table's search and download: the toolbar showed on hover only, so Tab reached invisible
   buttons; it now shows while it holds the focus) and a table's grid (no cell marked before an arrow key);
+- plotly's axis, colour-bar and subplot labels in the light theme: Streamlit draws them #808495, 3.7:1
+  on white; matched by that very colour (the dark theme's labels are light and pass), drawn #5c5f6e
+  (6.3:1), where plotly's inline style would win without !important;
 - the sidebar's hidden document component (cnnviz.ui.document) takes no room.
 """
 
@@ -27,6 +30,7 @@ CSS = ("<style>[data-testid='stMarkdownContainer'] .katex-display"
        "canvas[data-testid='data-grid-canvas']):focus-visible,"
        ".stApp [data-testid='stRadioOption']:has(input:focus-visible)"
        "{outline:2px solid currentColor;outline-offset:-2px}"
+       ".stApp [data-testid='stPlotlyChart'] text[style*='fill: rgb(128, 132, 149)']{fill:#5c5f6e!important}"
        ".st-key-cnnviz-document{display:none}</style>")
 
 
