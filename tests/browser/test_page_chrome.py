@@ -72,7 +72,7 @@ def test_navigation_and_contrast_pass_axe(browser, server, path, width, lang):
         if path == "glossary" and lang == "en":  # its Korean terms, marked, read exactly as written
             spans = page.locator("[data-testid='stMain'] h3 span[lang='ko']")
             assert spans.count() == 21
-            first = page.locator("[data-testid='stMain'] h3", has=spans.first).first
+            first = page.locator("[data-testid='stMain'] h3", has=page.locator("span[lang='ko']")).first
             assert first.inner_text().strip() == "Convolution (합성곱)"
             assert spans.first.inner_text() == "합성곱"
         bad = _violations(page)
@@ -115,5 +115,52 @@ def test_dark_theme_contrast(browser, dark_server):
         bad = _violations(page, {"color-contrast"})
         screenshot(page, "page-chrome-dark-convolution")
         assert not bad, describe(bad)
+    finally:
+        context.close()
+
+
+def _luminance(rgb) -> float:
+    def channel(v):
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2])
+
+
+def _contrast(a, b) -> float:  # WCAG 2's contrast ratio
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+_PLOT_TEXTS = """(sel) => [...document.querySelectorAll(sel)]
+  .filter(t => t.textContent.trim() && !t.closest('.heatmap-label')).map(t => {
+    const s = getComputedStyle(t);
+    return [t.textContent.slice(0, 30), s.fill, Number(s.fillOpacity)]; })"""
+
+
+def _rgb(css: str) -> list[float]:
+    return [float(v) for v in css[css.index("(") + 1:css.index(")")].replace(",", " ").split()[:3]]
+
+
+@pytest.mark.parametrize("path, selector, ground", [
+    # axis, colour-bar and subplot labels of the Filters page's charts, on the page's ground (the heatmaps'
+    # numbers on their cells are the colour scale's business)
+    ("filters", "[data-testid='stPlotlyChart'] svg text", None),
+    # the Model page's architecture figure: layer labels on its white plot
+    ("model", "[data-testid='stPlotlyChart'] svg .annotation-text", (255, 255, 255)),
+])
+def test_plot_labels_meet_4_5(browser, server, path, selector, ground):
+    context, page = fresh_page(browser, f"{server.url}/{path}", timeout=120_000)
+    try:
+        page.wait_for_selector(selector)
+        page.wait_for_timeout(1000)
+        ground = ground or _rgb(page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor"))
+        texts = page.evaluate(_PLOT_TEXTS, selector)
+        assert len(texts) >= 5
+        low = []
+        for text, fill, opacity in texts:
+            shown = [opacity * c + (1 - opacity) * g for c, g in zip(_rgb(fill), ground)]
+            if _contrast(shown, ground) < 4.5:
+                low.append((text, fill, round(_contrast(shown, ground), 2)))
+        assert not low, low
     finally:
         context.close()
