@@ -17,6 +17,7 @@ TEXTS = {
     "nav.section.inspect": "Inspect",
     "nav.section.build": "Build",
     # --- accessibility: navigation, language ---
+    "a11y.nav": "Pages",
     "a11y.scroll.formula": "Formula (scrolls sideways: arrow keys)",
     "a11y.scroll.code": "Code (scrolls sideways: arrow keys)",
     "a11y.scroll.table": "Table (scrolls sideways: arrow keys)",

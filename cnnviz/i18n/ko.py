@@ -17,6 +17,7 @@ TEXTS = {
     "nav.section.inspect": "살펴보기",
     "nav.section.build": "만들기",
     # --- accessibility: navigation, language ---
+    "a11y.nav": "페이지",
     "a11y.scroll.formula": "수식 (옆으로 스크롤: 화살표 키)",
     "a11y.scroll.code": "코드 (옆으로 스크롤: 화살표 키)",
     "a11y.scroll.table": "표 (옆으로 스크롤: 화살표 키)",

@@ -1,7 +1,8 @@
 """What the page's document says about itself and Streamlit leaves as it is (a Components v2 component of our
 own, rendered once per run by the sidebar): `<html lang>` follows the language chosen in the sidebar (`ko`
-for Korean, `en` otherwise), so screen readers read Korean as Korean; and the sidebar's link to the page
-shown carries aria-current="page" (Streamlit's st.page_link shows it only in bold, on a grey ground).
+for Korean, `en` otherwise), so screen readers read Korean as Korean; the sidebar's link to the page
+shown carries aria-current="page" (Streamlit's st.page_link shows it only in bold, on a grey ground); and
+the links' container is a named navigation landmark (screen readers list it and jump to it).
 
 The component lives in the page's own DOM (no shadow root); its element container is hidden by
 cnnviz.ui.style (it shows nothing). A MutationObserver on the sidebar puts aria-current back on the
@@ -32,7 +33,12 @@ export default function (component) {
   const { data } = component;
   document.documentElement.lang = data.lang;
   window.__cnnvizCurrentPage = data.page;
+  window.__cnnvizNavLabel = data.nav;
   const mark = () => {
+    const nav = document.querySelector("[data-testid='stSidebar'] .st-key-cnnviz-nav");
+    if (nav && nav.getAttribute("aria-label") !== window.__cnnvizNavLabel) {
+      nav.setAttribute("role", "navigation"); nav.setAttribute("aria-label", window.__cnnvizNavLabel);
+    }
     const links = document.querySelectorAll("[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']");
     for (const a of links) {
       const path = (a.getAttribute("href") || "").split("?")[0].replace(/^\\/+/, "");
@@ -88,5 +94,5 @@ def html_lang(lang: str) -> str:
 def render(page: str) -> None:
     """Once per run, in the sidebar: `page` is the url_path of the page shown ("" for the default page)."""
     with st.sidebar:
-        _component(key=KEY, data={"lang": html_lang(state.lang()), "page": page,
+        _component(key=KEY, data={"lang": html_lang(state.lang()), "page": page, "nav": t("a11y.nav"),
                                         "scroll": {css: t(key) for css, key in SCROLLERS.items()}})
