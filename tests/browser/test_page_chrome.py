@@ -66,10 +66,10 @@ def test_navigation_and_contrast_pass_axe(browser, server, path, width, lang):
             page.wait_for_timeout(600)  # the sidebar slides in
         if path == "convolution" and width == 390:  # its formulas are wider than a phone: focusable regions
             page.wait_for_selector("[data-testid='stMain'] .katex-display[role='region'][tabindex='0'][aria-label]")
-        landmark = page.get_by_role("navigation", name="페이지" if lang == "ko" else "Pages")
-        assert landmark.locator("[data-testid='stPageLink-NavLink']").count() == 12
         current = page.locator(f"{NAV_LINK}[aria-current='page']")
         current.first.wait_for()
+        landmark = page.get_by_role("navigation", name="페이지" if lang == "ko" else "Pages")
+        assert landmark.locator("[data-testid='stPageLink-NavLink']").count() == 12
         assert current.count() == 1 and current.get_attribute("href") == path
         if path == "glossary" and lang == "en":  # its Korean terms, marked, read exactly as written
             spans = page.locator("[data-testid='stMain'] h3 span[lang='ko']")
