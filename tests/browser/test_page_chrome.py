@@ -66,6 +66,10 @@ def test_navigation_and_contrast_pass_axe(browser, server, path, width, lang):
             page.wait_for_timeout(600)  # the sidebar slides in
         if path == "convolution" and width == 390:  # its formulas are wider than a phone: focusable regions
             page.wait_for_selector("[data-testid='stMain'] .katex-display[role='region'][tabindex='0'][aria-label]")
+            box = page.locator("[data-testid='stMain'] .katex-display[role='region']").first
+            box.focus()
+            page.keyboard.press("ArrowRight")  # the keyboard scrolls it
+            page.wait_for_function("(e) => e.scrollLeft > 0", arg=box.element_handle(), timeout=10_000)
         current = page.locator(f"{NAV_LINK}[aria-current='page']")
         current.first.wait_for()
         landmark = page.get_by_role("navigation", name="페이지" if lang == "ko" else "Pages")
