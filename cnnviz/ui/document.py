@@ -2,7 +2,8 @@
 own, rendered once per run by the sidebar): `<html lang>` follows the language chosen in the sidebar (`ko`
 for Korean, `en` otherwise), so screen readers read Korean as Korean; the sidebar's link to the page
 shown carries aria-current="page" (Streamlit's st.page_link shows it only in bold, on a grey ground); and
-the links' container is a named navigation landmark (screen readers list it and jump to it).
+the links' container is a named navigation landmark (screen readers list it and jump to it). On a phone,
+choosing a page closes the sidebar, which covers the page there (Streamlit's own navigation did so).
 
 The component lives in the page's own DOM (no shadow root); its element container is hidden by
 cnnviz.ui.style (it shows nothing). A MutationObserver on the sidebar puts aria-current back on the
@@ -79,6 +80,12 @@ export default function (component) {
     window.__cnnvizNavObserved = sidebar;
     new MutationObserver(mark).observe(sidebar, { childList: true, subtree: true, attributes: true,
                                                   attributeFilter: ["href"] });
+    sidebar.addEventListener("click", (e) => {  // on a phone the sidebar covers the page: close it, as
+      if (window.innerWidth >= 768) return;      // Streamlit's own navigation does (its breakpoint md)
+      if (!e.target.closest(".st-key-cnnviz-nav [data-testid='stPageLink-NavLink']")) return;
+      const collapse = sidebar.querySelector("[data-testid='stSidebarCollapseButton'] button");
+      if (collapse) setTimeout(() => collapse.click(), 0);
+    });
   }
 }
 """

@@ -91,12 +91,16 @@ def test_navigation_and_contrast_pass_axe(browser, server, path, width, lang):
 def test_nav_link_works_at_phone_width(browser, server):
     context, page = fresh_page(browser, server.url, width=390, height=900)
     try:
+        page.locator(NAV_LINK).last.wait_for(state="attached")
         page.locator("[data-testid='stExpandSidebarButton']").click()
+        page.wait_for_selector("[data-testid='stSidebar'][data-collapsed='false']")
         link = page.locator(NAV_LINK, has_text="Glossary")
         link.click()
         wait_for_run(page)
         page.locator("[data-testid='stMain'] h1", has_text="Glossary").wait_for()
         assert page.url.split("?")[0].endswith("/glossary")
+        page.wait_for_selector("[data-testid='stSidebar'][data-collapsed='true']", state="attached")  # out of the way
+        assert page.locator("[data-testid='stExpandSidebarButton']").is_visible()  # and back with a tap
     finally:
         context.close()
 
