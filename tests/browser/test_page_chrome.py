@@ -174,3 +174,33 @@ def test_plot_labels_meet_4_5(browser, server, path, selector, ground):
         assert not low, low
     finally:
         context.close()
+
+
+def test_wide_table_and_code_take_the_keyboard_on_a_phone(browser, server):
+    """The Model page at 390 px: its layer table and its Keras code are wider than the screen."""
+    context, page = fresh_page(browser, f"{server.url}/model", width=390, height=900, timeout=120_000)
+    try:
+        for name in ("Table", "Code"):
+            page.wait_for_selector(f"[data-testid='stMain'] [role='region'][tabindex='0'][aria-label^='{name}']")
+        page.wait_for_timeout(600)
+        bad = _violations(page, {"scrollable-region-focusable"})
+        assert not bad, describe(bad)
+    finally:
+        context.close()
+
+
+def test_page_links_show_keyboard_focus(browser, server):
+    """Tab from the top: the skip link, then the first page link, ringed (Streamlit's own focus style is the
+    grey that also marks the current page, here the Layer lab's)."""
+    context, page = fresh_page(browser, server.url)
+    try:
+        page.locator(NAV_LINK).last.wait_for()
+        for _ in range(4):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.dataset.testid") == "stPageLink-NavLink":
+                break
+        focused = page.evaluate("""() => { const e = document.activeElement, s = getComputedStyle(e);
+            return [e.getAttribute('aria-current'), s.outlineStyle, parseFloat(s.outlineWidth)]; }""")
+        assert focused == ["page", "solid", 2.0]
+    finally:
+        context.close()
