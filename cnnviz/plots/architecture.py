@@ -11,7 +11,9 @@ import math
 
 import plotly.graph_objects as go
 
-LABEL = "#31333f"  # the layers' labels: dark on the plot's white ground in either theme (12.5:1; the theme's own grey was 3.7:1, its dark-theme text 1.2:1)
+# The layers' labels: dark on the plot's white ground in either theme (12.5:1; the theme's own grey was
+# 3.7:1 there, the dark theme's light text 1.2:1).
+LABEL = "#31333f"
 FACE = {"input": "#d9d9d9", "Conv2D": "#4c78a8", "pool": "#f58518", "Dense": "#54a24b", "other": "#b279a2"}
 _POOLS = ("MaxPooling2D", "AveragePooling2D", "MinPooling2D", "GlobalAveragePooling2D")
 

@@ -154,4 +154,5 @@ def render(pages: dict[str, list] | None = None, current=None) -> None:
     model()
     pixels()
     device()
-    document.render(current.url_path if current is not None else "")  # <html lang> and the current link, once the language is known
+    # <html lang>, the current link, scrolling boxes: last, once the language select has run
+    document.render(current.url_path if current is not None else "")
