@@ -22,12 +22,12 @@ from cnnviz.ui.text import plain
 NAV_KEY = "cnnviz-nav"  # the container of the page links: its class is st-key-cnnviz-nav
 
 
-def navigation(pages: dict[str, list], current) -> None:
+def navigation(pages: dict[str, list]) -> None:
     """The links to the pages, by section, at the top of the sidebar: app.py's st.navigation draws none
     (position="hidden"), since Streamlit's own list puts divs in its <ul> and <li>s outside it (axe's
     `list` and `listitem`). The current page's link is bold on a grey ground (Streamlit's page link) and
-    carries aria-current="page" (cnnviz.ui.document). At phone width the sidebar collapses behind its
-    button, links included, as Streamlit's own navigation does."""
+    carries aria-current="page" (cnnviz.ui.document). At phone width the sidebar, links included, waits
+    behind its button and closes once a page is chosen, as with Streamlit's own navigation."""
     with st.sidebar.container(key=NAV_KEY):
         for section, entries in pages.items():
             st.markdown(f"**{section}**")
@@ -147,7 +147,7 @@ def render(pages: dict[str, list] | None = None, current=None) -> None:
     """Everything app.py's sidebar shows on every page: `pages` as app.py gives st.navigation, `current` the
     page it returned (a script without navigation, such as a test's, passes neither)."""
     if pages:
-        navigation(pages, current)
+        navigation(pages)
     language()
     replica.notice()
     links.ignore_unknown()
