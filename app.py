@@ -44,8 +44,8 @@ def main() -> None:
         ],
     }
     errors.install()
-    page = st.navigation(pages)  # first: the browser draws nothing of a run before the navigation arrives
-    sidebar.render()
+    page = st.navigation(pages, position="hidden")  # first: the browser draws nothing of a run before it
+    sidebar.render(pages, page)  # the links to the pages first (cnnviz.ui.sidebar.navigation)
     start = time.perf_counter()
     try:
         page.run()

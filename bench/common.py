@@ -169,6 +169,7 @@ def wait_idle(page, settle_ms: int = 150, timeout: float = 120_000) -> None:
 
 
 DEFAULT_PAGE = "layer_lab"  # what `/` shows (app.py: default=True)
+NAV_LINK = ".st-key-cnnviz-nav [data-testid='stPageLink-NavLink']"  # the sidebar's page links (cnnviz.ui.sidebar.navigation)
 
 
 def open_app(page, url: str, path: str = "") -> None:
@@ -182,10 +183,10 @@ def open_app(page, url: str, path: str = "") -> None:
 
 def goto_page(page, path: str) -> None:
     if path == DEFAULT_PAGE:
-        page.locator("[data-testid='stSidebarNav'] a").first.click()
+        page.locator(NAV_LINK).first.click()
         wait_idle(page, 300)
         return
-    page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']").first.click()
+    page.locator(f"{NAV_LINK}[href='{path}']").first.click()
     page.wait_for_url(f"**/{path}", timeout=60_000)
     wait_idle(page, 300)
 

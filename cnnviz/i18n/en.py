@@ -16,6 +16,11 @@ TEXTS = {
     "nav.section.learn": "Learn",
     "nav.section.inspect": "Inspect",
     "nav.section.build": "Build",
+    # --- accessibility: navigation, language ---
+    "a11y.nav": "Pages",
+    "a11y.scroll.formula": "Formula (scrolls sideways: arrow keys)",
+    "a11y.scroll.code": "Code (scrolls sideways: arrow keys)",
+    "a11y.scroll.table": "Table (scrolls sideways: arrow keys)",
     # --- accessibility: keyboard, colour ---
     "a11y.grid.keys.pick": "Use the arrow keys to move, Enter to pick.",
     "a11y.grid.keys.read": "Use the arrow keys to move and read the values.",

@@ -16,6 +16,11 @@ TEXTS = {
     "nav.section.learn": "배우기",
     "nav.section.inspect": "살펴보기",
     "nav.section.build": "만들기",
+    # --- accessibility: navigation, language ---
+    "a11y.nav": "페이지",
+    "a11y.scroll.formula": "수식 (옆으로 스크롤: 화살표 키)",
+    "a11y.scroll.code": "코드 (옆으로 스크롤: 화살표 키)",
+    "a11y.scroll.table": "표 (옆으로 스크롤: 화살표 키)",
     # --- accessibility: keyboard, colour ---
     "a11y.grid.keys.pick": "화살표 키로 옮기고 Enter로 고르세요.",
     "a11y.grid.keys.read": "화살표 키로 옮기며 값을 읽으세요.",

@@ -11,12 +11,29 @@ import streamlit as st
 
 from cnnviz import devices, i18n
 from cnnviz.ui import models as ui_models
-from cnnviz.ui import image_picker, links, replica, state, warmup
+from cnnviz.ui import document, image_picker, links, replica, state, warmup
 from cnnviz.ui.links import LINK
 from cnnviz.ui.persist import bound
 from cnnviz.ui.messages import text as message_text
 from cnnviz.ui.state import t
 from cnnviz.ui.text import plain
+
+
+NAV_KEY = "cnnviz-nav"  # the container of the page links: its class is st-key-cnnviz-nav
+
+
+def navigation(pages: dict[str, list]) -> None:
+    """The links to the pages, by section, at the top of the sidebar: app.py's st.navigation draws none
+    (position="hidden"), since Streamlit's own list puts divs in its <ul> and <li>s outside it (axe's
+    `list` and `listitem`). The current page's link is bold on a grey ground (Streamlit's page link) and
+    carries aria-current="page" (cnnviz.ui.document). At phone width the sidebar, links included, waits
+    behind its button and closes once a page is chosen, as with Streamlit's own navigation."""
+    with st.sidebar.container(key=NAV_KEY):
+        for section, entries in pages.items():
+            st.markdown(f"**{section}**")
+            for page in entries:
+                st.page_link(page, label=page.title, icon=page.icon)
+    st.sidebar.divider()
 
 
 def language() -> None:
@@ -126,10 +143,16 @@ def _device_label(name: str) -> str:
     return f"{kind.upper()} {index}".strip()
 
 
-def render() -> None:
+def render(pages: dict[str, list] | None = None, current=None) -> None:
+    """Everything app.py's sidebar shows on every page: `pages` as app.py gives st.navigation, `current` the
+    page it returned (a script without navigation, such as a test's, passes neither)."""
+    if pages:
+        navigation(pages)
     language()
     replica.notice()
     links.ignore_unknown()
     model()
     pixels()
     device()
+    # <html lang>, the current link, scrolling boxes: last, once the language select has run
+    document.render(current.url_path if current is not None else "")

@@ -45,6 +45,7 @@ def _missing(reason: str):
 
 
 from cnnviz.launch.notebook import free_port  # noqa: E402 - one picker of a free local port
+from bench.common import NAV_LINK  # noqa: E402,F401 - the sidebar's page links, for the tests that click them
 
 
 class Server:

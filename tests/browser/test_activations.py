@@ -4,7 +4,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from tests.browser.conftest import ARTIFACTS, open_page, screenshot, wait_for_run
+from tests.browser.conftest import ARTIFACTS, NAV_LINK, open_page, screenshot, wait_for_run
 
 
 def _shape_png() -> bytes:
@@ -32,7 +32,7 @@ def _open(page, server, title: str) -> None:
     """Root first, then the sidebar link, as a user does. (Opening /activations as the very first request
     of a fresh server runs the page without app.py: Streamlit's pages/ folder quirk, reported to the lead.)"""
     open_page(page, server)
-    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    page.locator(NAV_LINK, has_text=title).first.click()
     wait_for_run(page)
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
 

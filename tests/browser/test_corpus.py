@@ -5,7 +5,7 @@ input size."""
 import pytest
 
 from tests import corpus
-from tests.browser.conftest import ARTIFACTS, open_page, screenshot, wait_for_run
+from tests.browser.conftest import ARTIFACTS, NAV_LINK, open_page, screenshot, wait_for_run
 
 
 def _upload(page, server, key: str) -> None:
@@ -19,7 +19,7 @@ def _upload(page, server, key: str) -> None:
 
 
 def _go(page, title: str) -> None:
-    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    page.locator(NAV_LINK, has_text=title).first.click()
     wait_for_run(page, timeout=120_000)
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
     page.wait_for_timeout(1000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import open_page, screenshot, set_slider, wait_for_run
+from tests.browser.conftest import NAV_LINK, open_page, screenshot, set_slider, wait_for_run
 
 
 def open_layer_lab(page, server) -> None:
@@ -12,7 +12,7 @@ def open_layer_lab(page, server) -> None:
     open_page(page, server, "")
     page.wait_for_selector("[data-testid='stMetric']", timeout=90_000)
     page.locator("[data-testid='stMain'] h1", has_text="Layer lab").wait_for(timeout=60_000)
-    page.locator("[data-testid='stSidebarNav']", has_text="Layer lab").wait_for(timeout=60_000)
+    page.locator(NAV_LINK, has_text="Layer lab").wait_for(timeout=60_000)
 
 
 def metric(page, label: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench.common import run_in_own_thread
+from bench.common import NAV_LINK, run_in_own_thread
 import io
 import json
 import os
@@ -89,7 +89,7 @@ async def one_session(browser, url: str, i: int) -> dict:
         await page.goto(url)  # the root first, as a user does; then the sidebar link
         await page.wait_for_selector("[data-testid='stApp']")
         await wait_for_run(page)
-        await page.locator("[data-testid='stSidebarNav'] a", has_text="Activations").first.click()
+        await page.locator(NAV_LINK, has_text="Activations").first.click()
         await wait_for_run(page)
         await page.wait_for_selector("[data-testid='stMain'] [data-testid='stPlotlyChart']")
         await choose_upload(page)
