@@ -59,3 +59,9 @@ def audit_widths(page, label: str, widths=WIDTHS, settle_ms: int = 800) -> dict[
 
 def report(found: dict[str, list[dict]]) -> str:
     return "\n".join(f"== {where}\n{describe(v)}" for where, v in found.items())
+
+
+def assert_accessible(page, label: str) -> None:
+    """No axe violation on the page as it stands, at 1400 and 390 px."""
+    found = audit_widths(page, label)
+    assert not found, "axe found WCAG 2.2 A/AA violations:\n" + report(found)

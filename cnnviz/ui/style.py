@@ -14,6 +14,10 @@
 - plotly's axis, colour-bar and subplot labels in the light theme: Streamlit draws them #808495, 3.7:1
   on white; matched by that very colour (the dark theme's labels are light and pass), drawn #5c5f6e
   (6.3:1), where plotly's inline style would win without !important;
+- code (st.code): Streamlit's light-theme token colours are 2.5:1 to 3.9:1 on the code's grey (numbers
+  #29b09d, strings #09ab3b, operators #ed6f13, keywords #1c83e1, punctuation #808495); each hue is mixed
+  half and half with the code's text colour (5.2:1 to 6.6:1 on the light ground, 8:1 or more on the dark
+  one), and any other token kind takes the text colour;
 - the sidebar's hidden document component (cnnviz.ui.document) takes no room.
 """
 
@@ -31,7 +35,11 @@ CSS = ("<style>[data-testid='stMarkdownContainer'] .katex-display"
        ".stApp [data-testid='stRadioOption']:has(input:focus-visible)"
        "{outline:2px solid currentColor;outline-offset:-2px}"
        ".stApp [data-testid='stPlotlyChart'] text[style*='fill: rgb(128, 132, 149)']{fill:#5c5f6e!important}"
-       ".st-key-cnnviz-document{display:none}</style>")
+       ".stApp [data-testid='stCode'] pre .token{color:inherit}"
+       + "".join(f".stApp [data-testid='stCode'] pre .token.{kind}{{color:color-mix(in srgb,{hue} 50%,currentColor)}}"
+                 for kind, hue in (("number", "#29b09d"), ("string", "#09ab3b"), ("operator", "#ed6f13"),
+                                   ("keyword", "#1c83e1"), ("punctuation", "#808495")))
+       + ".st-key-cnnviz-document{display:none}</style>")
 
 
 def apply() -> None:

@@ -33,6 +33,14 @@ def _open(page, server, name: str, lang: str) -> None:
     assert page.locator("[data-testid='stException']").count() == 0, name
 
 
+def _expand_all(page) -> None:
+    """Open every expander (client-side: no rerun), so what they hold is checked too: numbers tables, code,
+    help texts."""
+    page.evaluate("""() => { for (const s of document.querySelectorAll(
+        "[data-testid='stMain'] [data-testid='stExpander'] details:not([open]) > summary")) s.click(); }""")
+    page.wait_for_timeout(500)
+
+
 def _press(page, name: str) -> None:
     page.get_by_role("button", name=re.compile(re.escape(name))).first.click()
     wait_for_run(page, timeout=240_000)
@@ -49,12 +57,15 @@ def test_every_page_and_state_passes_axe(browser, server, lang):
         _open(page, server, "", lang)  # the app's navigation runs once before the deep links
         for name in PAGES:
             _open(page, server, name, lang)
+            _expand_all(page)
             found |= audit_widths(page, f"{name} ({lang})")
             if name in ("convolution", "pooling"):
                 _press(page, i18n.t("conv.next", lang))
+                _expand_all(page)
                 found |= audit_widths(page, f"{name} advanced ({lang})")
             elif name == "explain":
                 _press(page, i18n.t("explain.sanity.run", lang))
+                _expand_all(page)
                 found |= audit_widths(page, f"explain sanity check ({lang})")
     finally:
         context.close()

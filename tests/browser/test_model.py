@@ -2,8 +2,10 @@
 
 import keras
 
+from cnnviz import i18n
 from cnnviz.files import modelfiles
-from tests.browser.conftest import open_page, screenshot, wait_for_run
+from tests.a11y import assert_accessible
+from tests.browser.conftest import NAV_LINK, choose, open_page, screenshot, wait_for_run
 
 
 def _metric(page) -> str:
@@ -61,6 +63,7 @@ def test_edit_a_layer_then_upload_a_model(page, server, tmp_path):
     page.locator("[data-testid='stAlertContentSuccess']").first.scroll_into_view_if_needed()
     screenshot(page, "model-uploaded")
     assert page.locator("[data-testid='stException']").count() == 0
+    assert_accessible(page, "model uploaded (en)")
 
     # a damaged .h5 file is refused with the reason
     h5 = tmp_path / "old.h5"
@@ -71,6 +74,18 @@ def test_edit_a_layer_then_upload_a_model(page, server, tmp_path):
     assert "damaged or truncated" in page.locator("[data-testid='stAlertContentError']").first.inner_text()
     page.locator("[data-testid='stAlertContentError']").first.scroll_into_view_if_needed()
     screenshot(page, "model-refused")
+    assert_accessible(page, "model refused (en)")
+
+    # the same states in Korean: the refusal, and the uploaded model on Activations
+    choose(page, "Language", "한국어")
+    page.wait_for_selector("[data-testid='stAlertContentError']", timeout=60_000)
+    assert_accessible(page, "model refused (ko)")
+    page.locator(NAV_LINK, has_text=i18n.t("nav.activations", "ko")).first.click()
+    wait_for_run(page, timeout=120_000)
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+    assert "branches.keras" in page.locator("[data-testid='stSidebar']").inner_text()
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert_accessible(page, "activations, uploaded model (ko)")
 
 
 def test_train_a_short_run(page, server):
@@ -94,3 +109,7 @@ def test_train_a_short_run(page, server):
     page.locator("[data-testid='stImage']").first.scroll_into_view_if_needed()
     screenshot(page, "train-done")
     assert page.locator("[data-testid='stException']").count() == 0
+    assert_accessible(page, "train results (en)")
+    choose(page, "Language", "한국어")
+    page.wait_for_selector("[data-testid='stAlertContentSuccess']", timeout=60_000)
+    assert_accessible(page, "train results (ko)")
