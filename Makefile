@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 REPLICAS ?= 2
-# pytest-xdist workers for `make test` (tests/conftest.py groups the modules); 0 runs the suite in one process.
+# pytest-xdist workers for `make test` (tests/conftest.py: one heavy module at a time); 0 runs the suite in one process.
 TEST_WORKERS ?= 2
 
 .PHONY: run serve-replicas test test-fast bench train-default clean
@@ -30,11 +30,11 @@ serve-replicas: $(VENV)/.runtime
 
 # Also prints the line and branch coverage of cnnviz/ (.coveragerc), before pytest's closing line.
 test: $(VENV)/.dev
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term
 
 # Unit and app tests only, no browser.
 test-fast: $(VENV)/.dev
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not browser"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser"
 
 bench: $(VENV)/.dev
 	$(PY) -m bench

@@ -41,4 +41,5 @@ def test_a_startup_model_that_cannot_be_opened_is_said_and_the_app_goes_on(tmp_p
     no_exception(at)
     assert any("cannot be opened" in e.value for e in at.sidebar.error)
     assert at.session_state["cnnviz.model"] != models.STARTUP_KEY
-    assert at.get("bidi_component"), "the page shows the app's default model instead"
+    assert any(c.proto.id.endswith("activations.zoom.chart") for c in at.get("bidi_component")), \
+        "the page shows the app's default model instead"

@@ -1,17 +1,48 @@
 """The test suite's own arrangement for `make test`'s workers (tests/conftest.py)."""
 
+import os
+import threading
+import time
+
 from tests import conftest
 
 
 def test_every_heavy_module_exists():
-    """A renamed module would silently leave the group and run beside another heavy one."""
-    import os
-
+    """A renamed module would silently lose its lock and run beside another heavy one."""
     missing = [p for p in conftest.HEAVY if not os.path.exists(os.path.join(conftest.ROOT, p))]
     assert not missing
 
 
-def test_heavy_modules_share_one_group_and_the_others_their_own():
-    groups = {conftest.xdist_group(p) for p in conftest.HEAVY}
-    assert groups == {"heavy"}
-    assert conftest.xdist_group("tests/unit/test_arithmetic.py") == "tests/unit/test_arithmetic.py"
+def test_heavy_modules_share_one_lock_per_run_and_the_others_none():
+    root = conftest.ROOT
+    locks = {conftest.heavy_lock(os.path.join(root, p), "run1") for p in conftest.HEAVY}
+    assert len(locks) == 1 and None not in locks
+    assert conftest.heavy_lock(os.path.join(root, "tests/unit/test_arithmetic.py"), "run1") is None
+    assert conftest.heavy_lock(os.path.join(root, "tests/browser/test_cli.py"), None) is None  # not under xdist
+    assert conftest.heavy_lock(os.path.join(root, "tests/browser/test_cli.py"), "run2") not in locks
+
+
+def test_the_lock_makes_a_second_holder_wait(tmp_path):
+    """Two holders of the same lock file (as two workers): the second gets it only after the first lets go."""
+    import fcntl
+
+    path = tmp_path / "heavy.lock"
+    order = []
+
+    def hold(name, seconds):
+        with open(path, "w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            order.append(f"{name} in")
+            time.sleep(seconds)
+            order.append(f"{name} out")
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+    first = threading.Thread(target=hold, args=("a", 0.5))
+    first.start()
+    while not order:
+        time.sleep(0.01)
+    second = threading.Thread(target=hold, args=("b", 0))
+    second.start()
+    first.join()
+    second.join()
+    assert order == ["a in", "a out", "b in", "b out"]
