@@ -7,7 +7,7 @@ REPLICAS ?= 2
 # pytest-xdist workers for `make test` (tests/conftest.py: one heavy module at a time); 0 runs the suite in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: run serve-replicas test test-fast bench train-default clean
+.PHONY: run serve-replicas test test-full test-fast bench train-default clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,17 @@ serve-replicas: $(VENV)/.runtime
 	$(PY) deploy/serve_replicas.py --replicas $(REPLICAS) --port $(PORT)
 
 # Also prints the line and branch coverage of cnnviz/ (.coveragerc), before pytest's closing line.
+# The sweeps over the Keras Applications run each family's smallest member (tests/sweeps.py);
+# test-full (what CI runs) runs every member too.
 test: $(VENV)/.dev
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not full" --cov --cov-report=term
+
+test-full: $(VENV)/.dev
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term
 
 # Unit and app tests only, no browser.
 test-fast: $(VENV)/.dev
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser and not full"
 
 bench: $(VENV)/.dev
 	$(PY) -m bench

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnnviz import activations, preprocessing
-from tests import corpus
+from tests import corpus, sweeps
 from tests.app.conftest import no_exception, open_app
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def leaf_layers(model) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("key", [e.key for e in corpus.entries()])
+@pytest.mark.parametrize("key", sweeps.params(e.key for e in corpus.entries()))
 def test_uploaded_model_works_on_every_inspect_page(key):
     data = corpus.saved(key)
     at = open_app("model")

@@ -1,5 +1,6 @@
 """Keras Applications presets: never download; cached weights are used, missing ones give a notice."""
 
+import inspect
 import socket
 
 import keras
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 from cnnviz import applications
+from tests import sweeps
 
 
 @pytest.fixture
@@ -59,13 +61,25 @@ def test_unknown_key():
         applications.load_application("alexnet")
 
 
+KERAS_FAMILIES = sorted(n for n in dir(keras.applications) if inspect.isfunction(getattr(keras.applications, n)))
+TABLE = {name: (weights, side, params) for name, weights, side, params in applications.FAMILIES}
+
+
+def test_the_table_names_every_keras_application_family_and_offers_the_small_ones():
+    assert sorted(TABLE) == KERAS_FAMILIES
+    offered = {spec.label for spec in applications.APPLICATIONS.values()}
+    assert offered == {n for n, (_, _, p) in TABLE.items() if p <= applications.MAX_APP_PARAMS}
+    assert {"MobileNetV2", "VGG16", "ResNet50", "EfficientNetB0", "DenseNet121", "Xception"} <= offered
+    assert list(applications.APPLICATIONS)[0] == "mobilenet_v2"
+
+
 @pytest.mark.slow
-def test_every_keras_application_family_is_in_the_table_as_keras_has_it(monkeypatch):
-    """For each function of keras.applications: the weights file Keras asks for (its get_file call, answered
-    with a path that is never read: load_weights does nothing here), and its parameters at
-    its default input size (ImageNet's head takes no other), from one shape-only build per family (keras.StatelessScope) with weights="imagenet"."""
+@pytest.mark.parametrize("name", sweeps.params(KERAS_FAMILIES))
+def test_each_keras_application_family_is_in_the_table_as_keras_has_it(name, monkeypatch):
+    """For a function of keras.applications: the weights file Keras asks for (its get_file call, answered
+    with a path that is never read: load_weights does nothing here) and its parameters at its default input
+    size (ImageNet's head takes no other), from one shape-only build (keras.StatelessScope) with weights="imagenet"."""
     import importlib
-    import inspect
     import pkgutil
 
     import keras.src.applications as pkg
@@ -84,22 +98,14 @@ def test_every_keras_application_family_is_in_the_table_as_keras_has_it(monkeypa
         if hasattr(module, "file_utils"):
             monkeypatch.setattr(module.file_utils, "get_file", get_file)
     monkeypatch.setattr(keras.Model, "load_weights", lambda self, *args, **kwargs: None)
-    table = {name: (weights, side, params) for name, weights, side, params in applications.FAMILIES}
-    families = [n for n in dir(keras.applications) if inspect.isfunction(getattr(keras.applications, n))]
-    assert sorted(table) == sorted(families)
-    for name in families:
-        fn = getattr(keras.applications, name)
-        pending = global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True)
-        before = len(pending)
-        try:
-            with keras.StatelessScope(initialize_variables=False):
-                model = fn(weights="imagenet", input_shape=(table[name][1],) * 2 + (3,))  # ImageNet's head takes it
-                params, shape = model.count_params(), tuple(model.inputs[0].shape[1:])
-        finally:
-            del pending[before:]
-        assert len(asked) == 1, (name, asked)
-        assert (asked.pop(), shape, params) == (table[name][0], (table[name][1],) * 2 + (3,), table[name][2]), name
-    offered = {spec.label for spec in applications.APPLICATIONS.values()}
-    assert offered == {n for n, (_, _, p) in table.items() if p <= applications.MAX_APP_PARAMS}
-    assert {"MobileNetV2", "VGG16", "ResNet50", "EfficientNetB0", "DenseNet121", "Xception"} <= offered
-    assert list(applications.APPLICATIONS)[0] == "mobilenet_v2"
+    weights, side, params = TABLE[name]
+    pending = global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True)
+    before = len(pending)
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            model = getattr(keras.applications, name)(weights="imagenet", input_shape=(side, side, 3))
+            got = (model.count_params(), tuple(model.inputs[0].shape[1:]))
+    finally:
+        del pending[before:]
+    assert asked == [weights]
+    assert got == (params, (side, side, 3))

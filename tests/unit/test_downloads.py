@@ -17,6 +17,7 @@ import pytest
 
 from cnnviz import applications
 from cnnviz.files import downloads
+from tests import sweeps
 
 KEY = "mobilenet_v2"
 
@@ -116,9 +117,9 @@ def test_keras_names_the_file_url_and_hash():
     assert downloads.published("mobilenet_v2").file_hash is None  # Keras publishes none for MobileNetV2
 
 
-def test_every_offered_application_has_a_published_file():
-    for key, spec in applications.APPLICATIONS.items():
-        assert downloads.published(key).file == spec.weights_file, key
+@pytest.mark.parametrize("key", sweeps.params(applications.APPLICATIONS))
+def test_every_offered_application_has_a_published_file(key):
+    assert downloads.published(key).file == applications.APPLICATIONS[key].weights_file
 
 
 def test_origin_override_and_size_text(monkeypatch):

@@ -46,3 +46,20 @@ def test_the_lock_makes_a_second_holder_wait(tmp_path):
     first.join()
     second.join()
     assert order == ["a in", "a out", "b in", "b out"]
+
+
+def test_the_larger_members_are_keras_families_and_each_family_keeps_a_smaller_one():
+    """A misspelt name would run in `make test` unnoticed; a family with no member left in `make test` would
+    lose its cases there."""
+    import inspect
+
+    import keras
+
+    from tests import sweeps
+
+    families = {sweeps.family_member(n) for n in dir(keras.applications) if inspect.isfunction(getattr(keras.applications, n))}
+    assert sweeps.LARGER_MEMBERS <= families
+    kept = families - sweeps.LARGER_MEMBERS
+    for stem in ("mobilenetv3", "efficientnetb", "efficientnetv2", "densenet", "resnet", "convnext", "nasnet", "vgg"):
+        assert any(k.startswith(stem) for k in kept), stem
+    assert sweeps.family_member("app_EfficientNetV2B1") == sweeps.family_member("efficientnetv2b1") == "efficientnetv2b1"
