@@ -340,9 +340,13 @@ def show_results() -> None:
     event = figures.chart(st, confusion_figure(counts, names, labels, rates), table=True, caption=False,  # its own below
                           key=CELL, on_select="rerun", selection_mode="points")
     st.caption(t("own.confusion.caption"))
+    cells = [None] + [(i, j) for i in range(len(names)) for j in range(len(names)) if counts[i, j]]
+    picked = st.selectbox(t("own.cell.pick"), cells, key=PREFIX + "cell_pick", help=t("own.cell.pick.help"),
+                          format_func=lambda c: t("own.cell.pick.none") if c is None else t(
+                              "own.cell.pick.option", true=names[c[0]], predicted=names[c[1]], n=int(counts[c])))
     points = (event or {}).get("selection", {}).get("points", []) if event else []
-    if points:
-        true, predicted = (int(v) for v in points[0]["customdata"])
+    if points or picked is not None:  # the keyboard's way to a cell: the select; a click on the matrix comes first
+        true, predicted = (int(v) for v in points[0]["customdata"]) if points else picked
         pick = np.flatnonzero((r["y"] == true) & (r["pred"] == predicted))
         st.markdown(t("own.cell", true=plain(names[true]), predicted=plain(names[predicted]), n=len(pick)))
         if len(pick):

@@ -245,3 +245,13 @@ def test_misclassified_pictures_without_grad_cam_and_a_confusion_cell(monkeypatc
     names = r["names"]
     assert n >= 1 and f"True **{names[true]}**, predicted **{names[predicted]}**: {n} pictures" in markdown(at)
     assert len(at.image) == before + 1, "the cell's pictures, one strip"
+    # the keyboard's way: the same cell chosen in the select (with no click on the matrix) lists the same pictures
+    at.session_state[owndata.CELL] = {"selection": {"points": [], "point_indices": [], "box": [], "lasso": []}}
+    at.run()
+    assert len(at.image) == before and "predicted **" not in markdown(at)
+    pick = at.selectbox(key=owndata.PREFIX + "cell_pick")
+    assert pick.options[0] == "None" and len(pick.options) == 1 + int((np.asarray(r["counts"]) > 0).sum())
+    pick.set_value((true, predicted)).run()
+    no_exception(at)
+    assert f"True **{names[true]}**, predicted **{names[predicted]}**: {n} pictures" in markdown(at)
+    assert len(at.image) == before + 1
