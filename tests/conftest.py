@@ -2,10 +2,11 @@
 
 Each test module runs whole on one worker, so a module's own server or model starts once. The modules
 that load the machine on purpose or watch processes and their timing (many sessions at once, replicas
-behind HAProxy, the soak, the `cnnviz` command's signals, the live stream) never run two at once: each
-holds one lock file of the run for as long as it runs, and the other worker, reaching one of them, waits
-for it. (xdist's `loadgroup` would say this with marks, but with pytest 9 its group never reaches the
-test's id, so its scheduler cannot see it.)"""
+behind HAProxy, the soak, the `cnnviz` command's signals, the live stream) never run two at once: they
+form one unit of work, first in the run, which one worker takes while the other starts on the rest (our
+scheduler below: xdist's `loadgroup` would say this with marks, but with pytest 9 its group never reaches
+the test's id). Should another distribution put two of them on two workers, each also holds one lock
+file of the run while it runs, so the second waits."""
 
 from __future__ import annotations
 
@@ -34,6 +35,31 @@ def heavy_lock(path: str, run: str | None) -> str | None:
     if relative(path) not in HEAVY or not run:
         return None
     return os.path.join(tempfile.gettempdir(), f"cnnviz-tests-heavy-{run}.lock")
+
+
+def scope(nodeid: str) -> str:
+    """The unit of work a test belongs to: its module, or "heavy" for the heavy modules together."""
+    path = nodeid.split("::", 1)[0]
+    return "heavy" if path in HEAVY else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` with the heavy modules as one unit (xdist's LoadScopeScheduling, our scope)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesHeavyTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scope(nodeid)
+
+    return ModulesHeavyTogether(config, log)
+
+
+def pytest_collection_modifyitems(items):
+    """Under xdist, the heavy modules first: their unit is the longest, and started last it would run alone."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: scope(item.nodeid) != "heavy")  # stable: the order within each part is kept
 
 
 @pytest.fixture(scope="module", autouse=True)

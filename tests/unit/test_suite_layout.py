@@ -63,3 +63,8 @@ def test_the_larger_members_are_keras_families_and_each_family_keeps_a_smaller_o
     for stem in ("mobilenetv3", "efficientnetb", "efficientnetv2", "densenet", "resnet", "convnext", "nasnet", "vgg"):
         assert any(k.startswith(stem) for k in kept), stem
     assert sweeps.family_member("app_EfficientNetV2B1") == sweeps.family_member("efficientnetv2b1") == "efficientnetv2b1"
+
+
+def test_heavy_modules_are_one_unit_of_work_and_the_others_their_module():
+    assert {conftest.scope(f"{p}::test_x") for p in conftest.HEAVY} == {"heavy"}
+    assert conftest.scope("tests/unit/test_arithmetic.py::test_grid[3-1]") == "tests/unit/test_arithmetic.py"
