@@ -56,10 +56,19 @@ def pytest_xdist_make_scheduler(config, log):
     return ModulesHeavyTogether(config, log)
 
 
+ORDER = ("heavy", "tests/browser/", "tests/app/", "tests/reliability/", "tests/unit/")  # longest units of work first
+
+
+def rank(unit: str) -> int:
+    """Where a unit of work goes in the run: the heavy unit, then browser modules (tens of seconds each), AppTest
+    modules, then the many short unit-test modules last, which even out the two workers' ends."""
+    return next((i for i, prefix in enumerate(ORDER) if unit.startswith(prefix)), len(ORDER))
+
+
 def pytest_collection_modifyitems(items):
-    """Under xdist, the heavy modules first: their unit is the longest, and started last it would run alone."""
+    """Under xdist, the longest units of work first: a long one started last would run alone at the end."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        items.sort(key=lambda item: scope(item.nodeid) != "heavy")  # stable: the order within each part is kept
+        items.sort(key=lambda item: rank(scope(item.nodeid)))  # stable: the order within each module is kept
 
 
 @pytest.fixture(scope="module", autouse=True)

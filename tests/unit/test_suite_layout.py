@@ -68,3 +68,10 @@ def test_the_larger_members_are_keras_families_and_each_family_keeps_a_smaller_o
 def test_heavy_modules_are_one_unit_of_work_and_the_others_their_module():
     assert {conftest.scope(f"{p}::test_x") for p in conftest.HEAVY} == {"heavy"}
     assert conftest.scope("tests/unit/test_arithmetic.py::test_grid[3-1]") == "tests/unit/test_arithmetic.py"
+
+
+def test_the_run_starts_with_the_heavy_unit_and_ends_with_unit_tests():
+    units = ["tests/unit/test_arithmetic.py", "tests/app/test_smoke.py", "heavy", "tests/browser/test_pages.py",
+             "tests/reliability/test_bad_images.py"]
+    assert sorted(units, key=conftest.rank) == ["heavy", "tests/browser/test_pages.py", "tests/app/test_smoke.py",
+                                                "tests/reliability/test_bad_images.py", "tests/unit/test_arithmetic.py"]
