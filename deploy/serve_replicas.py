@@ -99,6 +99,12 @@ def compose_config() -> str:
 
 def server_states(socket_path, names) -> dict[str, str]:
     """HAProxy's view of each named replica ("UP", "DOWN", ...), from its stats socket."""
+    return {name: row["status"].split()[0] for name, row in server_stats(socket_path, names).items()}
+
+
+def server_stats(socket_path, names) -> dict[str, dict[str, str]]:
+    """HAProxy's statistics row of each named replica (`show stat` on its stats socket): "status", "scur"
+    (the connections it serves now), "stot" (all it has served), ..."""
     with socket.socket(socket.AF_UNIX) as s:
         s.settimeout(5)
         s.connect(str(socket_path))
@@ -109,7 +115,7 @@ def server_states(socket_path, names) -> dict[str, str]:
     lines = data.decode().splitlines()
     header = lines[0].lstrip("# ").split(",")
     rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
-    return {r["svname"]: r["status"].split()[0] for r in rows if r["svname"] in names}
+    return {r["svname"]: r for r in rows if r["svname"] in names}
 
 
 def free_port() -> int:
