@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 REPLICAS ?= 2
 # pytest-xdist workers for `make test` (tests/conftest.py: one heavy module at a time); 0 runs the suite in one process.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 .PHONY: run serve-replicas test test-full test-fast bench train-default clean
 

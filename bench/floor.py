@@ -3,7 +3,8 @@
 - the bare Streamlit app (bench/floor_app/bare.py: one slider, one line of text) in Chromium: a key press
   on its slider to the page updated, and `streamlit run` to its page drawn (cold start);
 - the Layer lab's elements with no computation (bench/floor_app/elements.py), measured the same way: how
-  long Streamlit and the browser take to redraw what a Layer lab change redraws;
+  long Streamlit and the browser take to redraw what a Layer lab change redraws, and to draw them at all
+  from `streamlit run` (the floor of the Layer lab's usable first page);
 - the Activations zoom's elements with no model (bench/floor_app/heatmap.py: one hoverable plotly heatmap
   built by the page's own function), the same way;
 - `python -c "import keras; keras.layers.Conv2D(...)(x)"` in a new process: the one wait that a page
@@ -41,7 +42,10 @@ def run(repeats: int = 30) -> dict:
     keras_s = [keras_call_seconds() for _ in range(3)]
     pw, b = chromium()
     try:
-        starts = [coldstart.one_start(b, BARE, coldstart.BARE_SELECTORS) for _ in range(3)]
+        starts, element_starts = [], []
+        for _ in range(3):  # interleaved, so both see the same machine
+            starts.append(coldstart.one_start(b, BARE, coldstart.BARE_SELECTORS))
+            element_starts.append(coldstart.one_start(b, ELEMENTS, coldstart.ELEMENTS_SELECTORS))
         server = common.start_server("bench-floor.log", script=BARE)
         try:
             slider = browser.measure_page(b, server.url, "", [browser.slider_case("bare", "bare slider")], n)
@@ -63,6 +67,9 @@ def run(repeats: int = 30) -> dict:
         "heatmap_slider": others["heatmap slider"],
         "bare_cold_start_s": summary([s["complete_s"] for s in starts], "s"),
         "bare_health_s": summary([s["health_s"] for s in starts], "s"),
+        # the Layer lab's elements (no computation, no sidebar): streamlit run -> its controls, metrics and
+        # formulas on screen, what the Layer lab's usable page waits for
+        "elements_cold_start_s": summary([s["usable_s"] for s in element_starts], "s"),
         "import_keras_and_conv2d_s": summary(keras_s, "s"),
         "method": __doc__,
     }
@@ -83,5 +90,8 @@ def table(result: dict) -> str:
         f"  the Activations zoom's elements (one plotly heatmap), no model: slider -> page updated   p50 {hm['median']:.0f} ms, "
         f"p95 {hm['p95']:.0f} ms = {hm['median'] / s['median']:.2f}x the bare app",
         f"  bare Streamlit app: streamlit run -> page drawn         {c['median']:.2f} s ({c['min']:.2f}–{c['max']:.2f}, n={c['n']})",
+        *([f"  the Layer lab's elements, no computation: streamlit run -> controls, metrics, formulas drawn   "
+           f"{result['elements_cold_start_s']['median']:.2f} s = {result['elements_cold_start_s']['median'] / c['median']:.2f}x the bare app"]
+          if "elements_cold_start_s" in result else []),
         f"  python -c 'import keras; Conv2D(...)(x)'                 {k['median']:.2f} s ({k['min']:.2f}–{k['max']:.2f}, n={k['n']})",
     ])

@@ -3,9 +3,10 @@
 Each test module runs whole on one worker, so a module's own server or model starts once. The modules
 that load the machine on purpose or watch processes and their timing (many sessions at once, replicas
 behind HAProxy, the soak, the `cnnviz` command's signals, the live stream) never run two at once: they
-form one unit of work, first in the run, which one worker takes while the other starts on the rest (our
+form one unit of work, first in the run, which one worker takes while the others start on the rest (our
 scheduler below: xdist's `loadgroup` would say this with marks, but with pytest 9 its group never reaches
-the test's id). Should another distribution put two of them on two workers, each also holds one lock
+the test's id). The units go out in our order (`ordered`): xdist's own would put the modules with the most
+tests first, which are short unit-test modules. Should another distribution put two of them on two workers, each also holds one lock
 file of the run while it runs, so the second waits."""
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ def scope(nodeid: str) -> str:
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """`--dist loadfile` with the heavy modules as one unit (xdist's LoadScopeScheduling, our scope)."""
+    """`--dist loadfile` with the heavy modules as one unit (xdist's LoadScopeScheduling, our scope), handed
+    out in the workers' collection order, which `pytest_collection_modifyitems` made ours."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # xdist's reordering: the units with the most tests first
 
     class ModulesHeavyTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
@@ -65,10 +69,21 @@ def rank(unit: str) -> int:
     return next((i for i, prefix in enumerate(ORDER) if unit.startswith(prefix)), len(ORDER))
 
 
+def ordered(nodeids: list[str]) -> list[str]:
+    """The run's order: units of work by `rank`, then those with more tests first within a rank (xdist's
+    own rule), each unit's tests together and in their order."""
+    sizes: dict[str, int] = {}
+    for nodeid in nodeids:
+        sizes[scope(nodeid)] = sizes.get(scope(nodeid), 0) + 1
+    first = {unit: i for i, unit in enumerate(sizes)}
+    return sorted(nodeids, key=lambda n: (rank(scope(n)), -sizes[scope(n)], first[scope(n)]))
+
+
 def pytest_collection_modifyitems(items):
     """Under xdist, the longest units of work first: a long one started last would run alone at the end."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        items.sort(key=lambda item: rank(scope(item.nodeid)))  # stable: the order within each module is kept
+        at = {item.nodeid: i for i, item in enumerate(items)}
+        items[:] = [items[at[n]] for n in ordered([item.nodeid for item in items])]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -96,6 +96,9 @@ def test_floor_and_browser_tables_show_the_elements_floor():
     result["heatmap_slider"] = {"page_updated": {"median": 90.0, "p95": 100.0}}
     assert "p50 120 ms, p95 150 ms = 6.00x the bare app" in floor.table(result)
     assert "p50 90 ms, p95 100 ms = 4.50x the bare app" in floor.table(result)
+    assert "controls, metrics, formulas drawn" not in floor.table(result)  # an older results.json: not measured
+    result["elements_cold_start_s"] = {"median": 2.7}
+    assert "controls, metrics, formulas drawn   2.70 s = 1.50x the bare app" in floor.table(result)
     del result["elements_slider"], result["heatmap_slider"]
     assert "p50 nan ms" in floor.table(result)  # an older results.json: no elements floor
     case = {"page_updated": {"median": 150.0, "p95": 200.0, "n": 30}, "total_kib": {"median": 20.0, "max": 40.0},
@@ -104,3 +107,21 @@ def test_floor_and_browser_tables_show_the_elements_floor():
     text = browser.table({"cases": {"layer_lab: input height slider": case}, "floor_bare_slider_p50_ms": 20.0,
                           "floor_elements_slider_p50_ms": 120.0})
     assert "MISSED" in text and "p50 = 1.25x the same elements drawn with no computation (120 ms)" in text
+
+
+def test_coldstart_states_the_usable_page_against_its_elements_floor(monkeypatch):
+    from bench import coldstart, common
+
+    monkeypatch.setattr(coldstart, "chromium", lambda: (type("P", (), {"stop": lambda self: None})(),
+                                                       type("B", (), {"close": lambda self: None})()))
+    monkeypatch.setattr(coldstart, "one_start", lambda *a, **k: {"health_s": 0.7, "usable_s": 3.5, "complete_s": 4.5})
+    monkeypatch.setattr(coldstart, "warm_server", lambda b: {"warm_up_done_s": 6.0, "first_session": {"complete_s": 3.3},
+                                                             "later_session": {"complete_s": 3.0}})
+    monkeypatch.setattr(coldstart, "_importtime", lambda code: {"code": code, "total_ms": 500.0, "keras_imported": False,
+                                                                "top": []})
+    monkeypatch.setattr(common, "FLOOR", {"bare_cold_start_s": {"median": 1.75}, "elements_cold_start_s": {"median": 2.5},
+                                          "import_keras_and_conv2d_s": {"median": 3.2}})
+    result = coldstart.run(repeats=2)
+    assert result["usable_over_bare_cold_start"] == pytest.approx(3.5 / 1.75)
+    assert result["usable_over_elements_cold_start"] == pytest.approx(3.5 / 2.5)
+    assert "2.00x the bare app's cold start (target <= 1.5x), 1.40x its elements' with no computation" in coldstart.table(result)

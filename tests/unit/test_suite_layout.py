@@ -75,3 +75,67 @@ def test_the_run_starts_with_the_heavy_unit_and_ends_with_unit_tests():
              "tests/reliability/test_bad_images.py"]
     assert sorted(units, key=conftest.rank) == ["heavy", "tests/browser/test_pages.py", "tests/app/test_smoke.py",
                                                 "tests/reliability/test_bad_images.py", "tests/unit/test_arithmetic.py"]
+
+
+def test_units_are_ordered_by_rank_then_size_and_each_stays_together():
+    ids = ["tests/unit/test_a.py::t1", "tests/unit/test_b.py::t1", "tests/unit/test_b.py::t2",
+           "tests/browser/test_x.py::t1", "tests/browser/test_cli.py::t1", "tests/app/test_p.py::t1",
+           "tests/browser/test_y.py::t1", "tests/browser/test_y.py::t2", "tests/reliability/test_soak.py::t1"]
+    assert conftest.ordered(ids) == [
+        "tests/browser/test_cli.py::t1", "tests/reliability/test_soak.py::t1",  # the heavy unit first
+        "tests/browser/test_y.py::t1", "tests/browser/test_y.py::t2", "tests/browser/test_x.py::t1",
+        "tests/app/test_p.py::t1",
+        "tests/unit/test_b.py::t1", "tests/unit/test_b.py::t2", "tests/unit/test_a.py::t1"]
+
+
+class _Config:
+    """What xdist's scheduler reads of pytest's config."""
+
+    def __init__(self, workers: int):
+        from types import SimpleNamespace
+
+        self.option = SimpleNamespace(dist="loadfile", tx=[f"{workers}*popen"], loadscopereorder=True)
+
+    def getvalue(self, name):
+        return getattr(self.option, name)
+
+
+class _Worker:
+    """A stand-in for one xdist worker: records the tests it is sent."""
+
+    def __init__(self, name: str, collection: list[str]):
+        from types import SimpleNamespace
+
+        self.gateway = SimpleNamespace(id=name)
+        self.shutting_down = False
+        self.collection = collection
+        self.sent: list[str] = []
+
+    def send_runtest_some(self, indexes):
+        self.sent += [self.collection[i] for i in indexes]
+
+    def shutdown(self):
+        self.shutting_down = True
+
+
+def test_the_scheduler_hands_out_units_in_the_collection_order_with_the_heavy_unit_first():
+    """xdist's scheduler, made by our hook, fed the order the workers collect in: the first worker gets the
+    heavy unit, the second the longest browser module, not the module with the most tests."""
+    from xdist.remote import Producer
+
+    ids = conftest.ordered(["tests/unit/test_many.py::t%d" % i for i in range(30)]
+                           + ["tests/browser/test_x.py::t1", "tests/reliability/test_soak.py::t1",
+                              "tests/browser/test_cli.py::t1", "tests/app/test_p.py::t1"])
+    config = _Config(2)
+    scheduler = conftest.pytest_xdist_make_scheduler(config, Producer("test", enabled=False))
+    assert config.option.loadscopereorder is False
+    workers = [_Worker("gw0", ids), _Worker("gw1", ids)]
+    for w in workers:
+        scheduler.add_node(w)
+        scheduler.add_node_collection(w, ids)
+    scheduler.schedule()
+    assert sorted(workers[0].sent[:2]) == ["tests/browser/test_cli.py::t1", "tests/reliability/test_soak.py::t1"]
+    assert workers[1].sent[0] == "tests/browser/test_x.py::t1"
+    # each takes a second unit at once (xdist keeps two queued): the AppTest module, then the unit tests
+    assert workers[0].sent[2:] == ["tests/app/test_p.py::t1"]
+    assert workers[1].sent[1:] == ids[4:]
