@@ -25,8 +25,11 @@ def check(results: dict) -> list[tuple[str, str, bool | None]]:
     ratios = _get(results, "attribution", "over_forward") or {}
     rows.append(_row("Grad-CAM <= 3x one forward pass (trained default)", ratios.get("grad_cam"), "{:.2f}x",
                      lambda v: v <= 3))
-    rows.append(_row("SmoothGrad, 20 samples <= 25x one forward pass", ratios.get("smoothgrad"), "{:.1f}x",
-                     lambda v: v <= 25))
+    rows.append(_row("SmoothGrad, 20 samples <= 25x one forward pass (trained default)", ratios.get("smoothgrad"),
+                     "{:.1f}x", lambda v: v <= 25))
+    lite0 = _get(results, "attribution", "lite0", "over_forward") or {}
+    rows.append(_row("SmoothGrad, 20 samples <= 25x one forward pass (EfficientNet-Lite0)", lite0.get("smoothgrad"),
+                     "{:.1f}x", lambda v: v <= 25))
     for layer, r in (_get(results, "attribution", "featurevis") or {}).items():
         rows.append(_row(f"feature visualisation: {layer}'s whole grid <= 3x one filter", r.get("layer_over_one"),
                          "{:.1f}x", lambda v: v <= 3))

@@ -55,6 +55,7 @@ def test_targets_report_ratios_and_misses():
                                                                   "target_p50_ratio": 2.0},
                               "activations: zoom channel slider": {"p50_over_bare_p50": 1.7, "p95_over_bare_p50": 2.0,
                                                                     "target_p50_ratio": 1.5}}},
+        "attribution": {"over_forward": {"smoothgrad": 16.0}, "lite0": {"over_forward": {"smoothgrad": 27.6}}},
         "coldstart": {"usable_over_bare_cold_start": 1.4, "complete_over_import_keras_conv2d": 1.3,
                       "warm_first_over_later": 1.0},
         "load": {"crowd_p95_over_bare_p50": 2.0, "crowd": {"error_count": 0, "wrong_state": 1, "rss_max_mib": 900}},
@@ -66,6 +67,8 @@ def test_targets_report_ratios_and_misses():
     assert met["cold start: complete first page <= 1.15x import keras + Conv2D"] is False
     assert met["a class: no error, no session sees another's state"] is False  # one wrong answer
     assert met["extraction <= 1.5x bare predict_on_batch (seed)"] is None  # not run
+    assert met["SmoothGrad, 20 samples <= 25x one forward pass (trained default)"] is True
+    assert met["SmoothGrad, 20 samples <= 25x one forward pass (EfficientNet-Lite0)"] is False  # issue 30's own
     assert "MISSED" in targets.table(results) and "not run" in targets.table(results)
 
 
