@@ -167,6 +167,8 @@ def run(repeats: int = 30) -> dict:
     elements = common.FLOOR.get("elements_cold_start_s", {}).get("median")
     if elements:  # how much of the usable page is cnnviz, not Streamlit drawing the same elements
         out["usable_over_elements_cold_start"] = usable["median"] / elements
+    # the floors divided by (results.json's floor section is overwritten by a later run of another section)
+    out["floors_s"] = {"bare_cold_start": bare, "elements_cold_start": elements, "import_keras_and_conv2d": keras_s}
     out["warm_first_over_later"] = warm["first_session"]["complete_s"] / warm["later_session"]["complete_s"]
     return out
 

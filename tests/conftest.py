@@ -44,6 +44,7 @@ def scope(nodeid: str) -> str:
     return "heavy" if path in HEAVY else path
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: `-p no:xdist` still runs the suite
 def pytest_xdist_make_scheduler(config, log):
     """`--dist loadfile` with the heavy modules as one unit (xdist's LoadScopeScheduling, our scope), handed
     out in the workers' collection order, which `pytest_collection_modifyitems` made ours."""
@@ -65,25 +66,30 @@ ORDER = ("heavy", "tests/browser/", "tests/app/", "tests/reliability/", "tests/u
 
 def rank(unit: str) -> int:
     """Where a unit of work goes in the run: the heavy unit, then browser modules (tens of seconds each), AppTest
-    modules, then the many short unit-test modules last, which even out the two workers' ends."""
+    modules, reliability modules, then the many short unit-test modules last, which even out the workers' ends."""
     return next((i for i, prefix in enumerate(ORDER) if unit.startswith(prefix)), len(ORDER))
 
 
-def ordered(nodeids: list[str]) -> list[str]:
-    """The run's order: units of work by `rank`, then those with more tests first within a rank (xdist's
-    own rule), each unit's tests together and in their order."""
+def unit_order(nodeids: list[str]):
+    """The run's order as a sort key on a test's id: units of work by `rank`, then those with more tests first
+    within a rank (xdist's own rule), each unit's tests together and in their order (the sort is stable)."""
     sizes: dict[str, int] = {}
     for nodeid in nodeids:
         sizes[scope(nodeid)] = sizes.get(scope(nodeid), 0) + 1
     first = {unit: i for i, unit in enumerate(sizes)}
-    return sorted(nodeids, key=lambda n: (rank(scope(n)), -sizes[scope(n)], first[scope(n)]))
+    return lambda nodeid: (rank(scope(nodeid)), -sizes[scope(nodeid)], first[scope(nodeid)])
 
 
+def ordered(nodeids: list[str]) -> list[str]:
+    return sorted(nodeids, key=unit_order(nodeids))
+
+
+@pytest.hookimpl(trylast=True)  # after `-m`/`-k` have deselected: the sizes are of the tests that run
 def pytest_collection_modifyitems(items):
     """Under xdist, the longest units of work first: a long one started last would run alone at the end."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        at = {item.nodeid: i for i, item in enumerate(items)}
-        items[:] = [items[at[n]] for n in ordered([item.nodeid for item in items])]
+        key = unit_order([item.nodeid for item in items])
+        items.sort(key=lambda item: key(item.nodeid))
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -30,6 +30,8 @@ def _open(page, server, name: str, lang: str) -> None:
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=120_000)
     wait_for_run(page, timeout=180_000)
     page.wait_for_timeout(1000)  # images and plotly charts arrive after the run's last message
+    page.wait_for_function("() => [...document.querySelectorAll(\"[data-testid='stMain'] img\")].every(i => i.complete)",
+                           timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0, name
 
 

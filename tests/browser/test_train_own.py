@@ -79,7 +79,8 @@ def test_train_own_pictures_per_class_on_lite0(page, server):
     main.locator("button", has_text="Train").first.click()
     wait_for_run(page, timeout=300_000)
     main.get_by_text("What it learned, and where it is wrong").first.wait_for(timeout=300_000)
-    page.wait_for_timeout(1500)
+    page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stMain'] .js-plotly-plot\").length >= 3",
+                           timeout=60_000)  # the charts are drawn after the run's last message
     _no_errors(page)
     text = main.inner_text()
     assert "Validation accuracy" in text and "computed once" in text

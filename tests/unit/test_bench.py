@@ -127,4 +127,5 @@ def test_coldstart_states_the_usable_page_against_its_elements_floor(monkeypatch
     result = coldstart.run(repeats=2)
     assert result["usable_over_bare_cold_start"] == pytest.approx(3.5 / 1.75)
     assert result["usable_over_elements_cold_start"] == pytest.approx(3.5 / 2.5)
+    assert result["floors_s"] == {"bare_cold_start": 1.75, "elements_cold_start": 2.5, "import_keras_and_conv2d": 3.2}
     assert "2.00x the bare app's cold start (target <= 1.5x), 1.40x its elements' with no computation" in coldstart.table(result)
