@@ -90,9 +90,15 @@ export default function (component) {
     });
     img.addEventListener("mouseleave", () => { tip.style.display = "none"; });
     // the keyboard: a cursor cell that starts on the marked cell, moves with the arrow keys, is picked with Enter
+    // the cursor is the keyboard's: shown while the grid has the focus from Tab or a key, not after a mouse
+    // click (which focuses the grid too, and whose picked cell's red mark the cursor would cover)
+    root.addEventListener("pointerdown", () => { root._keys = false; });
     root._show = () => {
       const cell = root._cursor;
-      if (!cell || document.activeElement !== root || !img.clientWidth) { cursor.style.display = "none"; return; }
+      const keyboard = root._keys || root.matches(":focus-visible");
+      if (!cell || document.activeElement !== root || !keyboard || !img.clientWidth) {
+        cursor.style.display = "none"; return;
+      }
       place(cursor, cell, 10); cursor.style.display = "block";
       const text = readout(cell);
       tip.textContent = text;
@@ -108,6 +114,7 @@ export default function (component) {
     });
     root.addEventListener("blur", () => { cursor.style.display = "none"; tip.style.display = "none"; });
     root.addEventListener("keydown", (e) => {
+      root._keys = true;
       const g = img._grid, c = root._cursor || (g.start ? g.start.slice() : [0, 0]);
       const page = Math.max(1, Math.round(Math.min(g.rows, g.cols) / 4));
       const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1],

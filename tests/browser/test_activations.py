@@ -130,6 +130,9 @@ def test_click_on_the_zoomed_map_shows_that_unit_s_receptive_field(page, server)
     row = int(main.locator("[data-testid='stNumberInput']", has_text="Unit row").locator("input").input_value())
     assert row < 58  # the click was in the upper part of the map
     page.wait_for_function("() => getComputedStyle(document.querySelector('.cnnviz-clickgrid-mark')).display === 'block'")
+    # the click focused the grid, but the keyboard's dashed cursor stays hidden: the red mark shows the unit
+    assert page.evaluate("() => document.activeElement.classList.contains('cnnviz-clickgrid')")
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.cnnviz-clickgrid-cursor')).display") == "none"
     main.get_by_text("Theoretical receptive field:").first.scroll_into_view_if_needed()
     screenshot(page, "activations-receptive-field")
 
