@@ -138,11 +138,11 @@ def activations(b, s):
     page.wait_for_function("() => document.querySelector('.st-key-activations-zoom-chart img').complete")
     box = zoom.bounding_box()
     cell = box["height"] / 56  # block2b_expand_relu: 56x56 (the picture's width includes its colour bar)
-    page.mouse.click(box["x"] + 18.5 * cell, box["y"] + 19.5 * cell)  # the unit at row 19, column 18
+    page.mouse.click(box["x"] + 7.5 * cell, box["y"] + 38.5 * cell)  # the unit at row 38, column 7
     wait_for_run(page)
     page.wait_for_function("() => getComputedStyle(document.querySelector('.cnnviz-clickgrid-mark')).display === 'block'")
     box = zoom.bounding_box()
-    page.mouse.move(box["x"] + 34.5 * cell, box["y"] + 25.5 * cell)  # hover: row 25, column 34
+    page.mouse.move(box["x"] + 38.5 * cell, box["y"] + 25.5 * cell)  # hover: row 25, column 38
     main.locator(".cnnviz-clickgrid-tip").wait_for(state="visible")
     print("  activations:", main_text(page, "The model says"))
     save(page, "activations", bottom=main.get_by_text("Effective receptive field").last, hover=True)
