@@ -9,8 +9,15 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
+# The page a user reads: no script run going on, and none of the last run's elements left stale (Streamlit
+# fades those while a run goes on, and axe would rightly find their faded text too light).
+SETTLED = """() => { const app = document.querySelector("[data-testid='stApp']");
+    return (!app || app.dataset.testScriptState === 'notRunning') && !document.querySelector("[data-stale='true']"); }"""
+
+
 def audit(page) -> list[dict]:
-    """axe's violations on the page as it stands: one dict per rule, with the nodes that break it."""
+    """axe's violations on the page as it stands, once settled: one dict per rule, with the nodes that break it."""
+    page.wait_for_function(SETTLED, timeout=180_000)
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     return page.evaluate(

@@ -10,6 +10,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cnnviz import i18n
 from tests.a11y import audit_widths, report
@@ -45,6 +46,10 @@ def _expand_all(page) -> None:
 
 def _press(page, name: str) -> None:
     page.get_by_role("button", name=re.compile(re.escape(name))).first.click()
+    try:  # the run the press starts (a busy machine may take a moment to begin it; a short one may be missed)
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=10_000)
+    except PlaywrightTimeout:
+        pass
     wait_for_run(page, timeout=240_000)
     page.wait_for_timeout(800)
 
