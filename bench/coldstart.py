@@ -30,7 +30,7 @@ APP_SELECTORS = {
 }
 BARE_SELECTORS = {"usable": [".st-key-bare input[type='range']"], "complete": ["[data-testid='stMarkdownContainer']"]}
 # bench/floor_app/elements.py (the Layer lab's elements, no computation): the app's usable selectors on its elements
-ELEMENTS_SELECTORS = {"usable": [".st-key-bare input[type='range']", "[data-testid='stMetric']", ".katex-display"],
+ELEMENTS_SELECTORS = {"usable": [BARE_SELECTORS["usable"][0], *APP_SELECTORS["usable"][1:]],
                       "complete": ["[data-testid='stMain'] [data-testid='stImage'] img"]}
 IMG_LOADED = """sel => { const i = document.querySelector(sel); return !i || i.tagName !== 'IMG' || (i.complete && i.naturalWidth > 0); }"""
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"

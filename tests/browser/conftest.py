@@ -131,6 +131,13 @@ def wait_for_run(page, timeout: float = 60_000) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
 
 
+def wait_for_images(page, timeout: float = 60_000) -> None:
+    """Until every picture in the main area is decoded (st.image's and the components'); they arrive after
+    the run's last message."""
+    page.wait_for_function("""() => [...document.querySelectorAll("[data-testid='stMain'] img")].every(i => i.complete)""",
+                           timeout=timeout)
+
+
 def choose(page, label: str, option: str, scope: str = "[data-testid='stSidebar']") -> None:
     """Pick `option` in the selectbox with this label. The dropdown renders only the options in view
     (a virtual list), so the option's text is typed to filter first; a run that re-renders the

@@ -14,7 +14,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cnnviz import i18n
 from tests.a11y import audit_widths, report
-from tests.browser.conftest import ROOT, wait_for_run
+from tests.browser.conftest import ROOT, wait_for_images, wait_for_run
 
 PAGES = ["layer_lab", "convolution", "pooling", "practice", "probability", "glossary",
          "activations", "filters", "explain", "live", "model", "train"]  # the navigation's order
@@ -31,8 +31,7 @@ def _open(page, server, name: str, lang: str) -> None:
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=120_000)
     wait_for_run(page, timeout=180_000)
     page.wait_for_timeout(1000)  # images and plotly charts arrive after the run's last message
-    page.wait_for_function("() => [...document.querySelectorAll(\"[data-testid='stMain'] img\")].every(i => i.complete)",
-                           timeout=60_000)
+    wait_for_images(page)
     assert page.locator("[data-testid='stException']").count() == 0, name
 
 

@@ -5,15 +5,14 @@ without a text alternative. One server, one page context."""
 import re
 
 from tests.a11y import audit, describe
-from tests.browser.conftest import open_page, screenshot, wait_for_run
+from tests.browser.conftest import open_page, screenshot, wait_for_images, wait_for_run
 
 ALTS = """() => [...document.querySelectorAll("[data-testid='stMain'] img")]
                   .map(img => ({alt: img.getAttribute("alt"), src: (img.getAttribute("src") || "").slice(0, 60)}))"""
 
 
 def main_alts(page) -> list[dict]:
-    page.wait_for_function(  # every picture decoded, the components' included
-        """() => [...document.querySelectorAll("[data-testid='stMain'] img")].every(i => i.complete)""", timeout=60_000)
+    wait_for_images(page)
     return page.evaluate(ALTS)
 
 

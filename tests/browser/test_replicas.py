@@ -67,11 +67,13 @@ class Balanced:
     def wait_idle(self, timeout: float) -> None:
         """Until no connection to any replica is open (the sessions of the test before have closed theirs)."""
         deadline = time.monotonic() + timeout
-        while any((serving := self.serving()).values()):
-            assert set(serving) == set(self.pids), serving
+        while True:
+            serving = self.serving()
+            assert set(serving) == set(self.pids), serving  # read for every replica, not an empty answer
+            if not any(serving.values()):
+                return
             assert time.monotonic() < deadline, f"connections still open to the replicas: {serving}"
             time.sleep(0.2)
-        assert set(serving) == set(self.pids), serving  # read for every replica, not an empty answer
 
     def stop(self) -> int:
         os.killpg(self.proc.pid, signal.SIGTERM)
